@@ -1,0 +1,118 @@
+"""Every training hyperparameter in one frozen object, with defaults and validation.
+
+The CLI options mirror these field names (`min_count` is `--min-count`), so an error
+message can name the option the user typed whichever way the settings arrived.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+from .errors import ConfigError
+
+# Where `fastw2v train` writes when no -o is given, and what the query commands read
+# when no model is named.
+DEFAULT_MODEL_PATH = "vectors.bin"
+
+# The encoder ends a sentence after this many in-vocabulary tokens of one line, so the
+# kernel can hold a whole sentence in a fixed buffer; context windows do not cross
+# these breaks (gensim uses the same 10,000-token limit). No token is dropped.
+MAX_SENTENCE_TOKENS = 10_000
+
+ARCHITECTURES = ("skipgram", "cbow")
+DEFAULT_ALPHA = {"skipgram": 0.025, "cbow": 0.05}
+
+
+def available_cores() -> int:
+    """Cores this process may run on (honours CPU affinity, unlike os.cpu_count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def option_name(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training settings. `alpha=None` and `threads=None` resolve in `resolved()`."""
+
+    architecture: str = "skipgram"
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    sample: float = 1e-3
+    ns_exponent: float = 0.75
+    alpha: Optional[float] = None
+    min_alpha: float = 0.0001
+    epochs: int = 5
+    min_count: int = 5
+    max_vocab: int = 10_000_000
+    threads: Optional[int] = None
+    seed: int = 1
+
+    def resolved(self) -> "TrainConfig":
+        """Validate every field and fill in the defaults that depend on others."""
+        self._validate()
+        alpha = self.alpha if self.alpha is not None else DEFAULT_ALPHA[self.architecture]
+        threads = self.threads if self.threads is not None else available_cores()
+        resolved = dataclasses.replace(self, alpha=alpha, threads=threads)
+        if resolved.min_alpha > alpha:
+            raise ConfigError(
+                f"--min-alpha ({self.min_alpha}) must not exceed --alpha ({alpha})"
+            )
+        return resolved
+
+    def _validate(self) -> None:
+        if self.architecture not in ARCHITECTURES:
+            raise ConfigError(
+                f"--architecture must be one of {', '.join(ARCHITECTURES)} "
+                f"(got {self.architecture!r})"
+            )
+        at_least_one = ["dim", "window", "epochs", "min_count", "max_vocab"]
+        for field in at_least_one:
+            _require_int(field, getattr(self, field), minimum=1)
+        _require_int("negative", self.negative, minimum=1)
+        _require_int("seed", self.seed, minimum=0)
+        if self.threads is not None:
+            _require_int("threads", self.threads, minimum=1)
+        _require_number("sample", self.sample, minimum=0.0)
+        _require_number("ns_exponent", self.ns_exponent, minimum=0.0)
+        _require_number("min_alpha", self.min_alpha, minimum=0.0)
+        if self.alpha is not None:
+            _require_number("alpha", self.alpha, minimum=0.0)
+            if self.alpha <= 0:
+                raise ConfigError(f"--alpha must be greater than 0 (got {self.alpha})")
+
+
+def _require_int(field: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{option_name(field)} must be a whole number (got {value!r})")
+    if value < minimum:
+        raise ConfigError(f"{option_name(field)} must be at least {minimum} (got {value})")
+
+
+def _require_number(field: str, value, minimum: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{option_name(field)} must be a number (got {value!r})")
+    if not (value >= minimum) or value == float("inf"):
+        raise ConfigError(
+            f"{option_name(field)} must be a finite number >= {minimum} (got {value})"
+        )
+
+
+def config_from_options(**options) -> TrainConfig:
+    """Build a TrainConfig from keyword options, rejecting names it does not know."""
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown training option(s): {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    return TrainConfig(**options).resolved()

@@ -1,0 +1,34 @@
+"""The errors fastw2v raises for problems a user can fix.
+
+Every message says what is wrong, where (a path, a path:line, or an option), and when
+it helps, what to do. The CLI prints the message on one line and exits with status 1;
+anything that is not a FastW2VError is a bug in fastw2v and keeps its traceback.
+"""
+
+
+class FastW2VError(Exception):
+    """Base class of every error caused by input, options or the environment."""
+
+
+class ConfigError(FastW2VError):
+    """An option has an invalid value; the message names the option."""
+
+
+class CorpusError(FastW2VError):
+    """The corpus cannot be read or holds nothing to train on."""
+
+
+class VocabularyError(FastW2VError):
+    """A vocabulary file is malformed, or no word is frequent enough."""
+
+
+class FormatError(FastW2VError):
+    """A vector file is malformed; the message names the file and line."""
+
+
+class OutputError(FastW2VError):
+    """An output path cannot be written."""
+
+
+class TrainingDiverged(FastW2VError):
+    """The loss became NaN or infinite: the learning rate is too high."""

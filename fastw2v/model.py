@@ -1,0 +1,82 @@
+"""A trained model: the vocabulary, both matrices, the loss history and how it was made."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .config import TrainConfig
+from .io import save_word2vec
+from .vectors import most_similar, unit_rows
+from .vocab import Vocabulary
+
+
+@dataclass
+class TrainStats:
+    """What training read and did, for the summary line and the benchmarks."""
+
+    n_tokens_read: int = 0  # all tokens in the corpus (one pass)
+    n_words: int = 0  # in-vocabulary tokens per epoch
+    n_skipped: int = 0  # tokens of words below --min-count, per epoch
+    n_sentences: int = 0
+    n_words_trained: int = 0  # in-vocabulary tokens over all epochs
+    n_kept: int = 0  # tokens left after subsampling, over all epochs
+    n_invalid_bytes: int = 0
+    n_prunes: int = 0
+    prune_threshold: int = 0
+    seconds: Dict[str, float] = field(default_factory=dict)  # per phase
+
+    @property
+    def words_per_second(self) -> float:
+        train = self.seconds.get("train", 0.0)
+        return self.n_words_trained / train if train > 0 else 0.0
+
+
+class Model:
+    """Word vectors with their vocabulary.
+
+    `vectors` (the input matrix, word2vec's syn0) are the word vectors everyone uses;
+    `context_vectors` (the output matrix, syn1neg) are kept for those who want them.
+    """
+
+    def __init__(self, vocab: Vocabulary, w_in: np.ndarray, w_out: np.ndarray,
+                 config: TrainConfig, loss_history: List[float],
+                 stats: Optional[TrainStats] = None):
+        self.vocab = vocab
+        self.vectors = w_in
+        self.context_vectors = w_out
+        self.config = config
+        self.loss_history = loss_history
+        self.stats = stats or TrainStats()
+        self._unit: Optional[np.ndarray] = None
+
+    @property
+    def words(self) -> List[str]:
+        return self.vocab.words
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        return self.vectors[self.vocab.index[word]]
+
+    def save(self, path: str, fmt: str = "auto", context_path: Optional[str] = None) -> None:
+        """Save the word vectors (and, if asked, the context vectors) atomically.
+
+        The format is word2vec's binary unless `fmt` is "text" or the path ends in
+        .txt or .vec.
+        """
+        started = time.perf_counter()
+        save_word2vec(path, self.words, self.vectors, fmt)
+        if context_path is not None:
+            save_word2vec(context_path, self.words, self.context_vectors, fmt)
+        self.stats.seconds["save"] = time.perf_counter() - started
+
+    def most_similar(self, positive: Sequence[str], negative: Sequence[str] = (),
+                     n: int = 10) -> List[Tuple[str, float]]:
+        """Nearest words by cosine to sum(positive) - sum(negative)."""
+        if isinstance(positive, str):
+            positive = [positive]
+        if self._unit is None:
+            self._unit = unit_rows(self.vectors)
+        return most_similar(self.words, self._unit, self.vocab.index, positive, negative, n)

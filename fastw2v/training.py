@@ -1,0 +1,215 @@
+"""Training orchestration: corpus -> vocabulary -> encoded ids -> threads over the kernel.
+
+This module is the only caller of the compiled kernel (fastw2v._kernel). It prepares
+everything the kernel needs (tables, matrices, jobs), computes the learning rate from
+global progress, runs one Python thread per core around the GIL-free kernel calls, adds
+up each job's loss in float64, and stops on a NaN or infinite loss.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from . import _kernel
+from .config import MAX_SENTENCE_TOKENS, TrainConfig, config_from_options
+from .corpus import EncodedCorpus, ReadStats, check_corpus_path, encode_corpus, iter_token_blocks
+from .errors import CorpusError, TrainingDiverged, VocabularyError
+from .model import Model, TrainStats
+from .progress import ProgressPrinter
+from .sampling import alias_table, keep_probabilities, noise_distribution
+from .vocab import Vocabulary, count_tokens
+
+# Tokens per job: large enough that Python's share of the time is negligible, small
+# enough that the learning rate moves smoothly and both threads finish together.
+JOB_TOKENS = 20_000
+
+assert _kernel.SENTENCE_END_ID == -1
+
+
+def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = None,
+          save_vocab: Optional[str] = None, tmp_dir: Optional[str] = None,
+          warn=None, **options) -> Model:
+    """Train word vectors on the text file `corpus` and return the Model.
+
+    `options` are the fields of TrainConfig (dim, window, negative, sample, alpha,
+    min_alpha, epochs, min_count, max_vocab, threads, seed, architecture,
+    ns_exponent). `progress=True` draws a progress line on stderr. `read_vocab` takes
+    the vocabulary from a `word count` file instead of counting; `save_vocab` writes the
+    counted one. `warn` receives warnings as strings (default: ignored).
+    """
+    config = config_from_options(**options)
+    corpus = os.fspath(corpus)
+    check_corpus_path(corpus)
+    warn = warn or (lambda message: None)
+    stats = TrainStats()
+
+    started = time.perf_counter()
+    vocab = _build_vocabulary(corpus, config, read_vocab, stats, warn)
+    if save_vocab is not None:
+        vocab.save(save_vocab)
+    stats.seconds["vocab"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    encoded = encode_corpus(corpus, vocab.index, tmp_dir)
+    if encoded.n_words == 0:
+        raise CorpusError(f"{corpus}: no token of the corpus is in the vocabulary")
+    stats.n_words, stats.n_skipped = encoded.n_words, encoded.n_skipped
+    stats.n_sentences = encoded.n_sentences
+    stats.seconds["encode"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    w_in, w_out, loss_history = _run_epochs(encoded, vocab, config, stats, progress)
+    stats.seconds["train"] = time.perf_counter() - started
+    return Model(vocab, w_in, w_out, config, loss_history, stats)
+
+
+def _build_vocabulary(corpus: str, config: TrainConfig, read_vocab: Optional[str],
+                      stats: TrainStats, warn) -> Vocabulary:
+    if read_vocab is not None:
+        counts = Vocabulary.read_counts(read_vocab)
+        source = read_vocab
+    else:
+        read_stats = ReadStats()
+        blocks = (block.tokens for block in iter_token_blocks(corpus, read_stats))
+        result = count_tokens(blocks, config.max_vocab)
+        counts = result.counts
+        stats.n_tokens_read = result.n_tokens
+        stats.n_prunes, stats.prune_threshold = result.n_prunes, result.prune_threshold
+        stats.n_invalid_bytes = read_stats.n_invalid_bytes
+        source = corpus
+        if result.n_tokens == 0:
+            raise CorpusError(f"{corpus}: the corpus is empty (no tokens)")
+        if read_stats.n_invalid_bytes:
+            warn(f"{corpus}: {read_stats.n_invalid_bytes} invalid UTF-8 bytes were "
+                 f"replaced by U+FFFD")
+        if result.n_prunes:
+            warn(f"more than {config.max_vocab:,} distinct words (--max-vocab): pruned "
+                 f"{result.n_prunes} times; words seen up to {result.prune_threshold} times "
+                 f"at a pruning were dropped, so rare counts may be underestimated")
+    vocab = Vocabulary.from_counts(counts, config.min_count)
+    if len(vocab) == 0:
+        top_word, top_count = max(counts.items(), key=lambda item: item[1])
+        raise VocabularyError(
+            f"{source}: no word occurs at least {config.min_count} times (--min-count); "
+            f"the most frequent, {top_word!r}, occurs {top_count} times"
+        )
+    if len(vocab) > 2**31 - 1:
+        raise VocabularyError(f"{source}: {len(vocab):,} words is more than the 2^31 - 1 "
+                              f"ids the kernel supports; raise --min-count")
+    return vocab
+
+
+def _initial_matrices(n_words: int, config: TrainConfig) -> Tuple[np.ndarray, np.ndarray]:
+    # word2vec.c's initialisation: input vectors uniform in [-0.5/dim, 0.5/dim), output
+    # vectors zero (so early gradients flow to the output side first).
+    rng = np.random.default_rng(config.seed)
+    w_in = rng.random((n_words, config.dim), dtype=np.float32)
+    w_in -= 0.5
+    w_in /= config.dim
+    return w_in, np.zeros((n_words, config.dim), dtype=np.float32)
+
+
+class _SharedProgress:
+    """Counters shared by the worker threads, guarded by one lock."""
+
+    def __init__(self, epochs: int):
+        self.lock = threading.Lock()
+        self.words_done = 0
+        self.loss = [0.0] * epochs
+        self.examples = [0] * epochs
+        self.kept = 0
+        self.current_epoch = 0
+        self.current_alpha = 0.0
+        self.stop = False
+        self.error: Optional[BaseException] = None
+
+
+def _run_epochs(encoded: EncodedCorpus, vocab: Vocabulary, config: TrainConfig,
+                stats: TrainStats, show_progress: bool):
+    w_in, w_out = _initial_matrices(len(vocab), config)
+    threshold, alias = alias_table(noise_distribution(vocab.counts, config.ns_exponent))
+    trainer = _kernel.Trainer(
+        w_in, w_out, keep_probabilities(vocab.counts, config.sample), threshold, alias,
+        config.architecture == "cbow", config.window, config.negative, MAX_SENTENCE_TOKENS,
+    )
+    bounds = encoded.job_bounds(JOB_TOKENS)
+    stream_length = len(encoded.ids)
+    total_positions = stream_length * config.epochs
+    alpha0, alpha_min = config.alpha, config.min_alpha
+
+    def alpha_at(epoch: int, position: int) -> float:
+        done = (epoch * stream_length + position) / total_positions
+        return alpha0 - (alpha0 - alpha_min) * done
+
+    jobs = ((epoch, start, end) for epoch in range(config.epochs) for start, end in bounds)
+    shared = _SharedProgress(config.epochs)
+
+    def work(worker: "_kernel.Worker") -> None:
+        try:
+            while True:
+                with shared.lock:
+                    job = None if shared.stop else next(jobs, None)
+                if job is None:
+                    return
+                epoch, start, end = job
+                a_start, a_end = alpha_at(epoch, start), alpha_at(epoch, end)
+                loss, n_examples, n_words, n_kept = trainer.train_job(
+                    worker, encoded.ids[start:end], a_start, a_end)
+                with shared.lock:
+                    shared.loss[epoch] += loss
+                    shared.examples[epoch] += n_examples
+                    shared.words_done += n_words
+                    shared.kept += n_kept
+                    shared.current_epoch = epoch
+                    shared.current_alpha = a_end
+                    if not math.isfinite(loss) and shared.error is None:
+                        shared.stop = True
+                        shared.error = TrainingDiverged(
+                            f"training diverged in epoch {epoch + 1}: the loss became "
+                            f"{loss}; lower --alpha (it was {alpha0})")
+        except BaseException as exc:  # re-raised by the main thread after join
+            with shared.lock:
+                shared.stop = True
+                if shared.error is None:
+                    shared.error = exc
+
+    workers = [_kernel.Worker(config.dim, MAX_SENTENCE_TOKENS, config.seed * 65536 + i)
+               for i in range(config.threads)]
+    threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in workers]
+    total_words = encoded.n_words * config.epochs
+    printer = ProgressPrinter(total_words) if show_progress else None
+    for thread in threads:
+        thread.start()
+    try:
+        while True:
+            alive = [t for t in threads if t.is_alive()]
+            if not alive:
+                break
+            alive[0].join(timeout=0.5)
+            if printer is not None:
+                with shared.lock:
+                    epoch = shared.current_epoch
+                    loss = shared.loss[epoch] / max(1, shared.examples[epoch])
+                    snapshot = (shared.words_done, epoch + 1, shared.current_alpha, loss)
+                printer.update(*snapshot)
+    except BaseException:
+        with shared.lock:
+            shared.stop = True
+        for thread in threads:
+            thread.join()
+        raise
+    finally:
+        if printer is not None:
+            printer.finish()
+    if shared.error is not None:
+        raise shared.error
+    stats.n_words_trained = shared.words_done
+    stats.n_kept = shared.kept
+    history = [loss / max(1, n) for loss, n in zip(shared.loss, shared.examples)]
+    return w_in, w_out, history

@@ -1,0 +1,125 @@
+"""The vocabulary: streaming counts with bounded memory, and frequency-sorted word ids.
+
+Ids run from the most to the least frequent word; ties are broken by the words' code
+points, so the same counts always give the same ids whatever order the corpus was read in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional
+
+import numpy as np
+
+from .errors import VocabularyError
+from .io import atomic_write
+
+
+@dataclass
+class CountResult:
+    """Raw counts from one pass over the corpus, and what pruning did to them."""
+
+    counts: Counter
+    n_tokens: int
+    n_prunes: int = 0
+    # Words with a count up to this were removed by pruning at least once, so counts
+    # at or near it may be underestimates (0 when no pruning happened).
+    prune_threshold: int = 0
+
+
+def count_tokens(batches: Iterable[List[str]], max_vocab: int) -> CountResult:
+    """Count tokens, pruning rare words whenever more than `max_vocab` are held.
+
+    Pruning follows word2vec.c's ReduceVocab: drop every word seen at most `t` times,
+    with t = 1 at the first pruning and one more at each following one. Memory stays
+    bounded by about `max_vocab` distinct strings however many the corpus has.
+    """
+    counts: Counter = Counter()
+    n_tokens = 0
+    n_prunes = 0
+    threshold = 0
+    for tokens in batches:
+        counts.update(tokens)
+        n_tokens += len(tokens)
+        while len(counts) > max_vocab:
+            threshold += 1
+            n_prunes += 1
+            counts = Counter({w: c for w, c in counts.items() if c > threshold})
+    return CountResult(counts, n_tokens, n_prunes, threshold)
+
+
+@dataclass
+class Vocabulary:
+    """Words sorted by descending count (ties by code point) and their counts."""
+
+    words: List[str]
+    counts: np.ndarray  # int64, one per word, non-increasing
+    _index: Optional[Dict[str, int]] = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_counts(cls, counts: Dict[str, int], min_count: int) -> "Vocabulary":
+        kept = [(w, c) for w, c in counts.items() if c >= min_count]
+        kept.sort(key=lambda item: (-item[1], item[0]))
+        words = [w for w, _ in kept]
+        return cls(words, np.array([c for _, c in kept], dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
+
+    @property
+    def index(self) -> Dict[str, int]:
+        """word -> id, built on first use."""
+        if self._index is None:
+            self._index = {w: i for i, w in enumerate(self.words)}
+        return self._index
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+    def save(self, path: str) -> None:
+        """Write word2vec.c's vocabulary format: `word count` per line, atomically."""
+        with atomic_write(path, "w") as out:
+            for word, count in zip(self.words, self.counts.tolist()):
+                out.write(f"{word} {count}\n")
+
+    @staticmethod
+    def read_counts(path: str) -> Dict[str, int]:
+        """Read a `word count` per line file (word2vec.c -save-vocab, ours, gensim's)."""
+        counts: Dict[str, int] = {}
+        try:
+            with open(path, "r", encoding="utf-8", newline=None) as f:
+                for line_no, line in enumerate(f, start=1):
+                    parts = line.split()
+                    if not parts:
+                        continue
+                    if len(parts) != 2:
+                        raise VocabularyError(
+                            f"{path}: line {line_no}: expected 'word count', "
+                            f"got {len(parts)} fields"
+                        )
+                    word, raw = parts
+                    try:
+                        count = int(raw)
+                    except ValueError:
+                        raise VocabularyError(
+                            f"{path}: line {line_no}: count {raw!r} is not a whole number"
+                        ) from None
+                    if count < 0:
+                        raise VocabularyError(f"{path}: line {line_no}: negative count {count}")
+                    if word in counts:
+                        raise VocabularyError(
+                            f"{path}: line {line_no}: word {word!r} is listed twice"
+                        )
+                    counts[word] = count
+        except UnicodeDecodeError as exc:
+            raise VocabularyError(f"{path}: not valid UTF-8 ({exc.reason})") from None
+        except OSError as exc:
+            raise VocabularyError(f"{path}: cannot read vocabulary: {exc.strerror}") from None
+        if not counts:
+            raise VocabularyError(f"{path}: the vocabulary file is empty")
+        return counts

@@ -1,0 +1,83 @@
+# The C surface of the training kernel (src/_kernel.pyx): constants, the structs the nogil code sees, and a
+# tiny inline RNG. Python never touches these directly; fastw2v/_kernel.pyi documents the
+# Python-facing entry points defined in _kernel.pyx.
+
+from libc.stdint cimport int32_t, uint32_t, uint64_t
+
+cdef extern from "vecops.h" nogil:
+    float fw_dot(const float *a, const float *b, int n) noexcept
+    void fw_axpy(float alpha, const float *x, float *y, int n) noexcept
+    void fw_zero(float *y, int n) noexcept
+    void fw_scale(float alpha, float *y, int n) noexcept
+
+# The encoded corpus marks every sentence end with this id (word ids are >= 0).
+cdef enum:
+    SENTENCE_END = -1
+
+# sigma(x) and log sigma(x) are read from tables over [-SIGMOID_RANGE, SIGMOID_RANGE];
+# outside it sigma saturates to 0 or 1 (see sigmoid_lookup in _kernel.pyx).
+cdef enum:
+    SIGMOID_RANGE = 8
+    SIGMOID_TABLE_SIZE = 2048
+
+cdef enum Architecture:
+    SKIP_GRAM = 0
+    CBOW = 1
+
+
+cdef struct ModelC:
+    float *w_in       # input (word) vectors, word2vec's syn0: n_words x dim
+    float *w_out      # output (context) vectors, word2vec's syn1neg: n_words x dim
+    int n_words
+    int dim
+
+
+cdef struct TablesC:
+    const float *sigmoid            # SIGMOID_TABLE_SIZE entries, values at bin centres
+    const float *log_sigmoid        # same bins, log sigma(x)
+    const float *keep_probability   # per word: probability that subsampling keeps a token
+    const uint32_t *alias_threshold # per word: alias-method acceptance threshold * 2^32
+    const int32_t *alias_index      # per word: the word taken when the threshold rejects
+
+
+cdef struct ParamsC:
+    Architecture architecture
+    int window
+    int negative
+    int max_sentence   # capacity of the per-thread sentence buffer
+
+
+cdef struct ScratchC:
+    float *hidden      # CBOW: mean of the context vectors (dim)
+    float *grad        # accumulated gradient for the input side (dim)
+    int32_t *sentence  # the current sentence after subsampling (max_sentence)
+    uint64_t rng
+
+
+cdef struct JobResultC:
+    double loss        # summed over examples, in float64 so it cannot saturate
+    long long n_examples  # skip-gram: (center, context) pairs; CBOW: centre words
+    long long n_words     # in-vocabulary tokens read
+    long long n_kept      # tokens left after subsampling
+
+
+# xorshift64* (Vigna 2016): one multiply and three shifts, good enough statistically for
+# sampling and far faster than a library RNG. State must never be zero.
+cdef inline uint64_t rng_next(uint64_t *state) noexcept nogil:
+    cdef uint64_t x = state[0]
+    x ^= x >> 12
+    x ^= x << 25
+    x ^= x >> 27
+    state[0] = x
+    return x * <uint64_t>2685821657736338717ULL
+
+
+# Uniform float in [0, 1) from the top 24 bits (exactly representable in float32).
+cdef inline float rng_uniform(uint64_t *state) noexcept nogil:
+    return <float>(rng_next(state) >> 40) * <float>(1.0 / 16777216.0)
+
+
+# Uniform integer in [0, n) by Lemire's multiply-shift: no division, negligible bias for
+# the small n used here.
+cdef inline uint32_t rng_below(uint64_t *state, uint32_t n) noexcept nogil:
+    return <uint32_t>(((rng_next(state) >> 32) * <uint64_t>n) >> 32)
