@@ -88,9 +88,9 @@ def _last_space_end(data: bytes) -> int:
 class TokenBlock:
     """The tokens of one read block, with where its lines end.
 
-    `line_lengths[i]` is the number of tokens of the block's i-th non-empty line piece;
-    every piece ends its line except possibly the last, which continues into the next
-    block when `last_continues` is true.
+    `line_lengths[i]` is the number of tokens of the block's i-th line piece (possibly
+    0); every piece ends its line except the last, which continues into the next block
+    when `last_continues` is true.
     """
 
     tokens: List[str]
@@ -127,13 +127,12 @@ def iter_token_blocks(path: str, stats: ReadStats = None) -> Iterator[TokenBlock
                     lengths: List[int] = []
                     for line in lines:
                         pieces = line.split()
-                        if pieces:
-                            tokens += pieces
-                            lengths.append(len(pieces))
-                    if tokens:
-                        # The text after the last newline continues unless the file ends.
-                        continues = not at_end and bool(lines[-1].split())
-                        yield TokenBlock(tokens, lengths, continues)
+                        tokens += pieces
+                        lengths.append(len(pieces))
+                    # Every piece but the last ends its line, even an empty one: it may
+                    # close a line the previous block left open. The last piece goes on
+                    # in the next block unless the file ends here.
+                    yield TokenBlock(tokens, lengths, last_continues=not at_end)
                 if at_end:
                     break
     except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
@@ -158,6 +157,7 @@ class EncodedCorpus:
 
     def job_bounds(self, job_tokens: int) -> List[Tuple[int, int]]:
         """Split the stream into [start, end) jobs of about job_tokens, at sentence ends."""
+        job_tokens = max(1, job_tokens)
         ids = self.ids
         n = len(ids)
         bounds = []
@@ -192,8 +192,9 @@ def encode_corpus(path: str, index: Dict[str, int], tmp_dir: str = None,
                                   count=len(block.tokens))
                 known = ids >= 0
                 # In-vocabulary tokens per line piece, then where sentence ends go.
-                starts = np.cumsum([0] + block.line_lengths[:-1])
-                per_line = np.add.reduceat(known, starts).tolist()
+                known_before = np.concatenate(([0], np.cumsum(known)))
+                piece_ends = np.cumsum(block.line_lengths)
+                per_line = np.diff(known_before[piece_ends], prepend=0).tolist()
                 ids = ids[known]
                 n_skipped += len(known) - len(ids)
                 n_words += len(ids)

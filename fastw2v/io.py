@@ -55,6 +55,9 @@ def atomic_write(path: str, mode: str = "wb") -> Iterator[IO]:
     except OSError as exc:
         raise OutputError(f"{path}: cannot create a file in {folder}: {exc.strerror}") from None
     try:
+        # mkstemp makes the file private (0600); give the result the permissions the
+        # user would get from a plain open(): the old file's, or 0666 less the umask.
+        os.chmod(tmp, _permissions_for(path))
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding) as out:
             yield out
@@ -67,6 +70,15 @@ def atomic_write(path: str, mode: str = "wb") -> Iterator[IO]:
         if isinstance(exc, OSError):
             raise OutputError(f"{path}: write failed: {exc.strerror or exc}") from None
         raise
+
+
+def _permissions_for(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def save_word2vec(path: str, words: Sequence[str], vectors: np.ndarray,
