@@ -1,5 +1,6 @@
 """Build the compiled kernel. Everything else about the package lives in pyproject.toml."""
 import os
+import platform
 
 import numpy as np
 from Cython.Build import cythonize
@@ -25,14 +26,24 @@ directives = {
     "cdivision": True,
 }
 
-extensions = [
-    Extension(
-        "fastw2v._kernel",
-        sources=["src/_kernel.pyx"],
+
+def kernel_extension(name, source, extra_args=()):
+    return Extension(
+        name,
+        sources=[source],
         include_dirs=[np.get_include(), "src"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=compile_args,
-    ),
-]
+        extra_compile_args=compile_args + list(extra_args),
+    )
+
+
+# The baseline build runs on any CPU of the platform. On x86-64 a second build of the
+# same source uses AVX2 and FMA; fastw2v/kernel.py picks it at import time when the CPU
+# has both, so no wheel ever needs -march=native.
+extensions = [kernel_extension("fastw2v._kernel", "src/_kernel.pyx")]
+if platform.machine().lower() in ("x86_64", "amd64") and not NATIVE:
+    extensions.append(
+        kernel_extension("fastw2v._kernel_avx2", "src/_kernel_avx2.pyx", ["-mavx2", "-mfma"])
+    )
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives, include_path=["src"]))

@@ -1,5 +1,6 @@
-# Type stub for the compiled kernel built from src/_kernel.pyx.
-from typing import Tuple
+# Type stub for the compiled kernel built from src/_kernel.pyx (as fastw2v._kernel and,
+# on x86-64, fastw2v._kernel_avx2; fastw2v/kernel.py picks one).
+from typing import Dict, List, Tuple
 
 import numpy as np
 
@@ -7,36 +8,43 @@ SIGMOID_TABLE: np.ndarray  # float32[SIGMOID_TABLE_SIZE]
 LOG_SIGMOID_TABLE: np.ndarray  # float32[SIGMOID_TABLE_SIZE]
 SENTENCE_END_ID: int  # -1
 TABLE_RANGE: int  # 8
+ARCHITECTURES: Dict[str, int]  # "skipgram", "cbow"
+LOSSES: Dict[str, int]  # "ns", "nce", "hs"
+GAMMA_MODES: Dict[str, int]  # "fixed", "global", "per-word"
 
 def sigmoid_tables() -> Tuple[np.ndarray, np.ndarray]: ...
 
 class Worker:
-    def __init__(self, dim: int, max_sentence: int, seed: int) -> None: ...
+    dim: int
+    max_sentence: int
+    max_inputs: int
+    max_targets: int
+    def __init__(
+        self, dim: int, max_sentence: int, max_inputs: int, max_targets: int, seed: int
+    ) -> None: ...
     @property
     def rng_state(self) -> int: ...
-    @property
-    def max_sentence(self) -> int: ...
-    @property
-    def dim(self) -> int: ...
 
 class Trainer:
     def __init__(
         self,
         w_in: np.ndarray,  # float32[n_words, dim], C-contiguous, written in place
-        w_out: np.ndarray,  # float32[n_words, dim], C-contiguous, written in place
-        keep_probability: np.ndarray,  # float32[n_words]
-        alias_threshold: np.ndarray,  # uint32[n_words]
-        alias_index: np.ndarray,  # int32[n_words]
-        cbow: bool,
-        window: int,
-        negative: int,
-        max_sentence: int,
+        w_out: np.ndarray,  # float32[n_words or n_words - 1 (hs), dim], written in place
+        gamma: np.ndarray,  # float32[1] or float32[n_words] (nce per-word), in place
+        tables: object,  # fastw2v.sampling.KernelTables
+        settings: object,  # fastw2v.training.KernelSettings
     ) -> None: ...
+    def new_worker(self, seed: int) -> Worker: ...
     def train_job(
-        self, worker: Worker, tokens: np.ndarray, alpha_start: float, alpha_end: float
-    ) -> Tuple[float, int, int, int]: ...
-    def negative_sampling_update(
-        self, worker: Worker, input_word: int, target: int, alpha: float
-    ) -> float: ...
+        self,
+        worker: Worker,
+        tokens: np.ndarray,  # int32, SENTENCE_END_ID after each sentence
+        alpha_start: float,
+        alpha_end: float,
+        gamma: float = ...,
+    ) -> Tuple[float, int, int, int, float]: ...
+    def train_pair(
+        self, worker: Worker, input_word: int, word: int, alpha: float, gamma: float = ...
+    ) -> Tuple[float, List[int], List[int], float]: ...
     def draw_noise(self, worker: Worker, n: int) -> np.ndarray: ...
     def classify(self, score: float, label: int) -> Tuple[float, float]: ...

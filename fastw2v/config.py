@@ -15,7 +15,7 @@ from .errors import ConfigError
 
 # Where `fastw2v train` writes when no -o is given, and what the query commands read
 # when no model is named.
-DEFAULT_MODEL_PATH = "vectors.bin"
+DEFAULT_MODEL_PATH = "vectors.fw2v"
 
 # The encoder ends a sentence after this many in-vocabulary tokens of one line, so the
 # kernel can hold a whole sentence in a fixed buffer; context windows do not cross
@@ -23,6 +23,8 @@ DEFAULT_MODEL_PATH = "vectors.bin"
 MAX_SENTENCE_TOKENS = 10_000
 
 ARCHITECTURES = ("skipgram", "cbow")
+LOSSES = ("ns", "nce", "hs")
+GAMMA_MODES = ("global", "per-word", "fixed")
 DEFAULT_ALPHA = {"skipgram": 0.025, "cbow": 0.05}
 
 
@@ -55,6 +57,19 @@ class TrainConfig:
     max_vocab: int = 10_000_000
     threads: Optional[int] = None
     seed: int = 1
+    # How the softmax over the vocabulary is avoided: negative sampling (ns),
+    # noise-contrastive estimation (nce) or hierarchical softmax (hs). See docs/theory.md.
+    loss: str = "ns"
+    # Skip-gram only: train all context words of a centre word against one shared set of
+    # output rows (the word and its noise words), as Ji et al.'s HogBatch does.
+    shared_negatives: bool = False
+    # NCE's normaliser: one learned scalar (global), one per input word (per-word), or
+    # held at nce_gamma_init (fixed).
+    nce_gamma: str = "global"
+    nce_gamma_init: float = 0.0
+    # NCE: subtract log(k q(c)) from the logit. Off, with a fixed gamma of 0, NCE is
+    # exactly negative sampling.
+    nce_noise_correction: bool = True
 
     def resolved(self) -> "TrainConfig":
         """Validate every field and fill in the defaults that depend on others."""
@@ -74,6 +89,18 @@ class TrainConfig:
                 f"--architecture must be one of {', '.join(ARCHITECTURES)} "
                 f"(got {self.architecture!r})"
             )
+        if self.loss not in LOSSES:
+            raise ConfigError(f"--loss must be one of {', '.join(LOSSES)} (got {self.loss!r})")
+        if self.nce_gamma not in GAMMA_MODES:
+            raise ConfigError(f"--nce-gamma must be one of {', '.join(GAMMA_MODES)} "
+                              f"(got {self.nce_gamma!r})")
+        if self.loss == "nce" and self.nce_gamma == "per-word" and self.architecture == "cbow":
+            raise ConfigError("--nce-gamma per-word needs skip-gram: CBOW's input is a "
+                              "window, not a word")
+        if not isinstance(self.nce_gamma_init, (int, float)) or not (
+                abs(self.nce_gamma_init) < float("inf")):
+            raise ConfigError(f"--nce-gamma-init must be a finite number "
+                              f"(got {self.nce_gamma_init!r})")
         at_least_one = ["dim", "window", "epochs", "min_count", "max_vocab"]
         for field in at_least_one:
             _require_int(field, getattr(self, field), minimum=1)

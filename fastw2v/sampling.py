@@ -14,6 +14,7 @@ the cache on nearly every draw.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Tuple
 
 import numpy as np
@@ -33,6 +34,13 @@ def noise_distribution(counts: np.ndarray, exponent: float) -> np.ndarray:
     """counts^exponent, normalised to sum to 1 (float64)."""
     weights = np.asarray(counts, dtype=np.float64) ** exponent
     return weights / weights.sum()
+
+
+def log_noise(counts: np.ndarray, exponent: float, negative: int) -> np.ndarray:
+    """NCE's per-word noise correction log(k q(c)) (float32)."""
+    q = noise_distribution(counts, exponent)
+    with np.errstate(divide="ignore"):
+        return np.log(max(negative, 1) * q).astype(np.float32)
 
 
 def alias_table(probabilities: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -75,3 +83,16 @@ def alias_probabilities(threshold: np.ndarray, alias: np.ndarray) -> np.ndarray:
     result = accept / n
     np.add.at(result, alias, (1.0 - accept) / n)
     return result
+
+
+@dataclass(frozen=True)
+class KernelTables:
+    """Every read-only per-word table the kernel samples from (see fastw2v._kernel)."""
+
+    keep_probability: np.ndarray  # float32, subsampling
+    noise_threshold: np.ndarray  # uint32, alias table
+    noise_alias: np.ndarray  # int32, alias table
+    log_noise: np.ndarray  # float32, log(k q(c))
+    path_offsets: np.ndarray  # int64, HS paths (see fastw2v.huffman)
+    path_nodes: np.ndarray  # int32
+    path_codes: np.ndarray  # uint8

@@ -12,17 +12,20 @@ import math
 import os
 import threading
 import time
-from typing import List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
-from . import _kernel
+from .kernel import kernel as _kernel
 from .config import MAX_SENTENCE_TOKENS, TrainConfig, config_from_options
 from .corpus import EncodedCorpus, ReadStats, check_corpus_path, encode_corpus, iter_token_blocks
 from .errors import CorpusError, TrainingDiverged, VocabularyError
 from .model import Model, TrainStats
 from .progress import ProgressPrinter
-from .sampling import alias_table, keep_probabilities, noise_distribution
+from .huffman import huffman_paths
+from .sampling import (KernelTables, alias_table, keep_probabilities, log_noise,
+                       noise_distribution)
 from .vocab import Vocabulary, count_tokens
 
 # Tokens per job: large enough that Python's share of the time is negligible, small
@@ -64,9 +67,11 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
     stats.seconds["encode"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    w_in, w_out, loss_history = _run_epochs(encoded, vocab, config, stats, progress)
+    tables = build_tables(vocab.counts, config)
+    w_in, w_out, gamma, loss_history = _run_epochs(encoded, tables, vocab, config, stats,
+                                                   progress)
     stats.seconds["train"] = time.perf_counter() - started
-    return Model(vocab, w_in, w_out, config, loss_history, stats)
+    return Model(vocab, w_in, w_out, config, loss_history, stats, gamma=gamma, tables=tables)
 
 
 def _build_vocabulary(corpus: str, config: TrainConfig, read_vocab: Optional[str],
@@ -105,14 +110,59 @@ def _build_vocabulary(corpus: str, config: TrainConfig, read_vocab: Optional[str
     return vocab
 
 
-def _initial_matrices(n_words: int, config: TrainConfig) -> Tuple[np.ndarray, np.ndarray]:
+def _initial_arrays(n_words: int, config: TrainConfig):
+    """The arrays training writes: w_in, w_out and NCE's gamma."""
     # word2vec.c's initialisation: input vectors uniform in [-0.5/dim, 0.5/dim), output
     # vectors zero (so early gradients flow to the output side first).
     rng = np.random.default_rng(config.seed)
     w_in = rng.random((n_words, config.dim), dtype=np.float32)
     w_in -= 0.5
     w_in /= config.dim
-    return w_in, np.zeros((n_words, config.dim), dtype=np.float32)
+    # Hierarchical softmax's output rows are the tree's n_words - 1 inner nodes.
+    n_out = max(1, n_words - 1) if config.loss == "hs" else n_words
+    w_out = np.zeros((n_out, config.dim), dtype=np.float32)
+    per_word = config.loss == "nce" and config.nce_gamma == "per-word"
+    gamma = np.full(n_words if per_word else 1, config.nce_gamma_init, dtype=np.float32)
+    return w_in, w_out, gamma
+
+
+def build_tables(counts: np.ndarray, config: TrainConfig) -> KernelTables:
+    """All the read-only tables the kernel samples from, for this vocabulary and config."""
+    threshold, alias = alias_table(noise_distribution(counts, config.ns_exponent))
+    if config.loss == "hs":
+        offsets, nodes, codes = huffman_paths(counts)
+    else:
+        offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        nodes, codes = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8)
+    return KernelTables(
+        keep_probability=keep_probabilities(counts, config.sample),
+        noise_threshold=threshold,
+        noise_alias=alias,
+        log_noise=log_noise(counts, config.ns_exponent, config.negative),
+        path_offsets=offsets,
+        path_nodes=nodes,
+        path_codes=codes,
+    )
+
+
+@dataclass(frozen=True)
+class KernelSettings:
+    """The scalar settings the kernel reads (see fastw2v._kernel.Trainer)."""
+
+    architecture: str
+    loss: str
+    gamma_mode: str
+    noise_correction: bool
+    shared_negatives: bool
+    window: int
+    negative: int
+    max_sentence: int
+
+    @classmethod
+    def from_config(cls, config: TrainConfig) -> "KernelSettings":
+        return cls(config.architecture, config.loss, config.nce_gamma,
+                   config.nce_noise_correction, config.shared_negatives, config.window,
+                   config.negative, MAX_SENTENCE_TOKENS)
 
 
 class _SharedProgress:
@@ -130,14 +180,13 @@ class _SharedProgress:
         self.error: Optional[BaseException] = None
 
 
-def _run_epochs(encoded: EncodedCorpus, vocab: Vocabulary, config: TrainConfig,
-                stats: TrainStats, show_progress: bool):
-    w_in, w_out = _initial_matrices(len(vocab), config)
-    threshold, alias = alias_table(noise_distribution(vocab.counts, config.ns_exponent))
-    trainer = _kernel.Trainer(
-        w_in, w_out, keep_probabilities(vocab.counts, config.sample), threshold, alias,
-        config.architecture == "cbow", config.window, config.negative, MAX_SENTENCE_TOKENS,
-    )
+def _run_epochs(encoded: EncodedCorpus, tables: KernelTables, vocab: Vocabulary,
+                config: TrainConfig, stats: TrainStats, show_progress: bool):
+    w_in, w_out, gamma = _initial_arrays(len(vocab), config)
+    trainer = _kernel.Trainer(w_in, w_out, gamma, tables, KernelSettings.from_config(config))
+    # The global NCE normaliser lives here, in Python: each job starts from its current
+    # value and reports the change its thread made, so no scalar is shared in the kernel.
+    global_gamma = [float(gamma[0])]
     bounds = encoded.job_bounds(JOB_TOKENS)
     stream_length = len(encoded.ids)
     total_positions = stream_length * config.epochs
@@ -159,9 +208,10 @@ def _run_epochs(encoded: EncodedCorpus, vocab: Vocabulary, config: TrainConfig,
                     return
                 epoch, start, end = job
                 a_start, a_end = alpha_at(epoch, start), alpha_at(epoch, end)
-                loss, n_examples, n_words, n_kept = trainer.train_job(
-                    worker, encoded.ids[start:end], a_start, a_end)
+                loss, n_examples, n_words, n_kept, gamma_change = trainer.train_job(
+                    worker, encoded.ids[start:end], a_start, a_end, global_gamma[0])
                 with shared.lock:
+                    global_gamma[0] += gamma_change
                     shared.loss[epoch] += loss
                     shared.examples[epoch] += n_examples
                     shared.words_done += n_words
@@ -179,8 +229,7 @@ def _run_epochs(encoded: EncodedCorpus, vocab: Vocabulary, config: TrainConfig,
                 if shared.error is None:
                     shared.error = exc
 
-    workers = [_kernel.Worker(config.dim, MAX_SENTENCE_TOKENS, config.seed * 65536 + i)
-               for i in range(config.threads)]
+    workers = [trainer.new_worker(config.seed * 65536 + i) for i in range(config.threads)]
     threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in workers]
     total_words = encoded.n_words * config.epochs
     printer = ProgressPrinter(total_words) if show_progress else None
@@ -212,4 +261,6 @@ def _run_epochs(encoded: EncodedCorpus, vocab: Vocabulary, config: TrainConfig,
     stats.n_words_trained = shared.words_done
     stats.n_kept = shared.kept
     history = [loss / max(1, n) for loss, n in zip(shared.loss, shared.examples)]
-    return w_in, w_out, history
+    if config.nce_gamma == "global":
+        gamma[0] = global_gamma[0]
+    return w_in, w_out, gamma, history

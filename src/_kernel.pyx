@@ -1,18 +1,34 @@
 # cython: language_level=3
-"""The compiled training kernel: skip-gram and CBOW with negative sampling.
+"""The compiled training kernel: skip-gram and CBOW, trained with negative sampling,
+noise-contrastive estimation or hierarchical softmax.
 
 Hogwild contract (Niu et al. 2011). Several Python threads call `Trainer.train_job` at
-once with the GIL released. They read and write the two shared float32 matrices
-`w_in` and `w_out` without locks: two threads may update the same row at the same
-time and one update can be partly lost. That race is deliberate; the updates are
-sparse, so collisions are rare and SGD tolerates them. Nothing else is shared and
-written: each thread has its own `Worker` (scratch buffers and RNG state), the
-lookup tables are read-only, and every count and loss of a job is returned to the
-caller, who adds them up under the GIL.
+once with the GIL released. They read and write the shared float32 arrays `w_in`,
+`w_out` and (NCE with per-word normalisers) `gamma` without locks: two threads may
+update the same row at the same time and one update can be partly lost. That race is
+deliberate; the updates are sparse, so collisions are rare and SGD tolerates them.
+Nothing else is shared and written: each thread has its own `Worker` (scratch buffers,
+RNG, and its share of a global NCE normaliser), the lookup tables are read-only, and
+every count and loss of a job is returned to the caller, who adds them up under the GIL.
 
 The nogil functions below take only structs and raw pointers, allocate nothing and
 have no error paths; all validation happens in `Trainer.__init__` and
 `Trainer.train_job`, with the GIL held.
+
+One block function serves every combination. A block is a set of input vectors (one
+context row; all context rows of a centre word when skip-gram shares its targets; or
+CBOW's mean of the context rows) against a set of labelled output rows (the real word
+and k noise words, or the inner nodes on the real word's Huffman path). For each output
+row in turn it scores every input, accumulates the input gradients, and then updates the
+output row; the inputs are updated last. With one input this is exactly word2vec's
+sequential update of a (word, context) pair.
+
+Per example (input h, output row v, label y in {0, 1}), with s = sigma:
+    logit z = <h, v>                          NS and HS
+    logit z = <h, v> - gamma - log(k q(c))    NCE (Gutmann & Hyvarinen 2010)
+    loss = -y log s(z) - (1 - y) log s(-z)
+    d loss / d z = s(z) - y,  and  g = (y - s(z)) * alpha  is the step:
+    v += g h,   h += g v (accumulated),   gamma -= g (d z / d gamma = -1)
 """
 
 import numpy as np
@@ -20,14 +36,21 @@ import numpy as np
 cimport numpy as cnp
 from kernel_defs cimport *
 from libc.math cimport exp, log1p
-from libc.stdint cimport int32_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cnp.import_array()
 
 ctypedef float[:, ::1] float2d_t
+ctypedef float[::1] float1d_t
 ctypedef const float[::1] const_float1d_t
 ctypedef const int32_t[::1] const_int1d_t
+ctypedef const int64_t[::1] const_long1d_t
 ctypedef const uint32_t[::1] const_uint1d_t
+ctypedef const uint8_t[::1] const_byte1d_t
+
+ARCHITECTURES = {"skipgram": SKIP_GRAM, "cbow": CBOW}
+LOSSES = {"ns": NEGATIVE_SAMPLING, "nce": NCE, "hs": HIERARCHICAL_SOFTMAX}
+GAMMA_MODES = {"fixed": GAMMA_FIXED, "global": GAMMA_GLOBAL, "per-word": GAMMA_PER_WORD}
 
 
 def sigmoid_tables():
@@ -49,12 +72,12 @@ SENTENCE_END_ID = SENTENCE_END
 TABLE_RANGE = SIGMOID_RANGE
 
 
-# Classify one (input, output) score: set *prob to sigma(score) and return the
-# example's loss, -log sigma(score) for a real pair (label 1) or -log sigma(-score) for
-# a noise pair (label 0). Inside the table range both come from the tables. Outside it
-# sigma saturates to 0 or 1 -- the gradient there is below 3.4e-4 -- and the loss is
-# computed exactly, so a diverging run reports a huge or NaN loss instead of a capped one.
-# NaN scores fall through to the exact branch, which keeps the table index in range.
+# Classify one logit: set *prob to sigma(score) and return the example's loss,
+# -log sigma(score) for label 1 or -log sigma(-score) for label 0. Inside the table range
+# both come from the tables. Outside it sigma saturates to 0 or 1 -- the gradient there
+# is below 3.4e-4 -- and the loss is computed exactly, so a diverging run reports a huge
+# or NaN loss instead of a capped one. NaN scores fall through to the exact branch,
+# which keeps the table index in range.
 cdef inline double classify(const TablesC *t, float score, int label, float *prob) noexcept nogil:
     cdef int idx
     cdef double z
@@ -83,63 +106,174 @@ cdef inline int32_t draw_noise(const TablesC *t, int n_words, uint64_t *rng) noe
     return t.alias_index[slot]
 
 
-# One negative-sampling step for the input vector `hidden` against output row `target`
-# and `negative` noise rows. Updates the output rows in place and accumulates the input
-# gradient into `grad` (the caller applies it). Returns the summed loss.
-#   loss = -log s(h.v_t) - sum_noise log s(-h.v_n),   s = sigmoid
-#   d loss / d v_x = -(label - s(h.v_x)) h,   d loss / d h = -sum_x (label - s(h.v_x)) v_x
-cdef inline double negative_sampling_step(const ModelC *m, const TablesC *t, const ParamsC *p,
-                                          ScratchC *s, const float *hidden, int32_t target,
-                                          float alpha) noexcept nogil:
-    cdef double loss = 0.0
-    cdef int d, label
-    cdef int32_t out_word
-    cdef float score, prob, g
-    cdef float *out_row
+# Fill s.targets / s.labels with the outputs that predict `word`; return how many.
+# NS and NCE: the word itself (label 1) then k noise words (label 0). A noise word equal
+# to the real one stays a noise example (word2vec.c skips it): the estimators analysed in
+# docs/theory.md assume independent noise, and the difference is invisible in quality.
+# All noise rows are prefetched as soon as they are drawn: they are random rows of a
+# matrix much larger than the cache, and their fetches then overlap each other.
+# HS: the inner nodes on the word's path, labelled 1 for a 0 branch, as in word2vec.c.
+cdef inline int fill_targets(const ModelC *m, const TablesC *t, const ParamsC *p, ScratchC *s,
+                             int32_t word) noexcept nogil:
+    cdef int64_t start
+    cdef int n, d
+    if p.loss == HIERARCHICAL_SOFTMAX:
+        start = t.path_offsets[word]
+        n = <int>(t.path_offsets[word + 1] - start)
+        for d in range(n):
+            s.targets[d] = t.path_nodes[start + d]
+            s.labels[d] = 1 - t.path_codes[start + d]
+        return n
+    s.targets[0] = word
+    s.labels[0] = 1
+    for d in range(1, p.negative + 1):
+        s.targets[d] = draw_noise(t, m.n_words, &s.rng)
+        s.labels[d] = 0
+        fw_prefetch_row(m.w_out + <Py_ssize_t>s.targets[d] * m.dim, m.dim)
+    return p.negative + 1
+
+
+# With one input and distinct output rows, no output row's update can change another
+# target's score, so all scores can be taken first, together (fw_dots keeps several
+# independent sums in flight), and the result is the sequential update's. A repeated
+# noise word is rare but possible; train_block then takes the general path.
+cdef inline bint targets_distinct(const ScratchC *s, int n_targets) noexcept nogil:
+    cdef int a, b
+    for a in range(1, n_targets):
+        for b in range(a):
+            if s.targets[a] == s.targets[b]:
+                return False
+    return True
+
+
+cdef inline double nce_logit(const ModelC *m, const TablesC *t, const ParamsC *p,
+                             const ScratchC *s, float score, int32_t input_word,
+                             int32_t target) noexcept nogil:
+    cdef float offset = t.log_noise[target] if p.noise_correction else 0.0
+    if p.gamma_mode == GAMMA_PER_WORD:
+        return score - (m.gamma[input_word] + offset)
+    return score - (s.gamma + offset)
+
+
+cdef inline void nce_gamma_step(const ModelC *m, const ParamsC *p, ScratchC *s,
+                                int32_t input_word, float g) noexcept nogil:
+    if p.gamma_mode == GAMMA_PER_WORD:
+        m.gamma[input_word] -= g
+    elif p.gamma_mode == GAMMA_GLOBAL:
+        s.gamma -= g
+        s.gamma_delta -= g
+
+
+cdef double train_one_input(const ModelC *m, const TablesC *t, const ParamsC *p, ScratchC *s,
+                            int n_targets, float alpha) noexcept nogil:
     cdef int dim = m.dim
-    for d in range(p.negative + 1):
-        if d == 0:
-            out_word = target
-            label = 1
-        else:
-            out_word = draw_noise(t, m.n_words, &s.rng)
-            if out_word == target:
-                continue
-            label = 0
-        out_row = m.w_out + <Py_ssize_t>out_word * dim
-        score = fw_dot(hidden, out_row, dim)
+    cdef int k, label
+    cdef float score, prob, g
+    cdef double loss = 0.0
+    cdef float *h = s.in_rows[0]
+    cdef bint nce = p.loss == NCE
+    for k in range(n_targets):
+        s.out_rows[k] = m.w_out + <Py_ssize_t>s.targets[k] * dim
+    fw_dots(s.out_rows, n_targets, h, s.scores, dim)
+    fw_zero(s.grads, dim)
+    for k in range(n_targets):
+        label = s.labels[k]
+        score = s.scores[k]
+        if nce:
+            score = nce_logit(m, t, p, s, score, s.in_words[0], s.targets[k])
         loss += classify(t, score, label, &prob)
         g = (label - prob) * alpha
-        fw_axpy(g, out_row, s.grad, dim)
-        fw_axpy(g, hidden, out_row, dim)
+        s.coef[k] = g
+        if nce:
+            nce_gamma_step(m, p, s, s.in_words[0], g)
+    # The input's gradient from the output rows as they were, then each row's update.
+    fw_axpys(s.out_rows, n_targets, s.coef, s.grads, dim)
+    for k in range(n_targets):
+        fw_axpy(s.coef[k], h, s.out_rows[k], dim)
+    fw_axpy(1.0, s.grads, h, dim)
+    return loss
+
+
+# Train the inputs s.in_rows[0 .. n_in) against the outputs s.targets[0 .. n_targets).
+# Returns the summed loss of the n_in * n_targets examples.
+cdef double train_block(const ModelC *m, const TablesC *t, const ParamsC *p, ScratchC *s,
+                        int n_in, int n_targets, float alpha) noexcept nogil:
+    cdef int dim = m.dim
+    cdef int j, k, label
+    cdef int32_t target
+    cdef float score, prob, g
+    cdef float *out_row
+    cdef double loss = 0.0
+    cdef bint nce = p.loss == NCE
+    if n_in == 1 and targets_distinct(s, n_targets):
+        return train_one_input(m, t, p, s, n_targets, alpha)
+    for j in range(n_in):
+        fw_zero(s.grads + j * dim, dim)
+    for k in range(n_targets):
+        target = s.targets[k]
+        label = s.labels[k]
+        out_row = m.w_out + <Py_ssize_t>target * dim
+        fw_dots(s.in_rows, n_in, out_row, s.coef, dim)
+        for j in range(n_in):
+            score = s.coef[j]
+            if nce:
+                score = nce_logit(m, t, p, s, score, s.in_words[j], target)
+            loss += classify(t, score, label, &prob)
+            g = (label - prob) * alpha
+            s.coef[j] = g
+            if nce:
+                nce_gamma_step(m, p, s, s.in_words[j], g)
+        # Input gradients with the output row as it was, then the output row's update.
+        fw_axpy_rows(out_row, n_in, s.coef, s.grads, dim)
+        fw_axpys(s.in_rows, n_in, s.coef, out_row, dim)
+    for j in range(n_in):
+        fw_axpy(1.0, s.grads + j * dim, s.in_rows[j], dim)
     return loss
 
 
 cdef void train_sentence_sg(const ModelC *m, const TablesC *t, const ParamsC *p, ScratchC *s,
                             int length, float alpha, JobResultC *result) noexcept nogil:
-    cdef int i, j, lo, hi, reach
+    cdef int i, j, lo, hi, reach, n_in, n_targets
     cdef int dim = m.dim
-    cdef float *in_row
     for i in range(length):
+        # The next centre's output row and the input row entering the window soon are
+        # likely cache misses: ask for them now (see fill_targets).
+        if i + 1 < length and p.loss != HIERARCHICAL_SOFTMAX:
+            fw_prefetch_row(m.w_out + <Py_ssize_t>s.sentence[i + 1] * dim, dim)
+        if i + p.window + 1 < length:
+            fw_prefetch_row(m.w_in + <Py_ssize_t>s.sentence[i + p.window + 1] * dim, dim)
         # word2vec's shrunk window: reach drawn uniformly from 1..window per position.
         reach = p.window - <int>rng_below(&s.rng, p.window)
         lo = i - reach if i >= reach else 0
         hi = i + reach + 1 if i + reach + 1 <= length else length
-        for j in range(lo, hi):
-            if j == i:
+        # As in word2vec.c, each context word's input vector predicts the centre word;
+        # over a symmetric window this visits the same pairs as the other direction.
+        if p.shared_negatives:
+            n_in = 0
+            for j in range(lo, hi):
+                if j != i:
+                    s.in_rows[n_in] = m.w_in + <Py_ssize_t>s.sentence[j] * dim
+                    s.in_words[n_in] = s.sentence[j]
+                    n_in += 1
+            if n_in == 0:
                 continue
-            # As in word2vec.c, the context word's input vector predicts the centre word;
-            # over a symmetric window this visits the same pairs as the other direction.
-            in_row = m.w_in + <Py_ssize_t>s.sentence[j] * dim
-            fw_zero(s.grad, dim)
-            result.loss += negative_sampling_step(m, t, p, s, in_row, s.sentence[i], alpha)
-            fw_axpy(1.0, s.grad, in_row, dim)
-            result.n_examples += 1
+            n_targets = fill_targets(m, t, p, s, s.sentence[i])
+            result.loss += train_block(m, t, p, s, n_in, n_targets, alpha)
+            result.n_examples += n_in
+        else:
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                s.in_rows[0] = m.w_in + <Py_ssize_t>s.sentence[j] * dim
+                s.in_words[0] = s.sentence[j]
+                n_targets = fill_targets(m, t, p, s, s.sentence[i])
+                result.loss += train_block(m, t, p, s, 1, n_targets, alpha)
+                result.n_examples += 1
 
 
 cdef void train_sentence_cbow(const ModelC *m, const TablesC *t, const ParamsC *p, ScratchC *s,
                               int length, float alpha, JobResultC *result) noexcept nogil:
-    cdef int i, j, lo, hi, reach, n_context
+    cdef int i, j, lo, hi, reach, n_context, n_targets
     cdef int dim = m.dim
     for i in range(length):
         reach = p.window - <int>rng_below(&s.rng, p.window)
@@ -153,13 +287,15 @@ cdef void train_sentence_cbow(const ModelC *m, const TablesC *t, const ParamsC *
             if j != i:
                 fw_axpy(1.0, m.w_in + <Py_ssize_t>s.sentence[j] * dim, s.hidden, dim)
         fw_scale(1.0 / n_context, s.hidden, dim)
-        fw_zero(s.grad, dim)
-        result.loss += negative_sampling_step(m, t, p, s, s.hidden, s.sentence[i], alpha)
+        s.in_rows[0] = s.hidden
+        s.in_words[0] = -1
+        n_targets = fill_targets(m, t, p, s, s.sentence[i])
+        result.loss += train_block(m, t, p, s, 1, n_targets, alpha)
         # As word2vec.c does, each context row receives the full hidden-layer gradient
         # (not divided by n_context); the default CBOW alpha of 0.05 is tuned for this.
         for j in range(lo, hi):
             if j != i:
-                fw_axpy(1.0, s.grad, m.w_in + <Py_ssize_t>s.sentence[j] * dim, dim)
+                fw_axpy(1.0, s.grads, m.w_in + <Py_ssize_t>s.sentence[j] * dim, dim)
         result.n_examples += 1
 
 
@@ -205,21 +341,51 @@ cdef JobResultC train_tokens(const ModelC *m, const TablesC *t, const ParamsC *p
 
 
 cdef class Worker:
-    """One training thread's private state: scratch buffers and its RNG."""
+    """One training thread's private state: scratch buffers and its RNG.
+
+    Create it with `Trainer.new_worker`, which sizes the buffers for that trainer.
+    """
 
     cdef ScratchC scratch
-    cdef object _hidden, _grad, _sentence
+    cdef readonly int dim, max_sentence, max_inputs, max_targets
+    cdef object _buffers
 
-    def __init__(self, int dim, int max_sentence, unsigned long long seed):
-        self._hidden = np.zeros(dim, dtype=np.float32)
-        self._grad = np.zeros(dim, dtype=np.float32)
-        self._sentence = np.zeros(max_sentence, dtype=np.int32)
-        cdef float[::1] hidden = self._hidden
-        cdef float[::1] grad = self._grad
-        cdef int32_t[::1] sentence = self._sentence
-        self.scratch.hidden = &hidden[0]
-        self.scratch.grad = &grad[0]
-        self.scratch.sentence = &sentence[0]
+    def __init__(self, int dim, int max_sentence, int max_inputs, int max_targets,
+                 unsigned long long seed):
+        if min(dim, max_sentence, max_inputs, max_targets) < 1:
+            raise ValueError("worker buffer sizes must be positive")
+        self.dim, self.max_sentence = dim, max_sentence
+        self.max_inputs, self.max_targets = max_inputs, max_targets
+        hidden = np.zeros(dim, dtype=np.float32)
+        grads = np.zeros(max_inputs * dim, dtype=np.float32)
+        coef = np.zeros(max(max_inputs, max_targets), dtype=np.float32)
+        in_rows = np.zeros(max_inputs, dtype=np.uintp)
+        in_words = np.zeros(max_inputs, dtype=np.int32)
+        targets = np.zeros(max_targets, dtype=np.int32)
+        labels = np.zeros(max_targets, dtype=np.uint8)
+        sentence = np.zeros(max_sentence, dtype=np.int32)
+        out_rows = np.zeros(max_targets, dtype=np.uintp)
+        scores = np.zeros(max_targets, dtype=np.float32)
+        self._buffers = (hidden, grads, coef, in_rows, in_words, targets, labels, sentence,
+                         out_rows, scores)
+        cdef float[::1] hidden_v = hidden, grads_v = grads, coef_v = coef
+        cdef size_t[::1] in_rows_v = in_rows
+        cdef int32_t[::1] in_words_v = in_words, targets_v = targets, sentence_v = sentence
+        cdef size_t[::1] out_rows_v = out_rows
+        cdef float[::1] scores_v = scores
+        cdef uint8_t[::1] labels_v = labels
+        self.scratch.hidden = &hidden_v[0]
+        self.scratch.grads = &grads_v[0]
+        self.scratch.coef = &coef_v[0]
+        self.scratch.in_rows = <float **>&in_rows_v[0]
+        self.scratch.in_words = &in_words_v[0]
+        self.scratch.targets = &targets_v[0]
+        self.scratch.labels = &labels_v[0]
+        self.scratch.sentence = &sentence_v[0]
+        self.scratch.out_rows = <float **>&out_rows_v[0]
+        self.scratch.scores = &scores_v[0]
+        self.scratch.gamma = 0.0
+        self.scratch.gamma_delta = 0.0
         # splitmix64 of the seed, so that seeds 0, 1, 2... give unrelated, non-zero states.
         cdef uint64_t z = <uint64_t>seed + <uint64_t>0x9E3779B97F4A7C15ULL
         z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9ULL
@@ -231,64 +397,122 @@ cdef class Worker:
     def rng_state(self):
         return self.scratch.rng
 
-    @property
-    def max_sentence(self):
-        return self._sentence.shape[0]
-
-    @property
-    def dim(self):
-        return self._hidden.shape[0]
-
 
 cdef class Trainer:
-    """Holds raw pointers into the model matrices and tables for the nogil code.
+    """Holds raw pointers into the model arrays and tables for the nogil code.
 
     Keeps references to every array it points into, so none can be freed while it
     lives. The arrays must not be resized or replaced while training runs.
+
+    Parameters
+    ----------
+    w_in : float32 (n_words, dim), written in place
+    w_out : float32 (n_words, dim), or (n_words - 1, dim) inner nodes for HS; in place
+    gamma : float32 (n_words,), NCE per-word normalisers, written in place (any length
+        for other modes)
+    tables : object with the attributes keep_probability (float32), noise_threshold
+        (uint32), noise_alias (int32), log_noise (float32), one per word; path_offsets
+        (int64, n_words + 1), path_nodes (int32), path_codes (uint8) for HS
+    settings : object with the attributes architecture, loss and gamma_mode (names, see
+        ARCHITECTURES, LOSSES, GAMMA_MODES), window, negative, max_sentence (int),
+        shared_negatives and noise_correction (bool)
     """
 
     cdef ModelC model
     cdef TablesC tables
     cdef ParamsC params
+    cdef int max_targets
     cdef object _keep_alive
 
-    def __init__(self, float2d_t w_in, float2d_t w_out,
-                 const_float1d_t keep_probability,
-                 const_uint1d_t alias_threshold, const_int1d_t alias_index,
-                 bint cbow, int window, int negative, int max_sentence):
-        cdef Py_ssize_t n_words = w_in.shape[0]
-        if n_words < 1 or w_in.shape[1] < 1:
-            raise ValueError("the model needs at least one word and one dimension")
-        if w_out.shape[0] != n_words or w_out.shape[1] != w_in.shape[1]:
-            raise ValueError("w_in and w_out must have the same shape")
-        if (keep_probability.shape[0] != n_words or alias_threshold.shape[0] != n_words
-                or alias_index.shape[0] != n_words):
-            raise ValueError("every per-word table needs one entry per word")
-        if window < 1 or negative < 0 or max_sentence < 1:
-            raise ValueError("window and max_sentence must be >= 1, negative >= 0")
-        if n_words > 2**31 - 1:
-            raise ValueError("at most 2^31 - 1 words")
-        if np.any(np.asarray(alias_index) < 0) or np.any(np.asarray(alias_index) >= n_words):
-            raise ValueError("alias_index holds ids outside the vocabulary")
+    def __init__(self, float2d_t w_in, float2d_t w_out, float1d_t gamma, tables, settings):
+        cdef const_float1d_t keep = tables.keep_probability
+        cdef const_uint1d_t threshold = tables.noise_threshold
+        cdef const_int1d_t alias = tables.noise_alias
+        cdef const_float1d_t log_noise = tables.log_noise
+        cdef const_long1d_t path_offsets = tables.path_offsets
+        cdef const_int1d_t path_nodes = tables.path_nodes
+        cdef const_byte1d_t path_codes = tables.path_codes
         cdef const float[::1] sig = SIGMOID_TABLE
         cdef const float[::1] log_sig = LOG_SIGMOID_TABLE
-        self._keep_alive = (w_in, w_out, keep_probability, alias_threshold, alias_index)
+        cdef Py_ssize_t n_words = w_in.shape[0]
+        cdef Py_ssize_t dim = w_in.shape[1]
+        loss = LOSSES[settings.loss]
+        if n_words < 1 or dim < 1:
+            raise ValueError("the model needs at least one word and one dimension")
+        if n_words > 2**31 - 1:
+            raise ValueError("at most 2^31 - 1 words")
+        n_out = n_words - 1 if loss == HIERARCHICAL_SOFTMAX else n_words
+        if w_out.shape[0] < max(n_out, 1) or w_out.shape[1] != dim:
+            raise ValueError(f"w_out must have shape ({max(n_out, 1)}, {dim})")
+        for name, table in (("keep_probability", keep), ("noise_threshold", threshold),
+                            ("noise_alias", alias), ("log_noise", log_noise)):
+            if table.shape[0] != n_words:
+                raise ValueError(f"{name} needs one entry per word")
+        if np.any(np.asarray(alias) < 0) or np.any(np.asarray(alias) >= n_words):
+            raise ValueError("noise_alias holds ids outside the vocabulary")
+        max_path = 1
+        if loss == HIERARCHICAL_SOFTMAX:
+            offsets = np.asarray(path_offsets)
+            if (offsets.shape[0] != n_words + 1 or offsets[0] != 0
+                    or np.any(np.diff(offsets) < 0) or offsets[n_words] != path_nodes.shape[0]
+                    or path_codes.shape[0] != path_nodes.shape[0]):
+                raise ValueError("path_offsets, path_nodes and path_codes do not agree")
+            nodes = np.asarray(path_nodes)
+            if nodes.size and (nodes.min() < 0 or nodes.max() >= max(n_out, 1)):
+                raise ValueError("path_nodes holds rows outside w_out")
+            if np.any(np.asarray(path_codes) > 1):
+                raise ValueError("path_codes must be 0 or 1")
+            max_path = max(1, int(np.diff(offsets).max()))
+        per_word = loss == NCE and GAMMA_MODES[settings.gamma_mode] == GAMMA_PER_WORD
+        if per_word and gamma.shape[0] != n_words:
+            raise ValueError("per-word gamma needs one entry per word")
+        if per_word and ARCHITECTURES[settings.architecture] == CBOW:
+            raise ValueError("per-word gamma needs skip-gram: CBOW's input is not one word")
+        if gamma.shape[0] < 1:
+            raise ValueError("gamma needs at least one entry")
+        if settings.window < 1 or settings.negative < 0 or settings.max_sentence < 1:
+            raise ValueError("window and max_sentence must be >= 1, negative >= 0")
+        self._keep_alive = (w_in, w_out, gamma, tables)
         self.model.w_in = &w_in[0, 0]
         self.model.w_out = &w_out[0, 0]
+        self.model.gamma = &gamma[0]
         self.model.n_words = <int>n_words
-        self.model.dim = <int>w_in.shape[1]
+        self.model.dim = <int>dim
         self.tables.sigmoid = &sig[0]
         self.tables.log_sigmoid = &log_sig[0]
-        self.tables.keep_probability = &keep_probability[0]
-        self.tables.alias_threshold = &alias_threshold[0]
-        self.tables.alias_index = &alias_index[0]
-        self.params.architecture = CBOW if cbow else SKIP_GRAM
-        self.params.window = window
-        self.params.negative = negative
-        self.params.max_sentence = max_sentence
+        self.tables.keep_probability = &keep[0]
+        self.tables.alias_threshold = &threshold[0]
+        self.tables.alias_index = &alias[0]
+        self.tables.log_noise = &log_noise[0]
+        self.tables.path_offsets = &path_offsets[0]
+        self.tables.path_nodes = &path_nodes[0] if path_nodes.shape[0] else NULL
+        self.tables.path_codes = &path_codes[0] if path_codes.shape[0] else NULL
+        self.params.architecture = ARCHITECTURES[settings.architecture]
+        self.params.loss = loss
+        self.params.gamma_mode = GAMMA_MODES[settings.gamma_mode]
+        self.params.noise_correction = settings.noise_correction
+        self.params.shared_negatives = settings.shared_negatives
+        self.params.window = settings.window
+        self.params.negative = settings.negative
+        self.params.max_sentence = settings.max_sentence
+        if loss == HIERARCHICAL_SOFTMAX:
+            self.max_targets = max_path
+        else:
+            self.max_targets = settings.negative + 1
+
+    def new_worker(self, unsigned long long seed):
+        """A Worker with buffers sized for this trainer, its RNG seeded from `seed`."""
+        return Worker(self.model.dim, self.params.max_sentence, 2 * self.params.window,
+                      self.max_targets, seed)
+
+    cdef check_worker(self, Worker worker):
+        if (worker.dim != self.model.dim or worker.max_sentence < self.params.max_sentence
+                or worker.max_inputs < 2 * self.params.window
+                or worker.max_targets < self.max_targets):
+            raise ValueError("worker buffers do not match this trainer; use new_worker")
 
     def train_job(self, Worker worker, const_int1d_t tokens, double alpha_start,
-                  double alpha_end):
+                  double alpha_end, float gamma=0.0):
         """Train on one job of encoded tokens, with the GIL released.
 
         Parameters
@@ -299,45 +523,57 @@ cdef class Trainer:
             Word ids, with SENTENCE_END_ID (-1) after each sentence.
         alpha_start, alpha_end : float
             Learning rate at the first and after the last token of the job.
+        gamma : float
+            The global NCE normaliser at the start of the job (other modes ignore it).
 
         Returns
         -------
-        (loss, n_examples, n_words, n_kept) : (float, int, int, int)
+        (loss, n_examples, n_words, n_kept, gamma_change)
             Summed loss over the job's examples, the number of examples, the number of
-            word tokens read, and how many survived subsampling.
+            word tokens read, how many survived subsampling, and (global NCE normaliser)
+            the change this job made to gamma, which the caller adds to the global value.
         """
         cdef Py_ssize_t n = tokens.shape[0]
         cdef Py_ssize_t i
         cdef JobResultC result
-        if worker.dim != self.model.dim or worker.max_sentence < self.params.max_sentence:
-            raise ValueError("worker buffers do not match this trainer")
+        self.check_worker(worker)
         for i in range(n):
             if tokens[i] >= self.model.n_words or tokens[i] < SENTENCE_END:
                 raise ValueError(f"token id {tokens[i]} at position {i} is out of range")
         if n == 0:
-            return 0.0, 0, 0, 0
+            return 0.0, 0, 0, 0, 0.0
+        worker.scratch.gamma = gamma
+        worker.scratch.gamma_delta = 0.0
         with nogil:
             result = train_tokens(&self.model, &self.tables, &self.params, &worker.scratch,
                                   &tokens[0], n, alpha_start, alpha_end)
-        return result.loss, result.n_examples, result.n_words, result.n_kept
+        return (result.loss, result.n_examples, result.n_words, result.n_kept,
+                worker.scratch.gamma_delta)
 
-    def negative_sampling_update(self, Worker worker, int32_t input_word, int32_t target,
-                                 float alpha):
-        """Test shim: one skip-gram negative-sampling update of one (input, target) pair.
+    def train_pair(self, Worker worker, int32_t input_word, int32_t word, float alpha,
+                   float gamma=0.0):
+        """Test shim: one update of the pair (input_word's vector predicts `word`).
 
-        Draws the noise words from the worker's RNG exactly as training does. Returns the
-        pair's loss. Used to check the kernel against a numpy reference of the gradient.
+        Draws noise from the worker's RNG exactly as training does (fill_targets), then
+        runs one block with one input. Returns (loss, targets, labels, gamma_change).
         """
-        if not (0 <= input_word < self.model.n_words and 0 <= target < self.model.n_words):
+        if not (0 <= input_word < self.model.n_words and 0 <= word < self.model.n_words):
             raise ValueError("word id out of range")
-        cdef float *in_row = self.model.w_in + <Py_ssize_t>input_word * self.model.dim
+        self.check_worker(worker)
+        cdef int n_targets
         cdef double loss
+        worker.scratch.gamma = gamma
+        worker.scratch.gamma_delta = 0.0
+        worker.scratch.in_rows[0] = self.model.w_in + <Py_ssize_t>input_word * self.model.dim
+        worker.scratch.in_words[0] = input_word
         with nogil:
-            fw_zero(worker.scratch.grad, self.model.dim)
-            loss = negative_sampling_step(&self.model, &self.tables, &self.params,
-                                          &worker.scratch, in_row, target, alpha)
-            fw_axpy(1.0, worker.scratch.grad, in_row, self.model.dim)
-        return loss
+            n_targets = fill_targets(&self.model, &self.tables, &self.params, &worker.scratch,
+                                     word)
+            loss = train_block(&self.model, &self.tables, &self.params, &worker.scratch, 1,
+                               n_targets, alpha)
+        targets = [worker.scratch.targets[i] for i in range(n_targets)]
+        labels = [worker.scratch.labels[i] for i in range(n_targets)]
+        return loss, targets, labels, worker.scratch.gamma_delta
 
     def draw_noise(self, Worker worker, Py_ssize_t n):
         """Test shim: n draws from the noise distribution, as the kernel makes them."""

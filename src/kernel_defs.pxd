@@ -1,33 +1,49 @@
-# The C surface of the training kernel (src/_kernel.pyx): constants, the structs the nogil code sees, and a
-# tiny inline RNG. Python never touches these directly; fastw2v/_kernel.pyi documents the
-# Python-facing entry points defined in _kernel.pyx.
+# The C surface of the training kernel (src/_kernel.pyx): constants, the structs the nogil
+# code sees, and a tiny inline RNG. Python never touches these directly;
+# fastw2v/_kernel.pyi documents the Python-facing entry points defined in _kernel.pyx.
 
-from libc.stdint cimport int32_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cdef extern from "vecops.h" nogil:
     float fw_dot(const float *a, const float *b, int n) noexcept
+    void fw_dots(float **rows, int n, const float *v, float *scores, int d) noexcept
     void fw_axpy(float alpha, const float *x, float *y, int n) noexcept
+    void fw_axpys(float **rows, int n, const float *coef, float *y, int d) noexcept
+    void fw_axpy_rows(const float *x, int n, const float *coef, float *ys, int d) noexcept
     void fw_zero(float *y, int n) noexcept
     void fw_scale(float alpha, float *y, int n) noexcept
+    void fw_prefetch_row(const float *row, int n) noexcept
 
 # The encoded corpus marks every sentence end with this id (word ids are >= 0).
 cdef enum:
     SENTENCE_END = -1
 
 # sigma(x) and log sigma(x) are read from tables over [-SIGMOID_RANGE, SIGMOID_RANGE];
-# outside it sigma saturates to 0 or 1 (see sigmoid_lookup in _kernel.pyx).
+# outside it sigma saturates to 0 or 1 (see classify in _kernel.pyx).
 cdef enum:
     SIGMOID_RANGE = 8
     SIGMOID_TABLE_SIZE = 2048
 
+# The values of these enums are part of the Python interface (fastw2v/_kernel.pyi).
 cdef enum Architecture:
     SKIP_GRAM = 0
     CBOW = 1
 
+cdef enum Loss:
+    NEGATIVE_SAMPLING = 0
+    NCE = 1
+    HIERARCHICAL_SOFTMAX = 2
+
+cdef enum GammaMode:
+    GAMMA_FIXED = 0      # NCE's normaliser stays at its initial value
+    GAMMA_GLOBAL = 1     # one learned scalar; each thread accumulates its own change
+    GAMMA_PER_WORD = 2   # one learned value per input word, updated Hogwild like a row
+
 
 cdef struct ModelC:
     float *w_in       # input (word) vectors, word2vec's syn0: n_words x dim
-    float *w_out      # output (context) vectors, word2vec's syn1neg: n_words x dim
+    float *w_out      # output vectors: syn1neg (n_words rows) or, for HS, syn1 (inner nodes)
+    float *gamma      # NCE per-word normalisers (n_words), or NULL
     int n_words
     int dim
 
@@ -38,25 +54,42 @@ cdef struct TablesC:
     const float *keep_probability   # per word: probability that subsampling keeps a token
     const uint32_t *alias_threshold # per word: alias-method acceptance threshold * 2^32
     const int32_t *alias_index      # per word: the word taken when the threshold rejects
+    const float *log_noise          # per word: log(k q(c)), NCE's noise correction
+    const int64_t *path_offsets     # HS: word c's path is path_offsets[c] .. [c + 1]
+    const int32_t *path_nodes       # HS: inner-node rows of w_out, root first
+    const uint8_t *path_codes       # HS: the branch taken at each node (0 or 1)
 
 
 cdef struct ParamsC:
     Architecture architecture
+    Loss loss
+    GammaMode gamma_mode
+    bint noise_correction   # NCE: subtract log(k q(c)) from the logit
+    bint shared_negatives   # skip-gram: one set of targets per centre word, all contexts
     int window
     int negative
-    int max_sentence   # capacity of the per-thread sentence buffer
+    int max_sentence        # capacity of the per-thread sentence buffer
 
 
 cdef struct ScratchC:
     float *hidden      # CBOW: mean of the context vectors (dim)
-    float *grad        # accumulated gradient for the input side (dim)
+    float *grads       # input-side gradients, one row of dim per input (max_inputs x dim)
+    float *coef        # per input (or per target, one-input path): score, then gradient step
+    float **in_rows    # the input rows of the current block
+    int32_t *in_words  # their word ids (-1 for CBOW's hidden mean)
+    int32_t *targets   # output rows of the current block: word + noise, or an HS path
+    uint8_t *labels    # 1 for the real word (HS: left branch), 0 for noise (right)
+    float **out_rows   # the targets' rows, for the one-input path of train_block
+    float *scores      # their scores against the one input
     int32_t *sentence  # the current sentence after subsampling (max_sentence)
     uint64_t rng
+    float gamma        # GAMMA_GLOBAL: this thread's current value of the normaliser
+    double gamma_delta # GAMMA_GLOBAL: change made by this thread since the job began
 
 
 cdef struct JobResultC:
     double loss        # summed over examples, in float64 so it cannot saturate
-    long long n_examples  # skip-gram: (center, context) pairs; CBOW: centre words
+    long long n_examples  # skip-gram: (word, context) pairs; CBOW: centre words
     long long n_words     # in-vocabulary tokens read
     long long n_kept      # tokens left after subsampling
 

@@ -7,8 +7,11 @@ import pytest
 from scipy import stats
 
 from fastw2v import _kernel
-from fastw2v.sampling import (alias_probabilities, alias_table, keep_probabilities,
-                              noise_distribution)
+from fastw2v.config import TrainConfig
+from fastw2v.huffman import huffman_paths
+from fastw2v.sampling import (KernelTables, alias_probabilities, alias_table,
+                              keep_probabilities, log_noise, noise_distribution)
+from fastw2v.training import KernelSettings, build_tables
 
 
 # ---------------------------------------------------------------------------------------
@@ -146,17 +149,18 @@ def test_alias_table_zero_probability_words_are_never_drawn():
 
 def _noise_trainer(counts, exponent=0.75):
     n = len(counts)
-    threshold, alias = alias_table(noise_distribution(counts, exponent))
+    tables = build_tables(np.asarray(counts), TrainConfig(sample=0, ns_exponent=exponent))
     w_in = np.zeros((n, 1), dtype=np.float32)
     w_out = np.zeros((n, 1), dtype=np.float32)
-    keep = np.ones(n, dtype=np.float32)
-    return _kernel.Trainer(w_in, w_out, keep, threshold, alias, False, 1, 1, 4)
+    gamma = np.zeros(1, dtype=np.float32)
+    settings = KernelSettings("skipgram", "ns", "global", True, False, 1, 1, 4)
+    return _kernel.Trainer(w_in, w_out, gamma, tables, settings)
 
 
 def test_kernel_draw_noise_matches_count_power_075():
     counts = np.array([int(100_000 / r) + 3 for r in range(1, 41)] + [1, 1, 2])
     trainer = _noise_trainer(counts)
-    worker = _kernel.Worker(1, 4, 12345)
+    worker = trainer.new_worker(12345)
     n_draws = 2_000_000
     draws = trainer.draw_noise(worker, n_draws)
     assert draws.dtype == np.int32 and draws.shape == (n_draws,)
@@ -188,13 +192,13 @@ def test_kernel_draw_noise_matches_count_power_075():
 def test_kernel_draw_noise_is_deterministic_per_seed_and_seeds_differ():
     counts = np.array([50, 30, 10, 5, 5, 1])
     trainer = _noise_trainer(counts)
-    a = trainer.draw_noise(_kernel.Worker(1, 4, 7), 1000)
-    b = trainer.draw_noise(_kernel.Worker(1, 4, 7), 1000)
-    c = trainer.draw_noise(_kernel.Worker(1, 4, 8), 1000)
+    a = trainer.draw_noise(trainer.new_worker(7), 1000)
+    b = trainer.draw_noise(trainer.new_worker(7), 1000)
+    c = trainer.draw_noise(trainer.new_worker(8), 1000)
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
     # Draws continue the worker's stream: two calls of 500 equal one call of 1000.
-    w = _kernel.Worker(1, 4, 7)
+    w = trainer.new_worker(7)
     halves = np.concatenate([trainer.draw_noise(w, 500), trainer.draw_noise(w, 500)])
     assert np.array_equal(halves, a)
 
@@ -204,9 +208,95 @@ def test_kernel_draw_noise_never_draws_zero_probability_word():
     # return it (threshold 0 means the slot always moves to its alias).
     counts = np.array([5, 0, 3, 0])
     trainer = _noise_trainer(counts)
-    draws = trainer.draw_noise(_kernel.Worker(1, 4, 3), 200_000)
+    draws = trainer.draw_noise(trainer.new_worker(3), 200_000)
     observed = np.bincount(draws, minlength=4)
     assert observed[1] == 0 and observed[3] == 0
     p0 = 5**0.75 / (5**0.75 + 3**0.75)
     # Binomial sd for N = 2e5 is about 1.1e-3; 5 sd tolerance.
     assert abs(observed[0] / 200_000 - p0) < 5.5e-3
+
+
+def test_kernel_draw_noise_follows_the_exponent_of_the_tables():
+    # Exponent 0 (uniform noise) and 1 (unigram): the tables passed to the Trainer decide.
+    counts = np.array([800, 100, 60, 30, 10])
+    for exponent in (0.0, 1.0):
+        trainer = _noise_trainer(counts, exponent)
+        draws = trainer.draw_noise(trainer.new_worker(1), 200_000)
+        observed = np.bincount(draws, minlength=5) / 200_000
+        weights = counts.astype(np.float64) ** exponent
+        # Binomial sd <= sqrt(0.25 / 2e5) = 1.1e-3; 5 sd.
+        np.testing.assert_allclose(observed, weights / weights.sum(), atol=5.6e-3)
+
+
+# ---------------------------------------------------------------------------------------
+# log_noise: NCE's correction log(k q(c))
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("negative", [1, 5, 15])
+@pytest.mark.parametrize("exponent", [0.75, 1.0, 0.0])
+def test_log_noise_is_log_of_k_times_noise_probability(negative, exponent):
+    counts = np.array([1000, 200, 50, 7, 1])
+    weights = [c ** exponent for c in counts.tolist()]
+    expected = [math.log(negative * w / sum(weights)) for w in weights]
+    result = log_noise(counts, exponent, negative)
+    assert result.dtype == np.float32 and result.shape == counts.shape
+    np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_log_noise_with_zero_negative_uses_k_one_and_zero_counts_give_minus_inf():
+    counts = np.array([3, 1, 0])
+    np.testing.assert_array_equal(log_noise(counts, 1.0, 0), log_noise(counts, 1.0, 1))
+    result = log_noise(counts, 1.0, 2)
+    np.testing.assert_allclose(result[:2], [math.log(2 * 0.75), math.log(2 * 0.25)],
+                               rtol=1e-6)
+    assert result[2] == -np.inf
+
+
+# ---------------------------------------------------------------------------------------
+# build_tables: everything the kernel reads, for one vocabulary and config
+# ---------------------------------------------------------------------------------------
+
+COUNTS = np.array([5000, 1200, 700, 300, 300, 90, 40, 12, 5, 5, 1])
+
+
+def _check_common_tables(tables, config):
+    n = len(COUNTS)
+    assert isinstance(tables, KernelTables)
+    for name, dtype, length in [("keep_probability", np.float32, n),
+                                ("noise_threshold", np.uint32, n),
+                                ("noise_alias", np.int32, n),
+                                ("log_noise", np.float32, n),
+                                ("path_offsets", np.int64, n + 1),
+                                ("path_nodes", np.int32, None),
+                                ("path_codes", np.uint8, None)]:
+        array = getattr(tables, name)
+        assert array.dtype == dtype, name
+        assert array.ndim == 1 and array.flags.c_contiguous, name
+        if length is not None:
+            assert len(array) == length, name
+    np.testing.assert_array_equal(tables.keep_probability,
+                                  keep_probabilities(COUNTS, config.sample))
+    np.testing.assert_allclose(alias_probabilities(tables.noise_threshold, tables.noise_alias),
+                               noise_distribution(COUNTS, config.ns_exponent), atol=1e-9)
+    np.testing.assert_array_equal(tables.log_noise,
+                                  log_noise(COUNTS, config.ns_exponent, config.negative))
+
+
+@pytest.mark.parametrize("loss", ["ns", "nce"])
+def test_build_tables_without_hierarchical_softmax_has_empty_paths(loss):
+    config = TrainConfig(loss=loss, sample=1e-3, ns_exponent=0.5, negative=7)
+    tables = build_tables(COUNTS, config)
+    _check_common_tables(tables, config)
+    assert not tables.path_offsets.any()
+    assert len(tables.path_nodes) == len(tables.path_codes) == 0
+
+
+def test_build_tables_with_hierarchical_softmax_holds_the_huffman_paths():
+    config = TrainConfig(loss="hs", sample=0, negative=3)
+    tables = build_tables(COUNTS, config)
+    _check_common_tables(tables, config)
+    offsets, nodes, codes = huffman_paths(COUNTS)
+    np.testing.assert_array_equal(tables.path_offsets, offsets)
+    np.testing.assert_array_equal(tables.path_nodes, nodes)
+    np.testing.assert_array_equal(tables.path_codes, codes)
+    assert tables.path_offsets[-1] == len(tables.path_nodes) == len(tables.path_codes)
