@@ -370,6 +370,19 @@ def peak_rss_mib() -> float:
     return kib / 1024.0
 
 
+# fastw2v's rows: the mode column names the estimator (see docs/theory.md) and, for
+# "-shared", skip-gram's shared negatives (one noise set per centre word, HogBatch).
+FASTW2V_VARIANTS = {
+    "ns": {"loss": "ns"},
+    "ns-shared": {"loss": "ns", "shared_negatives": True},
+    "nce": {"loss": "nce"},
+    "nce-shared": {"loss": "nce", "shared_negatives": True},
+    "hs": {"loss": "hs"},
+}
+# gensim's rows: its input mode, and "-hs" for hierarchical softmax (hs=1, negative=0).
+GENSIM_LOSSES = ("ns", "hs")
+
+
 def child_fastw2v(spec: dict) -> dict:
     import fastw2v
 
@@ -378,7 +391,7 @@ def child_fastw2v(spec: dict) -> dict:
         spec["corpus"], architecture=spec["arch"], dim=spec["dim"], window=spec["window"],
         negative=spec["negative"], sample=spec["sample"], epochs=spec["epochs"],
         min_count=spec["min_count"], threads=spec["threads"], seed=spec["seed"],
-        progress=False, tmp_dir=spec["tmp_dir"],
+        progress=False, tmp_dir=spec["tmp_dir"], **FASTW2V_VARIANTS[spec["mode"]],
     )
     model.save(spec["out"])
     total = time.perf_counter() - started
@@ -413,7 +426,9 @@ def child_gensim(spec: dict) -> dict:
         return {"corpus_file": corpus} if file_mode else {"corpus_iterable": LineSentence(corpus)}
 
     started = time.perf_counter()
-    model = Word2Vec(vector_size=spec["dim"], window=spec["window"], negative=spec["negative"],
+    hs = spec.get("gensim_loss") == "hs"
+    model = Word2Vec(vector_size=spec["dim"], window=spec["window"],
+                     negative=0 if hs else spec["negative"], hs=1 if hs else 0,
                      sample=spec["sample"], min_count=spec["min_count"],
                      workers=spec["threads"], sg=1 if spec["arch"] == "skipgram" else 0,
                      seed=spec["seed"])
@@ -766,15 +781,16 @@ def print_details(tasks, args) -> None:
 def comparisons(tasks):
     """Per architecture: fastw2v vs the faster gensim mode (and vs the other mode)."""
     out = []
-    for arch in dict.fromkeys(t["arch"] for t in tasks):
-        mine = [t for t in tasks if t["arch"] == arch and t["summary"]]
-        fast = next((t for t in mine if t["tool"] == "fastw2v"), None)
-        gensims = sorted((t for t in mine if t["tool"] == "gensim"),
-                         key=lambda t: (not t.get("faster_mode"), -t["summary"]["words_per_s"]))
-        if fast is None or not gensims:
-            continue
+    for fast in [t for t in tasks if t["tool"] == "fastw2v" and t["summary"]]:
+        arch = fast["arch"]
+        # Compare with gensim's rows of the same loss, or its NS rows when gensim has no
+        # such loss (NCE).
+        same = [t for t in tasks if t["arch"] == arch and t["tool"] == "gensim"
+                and t["summary"] and t["loss"] == fast["loss"]]
+        gensims = sorted(same, key=lambda t: (not t.get("faster_mode"),
+                                              -t["summary"]["words_per_s"]))
         for g in gensims:
-            entry = {"arch": arch, "gensim_mode": g["mode"],
+            entry = {"arch": arch, "fastw2v_variant": fast["mode"], "gensim_mode": g["mode"],
                      "faster_gensim_mode": bool(g.get("faster_mode")),
                      "gensim_incomplete": g["summary"]["incomplete"],
                      "words_per_s_ratio": fast["summary"]["words_per_s"]
@@ -803,18 +819,49 @@ def print_comparisons(entries) -> None:
         which = "faster gensim mode" if e["faster_gensim_mode"] else "other gensim mode"
         if e["gensim_incomplete"]:
             which += "; NOT COMPARABLE: gensim skipped part of the corpus"
-        print(f"{e['arch']}: fastw2v / gensim {e['gensim_mode']} ({which}): "
+        print(f"{e['arch']}: fastw2v {e['fastw2v_variant']} / gensim {e['gensim_mode']} "
+              f"({which}): "
               f"words/s x{e['words_per_s_ratio']:.2f}, effective words/s "
               f"x{e['effective_words_per_s_ratio']:.2f}")
         d = e.get("quality_diff")
         if d:
             ws, sl = d["wordsim353_rho"], d["simlex999_rho"]
-            print(f"    quality, fastw2v minus gensim {e['gensim_mode']}: "
+            print(f"    quality, fastw2v {e['fastw2v_variant']} minus gensim {e['gensim_mode']}: "
                   f"sem {fmt(d['semantic_pct'], '+.2f')}, syn {fmt(d['syntactic_pct'], '+.2f')}, "
                   f"total {fmt(d['total_pct'], '+.2f')} points; "
                   f"ws353 ρ {fmt(ws, '+.3f')}, simlex ρ {fmt(sl, '+.3f')} "
                   f"({fmt(None if ws is None else 100 * ws, '+.1f')} / "
                   f"{fmt(None if sl is None else 100 * sl, '+.1f')} points of ρ x 100)")
+
+
+def draw_chart(tasks, args, path: str) -> None:
+    """Two bar panels side by side: training words/s and analogy accuracy, one bar a row."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [t for t in tasks if t["summary"]]
+    labels = [f"{t['tool']} {t['mode']}\n{t['arch']}" for t in rows]
+    colours = ["#1f77b4" if t["tool"] == "fastw2v" else "#ff7f0e" for t in rows]
+    speed = [t["summary"]["words_per_s"] / 1e6 for t in rows]
+    accuracy = [(t.get("evaluation") or {}).get("analogy", {}).get("total_pct") or 0.0
+                for t in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(max(8, 1.6 * len(rows)), 4.5))
+    left.bar(range(len(rows)), speed, color=colours)
+    left.set_ylabel("training words/s (millions)")
+    right.bar(range(len(rows)), accuracy, color=colours)
+    right.set_ylabel(f"analogy accuracy, top {args.restrict_vocab:,} words (%)")
+    for axis, values, unit in ((left, speed, "M"), (right, accuracy, "%")):
+        axis.set_xticks(range(len(rows)))
+        axis.set_xticklabels(labels, fontsize=8)
+        for x, v in enumerate(values):
+            axis.annotate(f"{v:.2f}{unit}", (x, v), ha="center", va="bottom", fontsize=8)
+    fig.suptitle(f"fastw2v (blue) vs gensim (orange): dim {args.dim}, window {args.window}, "
+                 f"negative {args.negative}, {args.epochs} epochs, {args.threads} threads")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def environment() -> dict:
@@ -894,6 +941,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated tools to run [default: fastw2v,gensim]")
     p.add_argument("--gensim-modes", type=parse_modes, default=list(GENSIM_MODES),
                    help="gensim input modes [default: corpus_file,sentences]")
+    p.add_argument("--fastw2v-variant", action="append", choices=sorted(FASTW2V_VARIANTS),
+                   help="fastw2v estimator(s) to run, repeatable [default: ns]")
+    p.add_argument("--gensim-loss", action="append", choices=GENSIM_LOSSES,
+                   help="gensim loss(es) to run, repeatable [default: ns]")
     p.add_argument("--gensim-corpus-file-as-is", action="store_true",
                    help="give gensim's corpus_file= the corpus unchanged even when it has lines "
                         "over 10,000 tokens (by default such a corpus is given as a cached copy "
@@ -902,6 +953,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restrict-vocab", type=positive_int, default=30000,
                    help="analogies use this many most frequent words [default: 30000]")
     p.add_argument("--json", metavar="PATH", help="also write all raw results here as JSON")
+    p.add_argument("--chart", metavar="PNG",
+                   help="also draw training words/s and analogy accuracy per row (matplotlib)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     return p
 
@@ -928,12 +981,18 @@ def main(argv=None) -> int:
         gensim_corpus_file = os.path.abspath(prepare_gensim_corpus_file(corpus, cache_dir))
 
     tasks = []
+    variants = list(dict.fromkeys(args.fastw2v_variant or ["ns"]))
+    gensim_losses = list(dict.fromkeys(args.gensim_loss or ["ns"]))
     for arch in archs:
         for tool in args.tools:
-            modes = ["file"] if tool == "fastw2v" else args.gensim_modes
-            for mode in modes:
-                tasks.append({"tool": tool, "mode": mode, "arch": arch, "runs": [],
-                              "evaluation": None, "error": None})
+            if tool == "fastw2v":
+                modes = [(v, "hs" if v == "hs" else "ns") for v in variants]
+            else:
+                modes = [(m if loss == "ns" else f"{m}-hs", loss)
+                         for loss in gensim_losses for m in args.gensim_modes]
+            for mode, loss in modes:
+                tasks.append({"tool": tool, "mode": mode, "arch": arch, "loss": loss,
+                              "runs": [], "evaluation": None, "error": None})
 
     settings = {"corpus": os.path.abspath(args.corpus), "corpus_used": corpus,
                 "corpus_bytes": os.path.getsize(corpus), "architectures": archs,
@@ -952,8 +1011,11 @@ def main(argv=None) -> int:
         for run in range(args.runs):
             for n, task in enumerate(tasks):
                 out = os.path.join(work_dir, f"{task['tool']}-{task['mode']}-{task['arch']}.bin")
-                use = gensim_corpus_file if task["mode"] == "corpus_file" else corpus
-                spec = dict(settings, tool=task["tool"], mode=task["mode"], arch=task["arch"],
+                file_mode = task["mode"].startswith("corpus_file")
+                use = gensim_corpus_file if file_mode else corpus
+                spec = dict(settings, tool=task["tool"],
+                            mode="corpus_file" if file_mode else task["mode"],
+                            gensim_loss=task["loss"], arch=task["arch"],
                             corpus=use, out=out, tmp_dir=work_dir,
                             crosscheck=(run == 0 and task["tool"] == "gensim"))
                 log(f"[run {run + 1}/{args.runs}] {label(task)} ...")
@@ -978,9 +1040,9 @@ def main(argv=None) -> int:
 
     for task in tasks:
         task["summary"] = summarise(task)
-    for arch in archs:
+    for arch, loss in {(t["arch"], t["loss"]) for t in tasks}:
         gensims = [t for t in tasks if t["arch"] == arch and t["tool"] == "gensim"
-                   and t["summary"]]
+                   and t["loss"] == loss and t["summary"]]
         complete = [t for t in gensims if not t["summary"]["incomplete"]] or gensims
         if len(gensims) > 1:
             max(complete, key=lambda t: t["summary"]["words_per_s"])["faster_mode"] = True
@@ -1007,6 +1069,9 @@ def main(argv=None) -> int:
     entries = comparisons(tasks)
     print_comparisons(entries)
 
+    if args.chart:
+        draw_chart(tasks, args, args.chart)
+        log(f"chart written to {args.chart}")
     if args.json:
         payload = {"settings": settings, "environment": environment(), "tasks": tasks,
                    "comparisons": entries}

@@ -3,7 +3,11 @@
     import fastw2v
     model = fastw2v.train("corpus.txt", dim=100, epochs=5)
     model.most_similar("king")
-    model.save("vectors.bin")
+    model.save("vectors.fw2v")
+
+    vectors = fastw2v.load("vectors.fw2v")   # or a word2vec .bin / .txt / .vec file
+    vectors.most_similar("king", n=10)
+    vectors.analogy("man", "king", "woman")
 """
 
 from .config import DEFAULT_MODEL_PATH, TrainConfig
@@ -12,12 +16,20 @@ from .errors import (ConfigError, CorpusError, FastW2VError, FormatError, Output
 from .io import load_word2vec, save_word2vec
 from .model import Model, TrainStats
 from .training import train
+from .vectors import UnknownWordError, Vectors
 from .vocab import Vocabulary
 
 __version__ = "0.1.0"
 
+
+def load(path: str, fmt: str = "auto") -> Vectors:
+    """Load word vectors for queries from a native (.fw2v) or word2vec file."""
+    return Vectors.load(path, fmt)
+
+
 __all__ = [
-    "train", "Model", "TrainStats", "TrainConfig", "Vocabulary", "load_word2vec",
-    "save_word2vec", "DEFAULT_MODEL_PATH", "FastW2VError", "ConfigError", "CorpusError",
-    "FormatError", "OutputError", "TrainingDiverged", "VocabularyError",
+    "train", "load", "Model", "Vectors", "TrainStats", "TrainConfig", "Vocabulary",
+    "load_word2vec", "save_word2vec", "DEFAULT_MODEL_PATH", "FastW2VError", "ConfigError",
+    "CorpusError", "FormatError", "OutputError", "TrainingDiverged", "VocabularyError",
+    "UnknownWordError",
 ]

@@ -15,9 +15,10 @@ import time
 import click
 
 from . import synthetic
-from .config import DEFAULT_ALPHA, DEFAULT_MODEL_PATH, TrainConfig, available_cores
+from .config import (DEFAULT_ALPHA, DEFAULT_MODEL_PATH, GAMMA_MODES, LOSSES, TrainConfig,
+                     available_cores)
 from .errors import FastW2VError, OutputError
-from .io import FORMATS, check_writable_path
+from .io import ALL_FORMATS, FORMATS, check_writable_path
 from .training import train as train_model
 
 DEFAULTS = TrainConfig()
@@ -95,6 +96,21 @@ def _check_outputs(corpus: str, outputs: dict) -> None:
               show_default=True, help="Subsampling threshold for frequent words; 0 disables.")
 @click.option("--ns-exponent", type=click.FloatRange(min=0), default=DEFAULTS.ns_exponent,
               show_default=True, help="Noise distribution: unigram counts to this power.")
+@click.option("--loss", type=click.Choice(LOSSES), default=DEFAULTS.loss, show_default=True,
+              help="Negative sampling (shifted PMI), noise-contrastive estimation "
+                   "(normalised p(c|w)) or hierarchical softmax; see docs/theory.md.")
+@click.option("--shared-negatives/--per-pair-negatives", default=DEFAULTS.shared_negatives,
+              show_default=True,
+              help="Skip-gram: train all context words of a word against one shared set "
+                   "of noise words (HogBatch; faster), or draw noise for every pair.")
+@click.option("--nce-gamma", type=click.Choice(GAMMA_MODES), default=DEFAULTS.nce_gamma,
+              show_default=True,
+              help="NCE normaliser: one learned value, one per word, or fixed.")
+@click.option("--nce-gamma-init", type=float, default=DEFAULTS.nce_gamma_init,
+              show_default=True, help="NCE normaliser's starting value.")
+@click.option("--nce-noise-correction/--no-nce-noise-correction",
+              default=DEFAULTS.nce_noise_correction, show_default=True,
+              help="NCE: subtract log(k q(c)) from the logit (off + fixed gamma 0 = NS).")
 @click.option("--alpha", type=click.FloatRange(min=0, min_open=True), default=None,
               help=f"Starting learning rate  [default: {DEFAULT_ALPHA['skipgram']} for "
                    f"skip-gram, {DEFAULT_ALPHA['cbow']} for CBOW]")
@@ -174,3 +190,302 @@ def demo(output, sentences, threads):
     for a, b, c in (("apple", "apples", "dog"), ("cars", "car", "violins")):
         answer, score = model.most_similar([b, c], [a], n=1)[0]
         click.echo(f"  {a} : {b} :: {c} : {answer}  ({score:.2f})")
+
+
+# ---------------------------------------------------------------------------------------
+# Querying and evaluating: similar, analogy, evaluate, info, plot, convert
+# ---------------------------------------------------------------------------------------
+
+QUERY_METHODS = ("3cosadd", "3cosmul")  # fastw2v.vectors.METHODS
+DEFAULT_RESTRICT = 30_000  # fastw2v.evaluate.DEFAULT_RESTRICT
+
+
+def _model_option(command):
+    return click.option(
+        "-m", "--model", default=DEFAULT_MODEL_PATH, show_default=True, metavar="PATH",
+        help="Vector file: fastw2v native (.fw2v), word2vec binary or text (.txt, .vec); "
+             "the default is where 'fastw2v train' writes.")(command)
+
+
+def _json_option(command):
+    return click.option("--json", "as_json", is_flag=True,
+                         help="Print JSON instead of a table.")(command)
+
+
+def _restrict_option(command):
+    return click.option("--restrict", type=click.IntRange(min=1), metavar="N",
+                        help="Search only the N most frequent words.")(command)
+
+
+def _load_vectors(path: str):
+    """Load a vector file, or fail with a message saying how to get one."""
+    from .errors import FormatError
+    from .vectors import Vectors
+
+    if not os.path.lexists(path):
+        hint = ("; 'fastw2v train CORPUS' writes it, or name a model with -m"
+                if path == DEFAULT_MODEL_PATH else "")
+        raise FormatError(f"{path}: no such model file{hint}")
+    return Vectors.load(path)
+
+
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(headers, rows, align: str) -> str:
+    """Columns separated by two spaces; `align` has one 'l' or 'r' per column; no header
+    line when `headers` is None."""
+    cells = [] if headers is None else [[str(h) for h in headers]]
+    cells += [[str(c) for c in row] for row in rows]
+    widths = [max(_display_width(row[i]) for row in cells) for i in range(len(align))]
+    lines = []
+    for row in cells:
+        padded = []
+        for text, width, side in zip(row, widths, align):
+            pad = " " * (width - _display_width(text))
+            padded.append(text + pad if side == "l" else pad + text)
+        lines.append("  ".join(padded).rstrip())
+    return "\n".join(lines)
+
+
+def _echo_json(data) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@main.command(short_help="The nearest words by cosine similarity.")
+@click.argument("words", nargs=-1, required=True, metavar="WORD...")
+@click.option("--minus", "negative", multiple=True, metavar="WORD",
+              help="Subtract this word's vector (repeat for several).")
+@click.option("-n", "--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many neighbours to show.")
+@_model_option
+@_restrict_option
+@_json_option
+def similar(words, negative, top, model, restrict, as_json):
+    """The words nearest by cosine to the sum of the (unit) vectors of WORD... minus
+    those of the --minus words; the query words themselves are left out."""
+    vectors = _load_vectors(model)
+    results = vectors.most_similar(list(words), list(negative), n=top, restrict=restrict)
+    if as_json:
+        _echo_json({"model": model, "positive": list(words), "negative": list(negative),
+                    "neighbours": [{"rank": rank, "word": word, "cosine": score}
+                                   for rank, (word, score) in enumerate(results, start=1)]})
+        return
+    rows = [(rank, word, f"{score:.4f}") for rank, (word, score) in enumerate(results, 1)]
+    click.echo(_table(("rank", "word", "cosine"), rows, "rlr"))
+
+
+@main.command(short_help="A is to B as C is to what?")
+@click.argument("a")
+@click.argument("b")
+@click.argument("c")
+@click.option("-n", "--top", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many answers to show.")
+@click.option("--method", type=click.Choice(QUERY_METHODS), default="3cosadd",
+              show_default=True,
+              help="3cosadd: cosine with b - a + c; 3cosmul: Levy & Goldberg's product.")
+@_model_option
+@_restrict_option
+@_json_option
+def analogy(a, b, c, top, method, model, restrict, as_json):
+    """A is to B as C is to what? Shows the best answers other than A, B and C."""
+    vectors = _load_vectors(model)
+    results = vectors.analogy(a, b, c, n=top, method=method, restrict=restrict)
+    if as_json:
+        _echo_json({"model": model, "a": a, "b": b, "c": c, "method": method,
+                    "answers": [{"rank": rank, "word": word, "score": score}
+                                for rank, (word, score) in enumerate(results, start=1)]})
+        return
+    column = "cosine" if method == "3cosadd" else "score"
+    rows = [(rank, word, f"{score:.4f}") for rank, (word, score) in enumerate(results, 1)]
+    click.echo(_table(("rank", "word", column), rows, "rlr"))
+
+
+def _percent(fraction) -> str:
+    return "-" if fraction is None else f"{100 * fraction:.2f}%"
+
+
+def _analogy_table(result) -> str:
+    rows = [(s.name, f"{s.correct:,}", f"{s.answered:,}", f"{s.skipped:,}",
+             _percent(s.accuracy)) for s in result.sections]
+    totals = [t for t in (result.semantic, result.syntactic) if t is not None]
+    rows += [(t.name, f"{t.correct:,}", f"{t.answered:,}", f"{t.skipped:,}",
+              _percent(t.accuracy)) for t in totals + [result.overall]]
+    method = {"3cosadd": "3CosAdd", "3cosmul": "3CosMul"}[result.method]
+    title = (f"analogies: {result.path} ({method}, {result.restrict:,} most frequent words,"
+             f" case-insensitive)")
+    return title + "\n" + _table(("section", "correct", "answered", "skipped", "accuracy"),
+                                 rows, "lrrrr")
+
+
+@main.command(short_help="Analogy accuracy and similarity Spearman.")
+@_model_option
+@click.option("--analogies", "analogy_files", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="Analogy questions in the questions-words format (repeatable).")
+@click.option("--similarity", "similarity_files", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="'word1 word2 score' lines, tab- or space-separated (repeatable).")
+@click.option("--restrict", type=click.IntRange(min=1), default=DEFAULT_RESTRICT,
+              show_default=True, metavar="N",
+              help="Analogies use only the N most frequent words; questions with "
+                   "others are skipped.")
+@click.option("--method", type=click.Choice(QUERY_METHODS), default="3cosadd",
+              show_default=True, help="How analogies are answered.")
+@_json_option
+def evaluate(model, analogy_files, similarity_files, restrict, method, as_json):
+    """Analogy accuracy and word-similarity Spearman correlation of a model.
+
+    Words match case-insensitively. A malformed line in an evaluation file stops the
+    evaluation with its line number (it is not skipped).
+    """
+    from .evaluate import evaluate_analogies, evaluate_similarity
+
+    if not analogy_files and not similarity_files:
+        raise click.UsageError("nothing to evaluate: give --analogies FILE and/or "
+                               "--similarity FILE")
+    vectors = _load_vectors(model)
+    analogies = [evaluate_analogies(vectors, f, restrict, method) for f in analogy_files]
+    similarities = [evaluate_similarity(vectors, f) for f in similarity_files]
+    if as_json:
+        _echo_json({"model": model, "words": len(vectors),
+                    "analogies": [r.to_dict() for r in analogies],
+                    "similarity": [r.to_dict() for r in similarities]})
+        return
+    blocks = [_analogy_table(result) for result in analogies]
+    if similarities:
+        rows = [(r.path, f"{r.pairs:,}", f"{r.used:,}", f"{r.skipped:,}",
+                 "-" if r.spearman is None else f"{r.spearman:.4f}") for r in similarities]
+        blocks.append("similarity (Spearman's rho of cosines against the scores)\n"
+                      + _table(("file", "pairs", "used", "skipped", "spearman"), rows,
+                               "lrrrr"))
+    click.echo("\n\n".join(blocks))
+
+
+def _size(n_bytes: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit} ({n_bytes:,} bytes)"
+    return f"{n_bytes:,} bytes"
+
+
+def _trained_with(settings: dict) -> str:
+    """Training settings as the `train` options that give them, architecture first."""
+    parts = []
+    first = ["architecture"] if "architecture" in settings else []
+    for name in first + sorted(set(settings) - set(first)):
+        value = settings[name]
+        if value is None:
+            continue
+        if name == "architecture" and value in ("skipgram", "cbow"):
+            parts.append("--sg" if value == "skipgram" else "--cbow")
+        elif isinstance(value, bool):
+            parts.append(f"--{name.replace('_', '-')}" if value else "")
+        else:
+            parts.append(f"--{name.replace('_', '-')} {value:g}" if isinstance(value, float)
+                         else f"--{name.replace('_', '-')} {value}")
+    return " ".join(p for p in parts if p)
+
+
+@main.command(short_help="What a vector file holds.")
+@click.argument("model", default=DEFAULT_MODEL_PATH, metavar="[MODEL]")
+@_json_option
+def info(model, as_json):
+    """What a vector file holds: words, dimension, format, and how it was trained if the
+    file records it (native files do)."""
+    vectors = _load_vectors(model)
+    n_bytes = os.path.getsize(model)
+    meta = vectors.metadata
+    counts = vectors.counts
+    if as_json:
+        _echo_json({"path": model, "bytes": n_bytes, "format": vectors.format,
+                    "words": len(vectors), "dim": vectors.dim,
+                    "tokens": None if counts is None else int(counts.sum()),
+                    "metadata": meta})
+        return
+    rows = [("file", f"{model}, {_size(n_bytes)}"), ("format", vectors.format_name),
+            ("words", f"{len(vectors):,}"), ("dimension", vectors.dim)]
+    if len(vectors):
+        rows.append(("first words", " ".join(vectors.words[:5])))
+    if counts is not None:
+        tokens = f"{int(counts.sum()):,} tokens of these words in the corpus"
+        rows.append(("word counts", tokens))
+    if "writer" in meta:
+        rows.append(("written by", meta["writer"]))
+    if isinstance(meta.get("training"), dict):
+        rows.append(("trained with", _trained_with(meta["training"])))
+        if meta.get("matrix") == "context":
+            rows.append(("matrix", "context vectors (the output matrix)"))
+    elif vectors.format != "native":
+        rows.append(("trained with", "not recorded (word2vec formats hold only words and vectors)"))
+    if meta.get("loss_history"):
+        rows.append(("loss by epoch", " ".join(f"{x:.4f}" for x in meta["loss_history"])))
+    click.echo(_table(None, rows, "ll"))
+
+
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+@main.command(short_help="Draw words on a 2-D map (PCA).")
+@click.argument("words", nargs=-1, required=True, metavar="WORD...")
+@click.option("-o", "--output", default="map.png", show_default=True,
+              type=click.Path(dir_okay=False, path_type=str),
+              help="Where to write the picture (.png, .svg or .pdf).")
+@click.option("-k", "--neighbours", "--neighbors", type=click.IntRange(min=0), default=0,
+              show_default=True, help="Also show each word's K nearest neighbours.")
+@_model_option
+@_restrict_option
+def plot(words, output, neighbours, model, restrict):
+    """Draw the given words (and their neighbours) on a 2-D map: the first two
+    principal components of their unit vectors. Needs matplotlib
+    (pip install 'fastw2v[plot]')."""
+    from .plot import draw_map, require_matplotlib
+
+    suffix = os.path.splitext(output)[1].lower().lstrip(".")
+    if suffix not in PLOT_FORMATS:
+        raise click.BadParameter(f"{output}: use a .png, .svg or .pdf name",
+                                 param_hint="'-o' / '--output'")
+    require_matplotlib()
+    check_writable_path(output, "--output")
+    vectors = _load_vectors(model)
+    n_points, unknown = draw_map(vectors, list(words), output, suffix, neighbours, restrict,
+                                 title=os.path.basename(model))
+    for word, close in unknown.items():
+        hint = f" (closest: {', '.join(close)})" if close else ""
+        _warn(f"{word!r} is not in the vocabulary; left out{hint}")
+    click.echo(f"saved {output}: {n_points} words", err=True)
+
+
+@main.command(short_help="Convert between vector file formats.")
+@click.argument("source", metavar="IN")
+@click.argument("target", metavar="OUT")
+@click.option("--from", "from_fmt", type=click.Choice(("auto",) + ALL_FORMATS),
+              default="auto", show_default=True,
+              help="Format of IN; auto: detected from its content and name.")
+@click.option("--to", "to_fmt", type=click.Choice(("auto",) + ALL_FORMATS), default="auto",
+              show_default=True,
+              help="Format of OUT; auto: native for .fw2v, text for .txt/.vec, else binary.")
+def convert(source, target, from_fmt, to_fmt):
+    """Convert vectors between fastw2v's native format (.fw2v) and word2vec's binary
+    and text formats (IN and OUT may name the same file)."""
+    from .errors import FormatError
+    from .io import FORMAT_NAMES
+    from .vectors import Vectors
+
+    if not os.path.lexists(source):
+        raise FormatError(f"{source}: no such file")
+    check_writable_path(target, "OUT")
+    vectors = Vectors.load(source, from_fmt)
+    written = vectors.save(target, to_fmt)
+    lost = ("; word counts and training settings are not kept in word2vec formats"
+            if written != "native" and (vectors.counts is not None or vectors.metadata)
+            else "")
+    click.echo(f"converted {source} ({vectors.format_name}) to {target} "
+               f"({FORMAT_NAMES[written]}): {len(vectors):,} words, dim {vectors.dim}"
+               f"{lost}", err=True)

@@ -1,9 +1,16 @@
-"""Vector files in word2vec.c's formats, and atomic writes.
+"""Vector files in word2vec.c's formats, format names and detection, and atomic writes.
 
 Text format: a header line `V D`, then one line per word: the word, a space, and D
 numbers separated by spaces. Binary format: the same header, then per word the word's
 UTF-8 bytes, a space, D little-endian float32 values, and a newline (word2vec.c writes
-that newline; gensim and fastText read and write it too).
+that newline; gensim 4 leaves it out; both are read).
+
+Variants read without complaint: trailing spaces (fastText's `.vec`), Windows line ends,
+a missing final newline, blank lines in a text file, a UTF-8 byte-order mark, non-ASCII
+words, binary rows with or without a newline after the values. Anything else
+that is wrong stops the load with `path: line N: what is wrong` (text) or
+`path: vector N: what is wrong` (binary, which has no lines). The native format lives
+in `native.py`; this module only knows its name, suffix and magic bytes.
 """
 
 from __future__ import annotations
@@ -18,14 +25,74 @@ import numpy as np
 from .errors import FormatError, OutputError
 
 TEXT_SUFFIXES = (".txt", ".vec")
+BINARY_SUFFIXES = (".bin",)
+NATIVE_SUFFIX = ".fw2v"
+# The first 8 bytes of every native file. The non-ASCII first byte and the \r\n pair
+# (as in PNG's signature) catch a file mangled by a text-mode transfer.
+NATIVE_MAGIC = b"\x89FW2V\r\n\x1a"
+# The word2vec formats, which `train --format` offers.
 FORMATS = ("bin", "text")
+# Every format fastw2v reads and writes (`convert --to`).
+ALL_FORMATS = ("native",) + FORMATS
+FORMAT_NAMES = {"native": "fastw2v native", "bin": "word2vec binary",
+                "text": "word2vec text"}
+UTF8_BOM = b"\xef\xbb\xbf"  # some Windows editors start a text file with it
 
 
 def format_for_path(path: str, requested: str = "auto") -> str:
-    """`bin` or `text`: as requested, else from the suffix (.txt/.vec are text)."""
+    """The format to write: as requested, else from the suffix (.fw2v is native,
+    .txt/.vec text, anything else word2vec binary)."""
     if requested != "auto":
         return requested
-    return "text" if str(path).lower().endswith(TEXT_SUFFIXES) else "bin"
+    lower = os.fspath(path).lower()
+    if lower.endswith(NATIVE_SUFFIX):
+        return "native"
+    return "text" if lower.endswith(TEXT_SUFFIXES) else "bin"
+
+
+def detect_format(path: str) -> str:
+    """The format of an existing file: `native` by its magic bytes; otherwise `text`
+    for .txt/.vec, `bin` for .bin, and for other names whatever the first vector
+    looks like. Raises FormatError if the file cannot be read or is no vector file."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise FormatError(f"{path}: is a folder, not a vector file") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
+    if head.startswith(NATIVE_MAGIC):
+        return "native"
+    head = head.removeprefix(UTF8_BOM)
+    header_end = head.find(b"\n")
+    header = head[:header_end] if header_end >= 0 else head
+    if not _looks_like_header(header):
+        raise FormatError(
+            f"{path}: not a vector file: expected a fastw2v model (.fw2v) or a word2vec "
+            f"file whose line 1 is 'words dimensions', found {head[:40]!r}")
+    lower = path.lower()
+    if lower.endswith(TEXT_SUFFIXES):
+        return "text"
+    if lower.endswith(BINARY_SUFFIXES):
+        return "bin"
+    dim = int(header.split()[1])
+    first_row = head[header_end + 1:].split(b"\n", 1)[0]
+    parts = first_row.split()
+    if len(parts) == dim + 1:
+        try:
+            [float(x) for x in parts[1:]]
+            return "text"
+        except ValueError:
+            pass
+    return "bin"
+
+
+def _looks_like_header(line: bytes) -> bool:
+    parts = line.split()
+    return len(parts) == 2 and all(p.isdigit() for p in parts)
 
 
 def check_writable_path(path: str, option: str) -> None:
@@ -81,16 +148,23 @@ def _permissions_for(path: str) -> int:
         return 0o666 & ~umask
 
 
+def check_words(path: str, words: Sequence[str]) -> None:
+    """Every word must be non-empty and free of white space, or no format can hold it."""
+    for word in words:
+        if not word or any(ch.isspace() for ch in word):
+            raise OutputError(f"{path}: word {word!r} is empty or holds white space")
+
+
 def save_word2vec(path: str, words: Sequence[str], vectors: np.ndarray,
                   fmt: str = "auto") -> None:
     """Save vectors in word2vec's binary or text format (by suffix unless `fmt` says)."""
     fmt = format_for_path(path, fmt)
+    if fmt == "native":
+        fmt = "bin"  # a .fw2v name given to the word2vec writer: the caller chose it
     vectors = np.ascontiguousarray(vectors, dtype="<f4")
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError("need one vector row per word")
-    for word in words:
-        if not word or any(ch.isspace() for ch in word):
-            raise OutputError(f"{path}: word {word!r} is empty or holds white space")
+    check_words(path, words)
     n_words, dim = vectors.shape
     with atomic_write(path, "wb") as out:
         out.write(f"{n_words} {dim}\n".encode("ascii"))
@@ -122,24 +196,30 @@ def _write_text_rows(out: IO, words: Sequence[str], vectors: np.ndarray) -> None
 
 
 def load_word2vec(path: str, fmt: str = "auto") -> Tuple[List[str], np.ndarray]:
-    """Load a word2vec binary or text file; malformed input raises FormatError."""
-    fmt = format_for_path(path, fmt)
+    """Load a word2vec binary or text file; malformed input raises FormatError.
+
+    With `fmt="auto"` the format comes from `detect_format`. Returns the words in file
+    order and a float32 matrix with one row per word.
+    """
+    path = os.fspath(path)
+    if fmt == "auto":
+        fmt = detect_format(path)
+        if fmt == "native":
+            raise FormatError(f"{path}: is a fastw2v native file, not a word2vec file")
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as exc:
         raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
-    header_end = data.find(b"\n")
+    start = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+    header_end = data.find(b"\n", start)
     if header_end < 0:
         raise FormatError(f"{path}: line 1: no header line 'words dimensions'")
-    n_words, dim = _parse_header(path, data[:header_end])
+    n_words, dim = _parse_header(path, data[start:header_end])
     if fmt == "bin":
         words, vectors = _parse_binary(path, data, header_end + 1, n_words, dim)
     else:
-        words, vectors = _parse_text(path, data[header_end + 1:], n_words, dim)
-    if not np.all(np.isfinite(vectors)):
-        bad = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
-        raise FormatError(f"{path}: vector of {words[bad]!r} holds a NaN or infinite value")
+        words, vectors = _parse_text(path, data, header_end + 1, n_words, dim)
     return words, vectors
 
 
@@ -164,40 +244,77 @@ def _decode_word(path: str, raw: bytes, where: str) -> str:
 
 def _parse_binary(path: str, data: bytes, pos: int, n_words: int,
                   dim: int) -> Tuple[List[str], np.ndarray]:
+    """Find each word and the offset of its values; then gather all rows at once."""
     row_bytes = 4 * dim
+    size = len(data)
     words: List[str] = []
-    vectors = np.empty((n_words, dim), dtype=np.float32)
+    rows: List[bytes] = []
+    newline_after_rows = None  # decided by the first row, then required of every row
     for i in range(n_words):
-        while pos < len(data) and data[pos:pos + 1] in (b"\n", b"\r"):
-            pos += 1  # the newline after the previous vector
+        if i > 0:
+            ends_line = data[pos:pos + 1] in (b"\n", b"\r")
+            if newline_after_rows is None:
+                newline_after_rows = ends_line
+            elif newline_after_rows and not ends_line:
+                raise FormatError(
+                    f"{path}: vector {i} of {n_words}: no line end after its {dim} values "
+                    f"as after the first vector (is the header's dimension {dim} right?)")
+        while pos < size and data[pos] in (10, 13):  # \n, \r after the previous vector
+            pos += 1
         space = data.find(b" ", pos)
-        if space < 0 or space + 1 + row_bytes > len(data):
+        if space < 0 or space + 1 + row_bytes > size:
             raise FormatError(f"{path}: vector {i + 1} of {n_words}: file ends early "
                               f"(truncated, or the header overstates the word count)")
-        words.append(_decode_word(path, data[pos:space], f"vector {i + 1}"))
-        vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=space + 1)
+        raw = data[pos:space]
+        if b"\n" in raw or not raw:
+            raise FormatError(f"{path}: vector {i + 1} of {n_words}: no word before the "
+                              f"values (is the header's dimension {dim} right?)")
+        words.append(_decode_word(path, raw, f"vector {i + 1}"))
         pos = space + 1 + row_bytes
+        rows.append(data[space + 1:pos])
     if data[pos:].strip():
-        raise FormatError(f"{path}: data after the {n_words} vectors the header announces")
+        raise FormatError(f"{path}: data after the {n_words} vectors the header announces "
+                          f"(the header understates the word count, or its dimension "
+                          f"{dim} is wrong)")
+    body = bytearray().join(rows)  # a bytearray, so the matrix below is writable
+    vectors = np.frombuffer(body, dtype="<f4").astype(np.float32, copy=False)
+    vectors = vectors.reshape(n_words, dim)
+    finite = np.isfinite(vectors).all(axis=1)
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite)[0])
+        raise FormatError(f"{path}: vector {bad + 1} ({words[bad]!r}): holds a NaN or "
+                          f"infinite value")
     return words, vectors
 
 
-def _parse_text(path: str, body: bytes, n_words: int,
+def _parse_text(path: str, data: bytes, pos: int, n_words: int,
                 dim: int) -> Tuple[List[str], np.ndarray]:
-    lines = [line for line in body.split(b"\n") if line.strip()]
-    if len(lines) != n_words:
-        raise FormatError(f"{path}: header announces {n_words} words, file has {len(lines)}")
     words: List[str] = []
     vectors = np.empty((n_words, dim), dtype=np.float32)
-    for i, line in enumerate(lines):
-        parts = line.split()
-        line_no = i + 2
+    lines = data[pos:].split(b"\n")
+    row = 0
+    for line_no, line in enumerate(lines, start=2):
+        parts = line.split()  # also drops a \r and trailing spaces
+        if not parts:
+            continue
+        if row == n_words:
+            n_rows = n_words + sum(1 for rest in lines[line_no - 2:] if rest.strip())
+            raise FormatError(f"{path}: line {line_no}: header announces {n_words} words, "
+                              f"file has {n_rows}")
         if len(parts) != dim + 1:
             raise FormatError(f"{path}: line {line_no}: expected a word and {dim} values, "
                               f"got {len(parts) - 1} values")
         words.append(_decode_word(path, parts[0], f"line {line_no}"))
         try:
-            vectors[i] = [float(x) for x in parts[1:]]
+            with np.errstate(over="ignore"):
+                values = np.array(parts[1:], dtype=np.float32)
         except ValueError:
             raise FormatError(f"{path}: line {line_no}: a value is not a number") from None
+        if not np.isfinite(values).all():
+            raise FormatError(f"{path}: line {line_no}: a value is NaN, infinite or too "
+                              f"large for float32")
+        vectors[row] = values
+        row += 1
+    if row != n_words:
+        raise FormatError(f"{path}: header announces {n_words} words, file has {row}")
     return words, vectors

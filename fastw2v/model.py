@@ -9,8 +9,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .config import TrainConfig
-from .io import save_word2vec
-from .vectors import most_similar, unit_rows
+from .vectors import Vectors, most_similar, save_vectors, training_metadata, unit_rows
 from .vocab import Vocabulary
 
 
@@ -44,13 +43,18 @@ class Model:
 
     def __init__(self, vocab: Vocabulary, w_in: np.ndarray, w_out: np.ndarray,
                  config: TrainConfig, loss_history: List[float],
-                 stats: Optional[TrainStats] = None):
+                 stats: Optional[TrainStats] = None, gamma: Optional[np.ndarray] = None,
+                 tables=None):
         self.vocab = vocab
         self.vectors = w_in
         self.context_vectors = w_out
         self.config = config
         self.loss_history = loss_history
         self.stats = stats or TrainStats()
+        # NCE's learned normaliser: one value, or one per word (--nce-gamma per-word).
+        self.gamma = gamma if gamma is not None else np.zeros(1, dtype=np.float32)
+        # The sampling tables and HS paths training used (None for a loaded model).
+        self.tables = tables
         self._unit: Optional[np.ndarray] = None
 
     @property
@@ -63,14 +67,23 @@ class Model:
     def save(self, path: str, fmt: str = "auto", context_path: Optional[str] = None) -> None:
         """Save the word vectors (and, if asked, the context vectors) atomically.
 
-        The format is word2vec's binary unless `fmt` is "text" or the path ends in
-        .txt or .vec.
+        The format is `fmt` ("native", "bin" or "text"), or with "auto" comes from the
+        suffix: fastw2v's native format for .fw2v (it also keeps the word counts, the
+        training settings and the loss history), word2vec's text format for .txt and
+        .vec, word2vec's binary format otherwise.
         """
         started = time.perf_counter()
-        save_word2vec(path, self.words, self.vectors, fmt)
+        metadata = training_metadata(self)
+        save_vectors(path, self.words, self.vectors, fmt, counts=self.vocab.counts,
+                     metadata=dict(metadata, matrix="input"))
         if context_path is not None:
-            save_word2vec(context_path, self.words, self.context_vectors, fmt)
+            save_vectors(context_path, self.words, self.context_vectors, fmt,
+                         counts=self.vocab.counts, metadata=dict(metadata, matrix="context"))
         self.stats.seconds["save"] = time.perf_counter() - started
+
+    def as_vectors(self) -> Vectors:
+        """The word vectors for queries (see fastw2v.Vectors); shares the matrix."""
+        return Vectors.from_model(self)
 
     def most_similar(self, positive: Sequence[str], negative: Sequence[str] = (),
                      n: int = 10) -> List[Tuple[str, float]]:

@@ -58,12 +58,12 @@ def test_quiet_prints_nothing(tmp_path, small_corpus):
     assert (tmp_path / "v.txt").read_text().startswith("7 100\n")
 
 
-def test_default_output_is_vectors_bin_in_the_current_folder(tmp_path, small_corpus,
-                                                             monkeypatch):
+def test_default_output_is_vectors_fw2v_in_the_current_folder(tmp_path, small_corpus,
+                                                              monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("train", small_corpus, "--min-count", "1", "-q", "--epochs", "1")
     assert result.exit_code == 0
-    assert (tmp_path / "vectors.bin").exists()
+    assert (tmp_path / "vectors.fw2v").read_bytes()[:8] == b"\x89FW2V\r\n\x1a"
 
 
 def test_context_vectors_and_vocabulary_files(tmp_path, small_corpus):

@@ -269,3 +269,113 @@ def test_load_rejects_malformed_text(tmp_path, content, fragment):
 def test_load_missing_file_is_format_error(tmp_path):
     with pytest.raises(FormatError):
         load_word2vec(str(tmp_path / "missing.bin"))
+
+
+# ---------------------------------------------------------------------------------------
+# Variants other tools write, and format detection
+# ---------------------------------------------------------------------------------------
+
+def test_round_trip_ours_to_gensim_and_back(tmp_path):
+    for binary, name in ((True, "v.bin"), (False, "v.txt")):
+        vectors = make_vectors(seed=5)
+        ours = str(tmp_path / ("ours-" + name))
+        theirs = str(tmp_path / ("gensim-" + name))
+        save_word2vec(ours, WORDS, vectors)
+        KeyedVectors.load_word2vec_format(ours, binary=binary).save_word2vec_format(
+            theirs, binary=binary)
+        words, loaded = load_word2vec(theirs)
+        assert words == WORDS
+        if binary:
+            assert loaded.tobytes() == vectors.tobytes()
+        else:
+            np.testing.assert_allclose(loaded, vectors, rtol=1e-5, atol=0)
+
+
+def test_fasttext_vec_variants_are_read(tmp_path):
+    # fastText writes a space after the header and after every row; Windows tools write
+    # \r\n; some files lack the final newline.
+    text = "3 2 \nnaïve 0.5 -1 \n東京 1e-3 2.5 \nb 3 4 "
+    for name, data in (("a.vec", text), ("b.vec", text.replace("\n", "\r\n")),
+                       ("c.vec", text + "\n\n"), ("d.txt", "\ufeff" + text),
+                       ("e.data", "\ufeff" + text)):
+        path = tmp_path / name
+        path.write_bytes(data.encode("utf-8"))
+        words, vectors = load_word2vec(str(path))
+        assert words == ["naïve", "東京", "b"]
+        np.testing.assert_array_equal(vectors, np.array([[0.5, -1], [1e-3, 2.5], [3, 4]],
+                                                        dtype=np.float32))
+
+
+def test_binary_with_windows_header_line_end(tmp_path):
+    vectors = make_vectors()
+    body = b"".join(w.encode() + b" " + v.tobytes() + b"\n" for w, v in zip(WORDS, vectors))
+    path = tmp_path / "crlf.bin"
+    path.write_bytes(f"{len(WORDS)} 7\r\n".encode() + body)
+    words, loaded = load_word2vec(str(path))
+    assert words == WORDS and loaded.tobytes() == vectors.tobytes()
+
+
+@pytest.mark.parametrize("header", [b"10 8\n", b"10 6\n"])
+def test_binary_header_dimension_that_disagrees_with_the_rows(tmp_path, header):
+    path = tmp_path / "v.bin"
+    save_word2vec(str(path), WORDS, make_vectors())
+    path.write_bytes(header + path.read_bytes().split(b"\n", 1)[1])
+    with pytest.raises(FormatError) as info:
+        load_word2vec(str(path))
+    assert str(info.value).startswith(f"{path}: vector ")
+
+
+def test_binary_non_finite_value_names_the_vector(tmp_path):
+    vectors = make_vectors()
+    vectors[3, 1] = np.inf
+    path = tmp_path / "v.bin"
+    save_word2vec(str(path), WORDS, vectors)
+    with pytest.raises(FormatError, match=r"vector 4 \('😀'\): holds a NaN or infinite"):
+        load_word2vec(str(path))
+
+
+@pytest.mark.parametrize("row, fragment", [
+    (b"a 1 inf", "line 3: a value is NaN"),
+    (b"a 1 1e50", "line 3: a value is NaN, infinite or too large"),
+    (b"a 1 2 3", "line 3: expected a word and 2 values, got 3"),
+])
+def test_text_bad_rows_name_their_line(tmp_path, row, fragment):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 2\nok 1 2\n" + row + b"\n")
+    with pytest.raises(FormatError, match=fragment):
+        load_word2vec(str(path))
+
+
+def test_detect_format_by_magic_suffix_and_content(tmp_path):
+    vectors = make_vectors()
+    save_word2vec(str(tmp_path / "t.data"), WORDS, vectors, fmt="text")
+    save_word2vec(str(tmp_path / "b.data"), WORDS, vectors, fmt="bin")
+    assert fio.detect_format(str(tmp_path / "t.data")) == "text"
+    assert fio.detect_format(str(tmp_path / "b.data")) == "bin"
+    assert load_word2vec(str(tmp_path / "t.data"))[0] == WORDS
+    assert load_word2vec(str(tmp_path / "b.data"))[1].tobytes() == vectors.tobytes()
+
+
+@pytest.mark.parametrize("content", [b"", b"hello world\n", b"\x00\x01\x02", b"3\n",
+                                     b"<html>\n"])
+def test_detect_format_rejects_files_that_are_no_vectors(tmp_path, content):
+    path = tmp_path / "model.bin"
+    path.write_bytes(content)
+    with pytest.raises(FormatError, match="not a vector file"):
+        fio.detect_format(str(path))
+
+
+def test_detect_format_missing_file_and_folder(tmp_path):
+    with pytest.raises(FormatError, match="no such file"):
+        fio.detect_format(str(tmp_path / "missing.bin"))
+    with pytest.raises(FormatError, match="is a folder"):
+        fio.detect_format(str(tmp_path))
+
+
+def test_format_for_path():
+    assert fio.format_for_path("v.fw2v") == "native"
+    assert fio.format_for_path("v.VEC") == "text"
+    assert fio.format_for_path("v.txt") == "text"
+    assert fio.format_for_path("v.bin") == "bin"
+    assert fio.format_for_path("v") == "bin"
+    assert fio.format_for_path("v.fw2v", "text") == "text"
