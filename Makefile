@@ -8,7 +8,7 @@ test:             ## install the package with its test extras, then run the test
 	pip install ".[test]" && pytest
 
 bench:            ## fastw2v against gensim on ../shared/data/wiki8.txt.xz (takes minutes)
-	pip install ".[bench]" && python3 benchmarks/bench_train.py
+	pip install ".[bench]" && python3 benchmarks/bench_train.py && python3 benchmarks/bench_query.py
 
 clean:
 	rm -rf build *.egg-info fastw2v/*.so src/*.c src/*.html

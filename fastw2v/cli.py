@@ -18,7 +18,7 @@ from . import synthetic
 from .config import (DEFAULT_ALPHA, DEFAULT_MODEL_PATH, GAMMA_MODES, LOSSES, TrainConfig,
                      available_cores)
 from .errors import FastW2VError, OutputError
-from .io import ALL_FORMATS, FORMATS, check_writable_path
+from .io import ALL_FORMATS, check_writable_path
 from .training import train as train_model
 
 DEFAULTS = TrainConfig()
@@ -28,6 +28,7 @@ class OneLineErrors(click.Group):
     """A click group that reports every user error on a single line."""
 
     def main(self, args=None, prog_name=None, **extra):
+        _stop_on_sigterm()
         try:
             return super().main(args=args, prog_name=prog_name, standalone_mode=False,
                                 **extra)
@@ -36,12 +37,25 @@ class OneLineErrors(click.Group):
             _fail(exc.format_message() + hint, exc.exit_code)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
-        except click.exceptions.Abort:
-            _fail("aborted", 1)
+        except click.exceptions.Abort:  # click's name for a KeyboardInterrupt
+            _fail("interrupted", 130)
         except FastW2VError as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+
+
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM like Ctrl-C: training stops after its current job (well under a
+    second), temporary files are removed and the previous output stays as it was."""
+    import signal
+    import threading
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _fail(message: str, code: int) -> None:
@@ -79,9 +93,10 @@ def _check_outputs(corpus: str, outputs: dict) -> None:
 @click.argument("corpus", type=click.Path(dir_okay=True, path_type=str))
 @click.option("-o", "--output", default=DEFAULT_MODEL_PATH, show_default=True,
               help="Where to write the word vectors.")
-@click.option("--format", "fmt", type=click.Choice(("auto",) + FORMATS), default="auto",
+@click.option("--format", "fmt", type=click.Choice(("auto",) + ALL_FORMATS), default="auto",
               show_default=True,
-              help="Vector file format; auto: text for .txt/.vec, binary otherwise.")
+              help="Output format; auto: native for .fw2v, word2vec text for .txt/.vec, "
+                   "word2vec binary otherwise.")
 @click.option("--save-context", type=click.Path(dir_okay=False, path_type=str),
               help="Also write the context (output) vectors to this path.")
 @click.option("--sg/--cbow", "skipgram", default=True, show_default=True,
@@ -489,3 +504,34 @@ def convert(source, target, from_fmt, to_fmt):
     click.echo(f"converted {source} ({vectors.format_name}) to {target} "
                f"({FORMAT_NAMES[written]}): {len(vectors):,} words, dim {vectors.dim}"
                f"{lost}", err=True)
+
+
+@main.command(short_help="What the model estimates for (word, context) pairs.")
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("word")
+@click.argument("contexts", nargs=-1, required=True, metavar="CONTEXT...")
+@_json_option
+def score(model_path, word, contexts, as_json):
+    """For each CONTEXT, what MODEL (a .fw2v file written by 'fastw2v train') estimates:
+    log p(CONTEXT | WORD) for an NCE or hierarchical-softmax model, or the shifted PMI
+    estimate <u_WORD, v_CONTEXT> + log k for a negative-sampling model
+    (see docs/theory.md)."""
+    from .errors import FormatError
+    from .estimates import Estimator
+
+    if not os.path.lexists(model_path):
+        raise FormatError(f"{model_path}: no such model file")
+    estimator = Estimator.from_file(model_path)
+    values = estimator.scores(word, list(contexts))
+    label = "pmi_estimate" if estimator.kind == "pmi" else "log_prob"
+    if as_json:
+        _echo_json({"model": model_path, "loss": estimator.loss, "word": word,
+                    "measure": label,
+                    "scores": [{"context": c, label: float(v)}
+                               for c, v in zip(contexts, values)]})
+        return
+    heading = ("PMI estimate (<u,v> + log k)" if estimator.kind == "pmi"
+               else f"log p(context | {word})")
+    rows = [(c, f"{v:.4f}") for c, v in zip(contexts, values)]
+    click.echo(f"{estimator.loss} model; {heading}")
+    click.echo(_table(("context", label), rows, "lr"))

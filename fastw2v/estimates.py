@@ -13,44 +13,121 @@ the output matrix, or for HS a path of inner-node rows).
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
 import numpy as np
 
-from .errors import FastW2VError
+from .errors import FastW2VError, FormatError
+from .huffman import huffman_paths
 
 
 def _log_sigmoid(x: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -x)
 
 
+@dataclass
+class Estimator:
+    """The parts of a trained model that define its estimates."""
+
+    loss: str
+    negative: int
+    words: List[str]
+    index: Dict[str, int]
+    w_in: np.ndarray
+    w_out: np.ndarray
+    gamma: np.ndarray  # one value, or one per word
+    paths: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]] = None  # HS only
+
+    @classmethod
+    def from_model(cls, model) -> "Estimator":
+        tables = model.tables
+        paths = None
+        if model.config.loss == "hs":
+            paths = ((tables.path_offsets, tables.path_nodes, tables.path_codes)
+                     if tables is not None else huffman_paths(model.vocab.counts))
+        return cls(model.config.loss, model.config.negative, model.words, model.vocab.index,
+                   model.vectors, model.context_vectors, np.asarray(model.gamma), paths)
+
+    @classmethod
+    def from_file(cls, path: str) -> "Estimator":
+        """From a native model file written by training (it keeps the output matrix)."""
+        from .native import read_native
+
+        path = os.fspath(path)
+        native = read_native(path)
+        training = native.metadata.get("training")
+        if native.context is None or not isinstance(training, dict):
+            raise FormatError(f"{path}: holds no output matrix and training settings; only "
+                              f"a .fw2v file written by 'fastw2v train' can be scored")
+        loss = training.get("loss", "ns")
+        gamma = np.asarray(native.metadata.get("nce_gamma", [0.0]), dtype=np.float64)
+        paths = None
+        if loss == "hs":
+            if native.counts is None:
+                raise FormatError(f"{path}: a hierarchical-softmax model needs its word "
+                                  f"counts to rebuild the tree")
+            paths = huffman_paths(native.counts)
+        index = {w: i for i, w in enumerate(native.words)}
+        return cls(loss, int(training.get("negative", 5)), native.words, index,
+                   native.vectors, native.context, gamma, paths)
+
+    @property
+    def kind(self) -> str:
+        """What `scores` returns: "log_prob" (nce, hs) or "pmi" (ns)."""
+        return "pmi" if self.loss == "ns" else "log_prob"
+
+    def ids(self, words: Sequence[str]) -> np.ndarray:
+        from .vectors import UnknownWordError
+
+        missing = [w for w in words if w not in self.index]
+        if missing:
+            raise UnknownWordError(f"not in the vocabulary: {', '.join(missing)}")
+        return np.array([self.index[w] for w in words], dtype=np.int64)
+
+    def log_prob_matrix(self, word_ids: np.ndarray) -> np.ndarray:
+        """log p(c | w) for each w in `word_ids` (rows) and every c (columns), float64."""
+        word_ids = np.asarray(word_ids)
+        u = self.w_in[word_ids].astype(np.float64)
+        if self.loss == "nce":
+            scores = u @ self.w_out.astype(np.float64).T
+            if len(self.gamma) == 1:
+                return scores - self.gamma[0]
+            return scores - self.gamma[word_ids][:, None]
+        if self.loss == "hs":
+            offsets, nodes, codes = self.paths
+            node_scores = u @ self.w_out.astype(np.float64).T
+            signs = 1.0 - 2.0 * codes.astype(np.float64)
+            terms = _log_sigmoid(node_scores[:, nodes] * signs)
+            running = np.concatenate([np.zeros((len(u), 1)), np.cumsum(terms, axis=1)], axis=1)
+            return running[:, offsets[1:]] - running[:, offsets[:-1]]
+        raise FastW2VError("a negative-sampling model estimates shifted PMI, not a "
+                           "normalised distribution: use pmi_estimate")
+
+    def pmi_matrix(self, word_ids: np.ndarray) -> np.ndarray:
+        """<u_w, v_c> + log k for each w in `word_ids` and every c (negative sampling)."""
+        if self.loss != "ns":
+            raise FastW2VError(f"pmi_estimate is for negative-sampling models; this one was "
+                               f"trained with --loss {self.loss}: use log_prob")
+        u = self.w_in[np.asarray(word_ids)].astype(np.float64)
+        return u @ self.w_out.astype(np.float64).T + np.log(self.negative)
+
+    def scores(self, word: str, contexts: Sequence[str]) -> np.ndarray:
+        """log p(c | word) (nce, hs) or the PMI estimate (ns) for each c in `contexts`."""
+        row = self.ids([word])
+        columns = self.ids(contexts)
+        if self.kind == "pmi":
+            u = self.w_in[row[0]].astype(np.float64)
+            return self.w_out[columns].astype(np.float64) @ u + np.log(self.negative)
+        return self.log_prob_matrix(row)[0, columns]
+
+
 def log_prob_matrix(model, word_ids: np.ndarray) -> np.ndarray:
     """log p(c | w) for every word w in `word_ids` (rows) and every c (columns), float64."""
-    loss = model.config.loss
-    u = model.vectors[np.asarray(word_ids)].astype(np.float64)
-    if loss == "nce":
-        scores = u @ model.context_vectors.astype(np.float64).T
-        gamma = model.gamma.astype(np.float64)
-        if len(gamma) == 1:
-            return scores - gamma[0]
-        return scores - gamma[np.asarray(word_ids)][:, None]
-    if loss == "hs":
-        tables = model.tables
-        if tables is None:
-            raise FastW2VError("this model does not carry its Huffman tree; "
-                               "log probabilities need the model as trained")
-        node_scores = u @ model.context_vectors.astype(np.float64).T
-        signs = 1.0 - 2.0 * tables.path_codes.astype(np.float64)
-        terms = _log_sigmoid(node_scores[:, tables.path_nodes] * signs)
-        cumulative = np.concatenate([np.zeros((len(u), 1)), np.cumsum(terms, axis=1)], axis=1)
-        offsets = tables.path_offsets
-        return cumulative[:, offsets[1:]] - cumulative[:, offsets[:-1]]
-    raise FastW2VError(f"a model trained with --loss {loss} estimates shifted PMI, not a "
-                       f"normalised distribution; use pmi_estimate")
+    return Estimator.from_model(model).log_prob_matrix(word_ids)
 
 
 def pmi_estimate_matrix(model, word_ids: np.ndarray) -> np.ndarray:
     """<u_w, v_c> + log k for every w in `word_ids` and every c (negative sampling)."""
-    if model.config.loss != "ns":
-        raise FastW2VError(f"pmi_estimate is for negative-sampling models; this one was "
-                           f"trained with --loss {model.config.loss}: use log_prob")
-    u = model.vectors[np.asarray(word_ids)].astype(np.float64)
-    return u @ model.context_vectors.astype(np.float64).T + np.log(model.config.negative)
+    return Estimator.from_model(model).pmi_matrix(word_ids)

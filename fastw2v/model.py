@@ -9,6 +9,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .config import TrainConfig
+from .errors import FastW2VError
 from .vectors import Vectors, most_similar, save_vectors, training_metadata, unit_rows
 from .vocab import Vocabulary
 
@@ -74,8 +75,10 @@ class Model:
         """
         started = time.perf_counter()
         metadata = training_metadata(self)
+        # A native file also keeps the output matrix, so that the saved model can still
+        # score (word, context) pairs (fastw2v score, fastw2v.estimates).
         save_vectors(path, self.words, self.vectors, fmt, counts=self.vocab.counts,
-                     metadata=dict(metadata, matrix="input"))
+                     metadata=dict(metadata, matrix="input"), context=self.context_vectors)
         if context_path is not None:
             save_vectors(context_path, self.words, self.context_vectors, fmt,
                          counts=self.vocab.counts, metadata=dict(metadata, matrix="context"))
@@ -93,3 +96,35 @@ class Model:
         if self._unit is None:
             self._unit = unit_rows(self.vectors)
         return most_similar(self.words, self._unit, self.vocab.index, positive, negative, n)
+
+    def log_prob(self, word: str, context):
+        """log p(context | word) as an NCE or HS model estimates it (docs/theory.md).
+
+        `context` may be one word (returns a float) or a list (returns an array).
+        """
+        from .estimates import Estimator
+
+        estimator = Estimator.from_model(self)
+        if estimator.kind != "log_prob":
+            raise FastW2VError("a negative-sampling model estimates shifted PMI, not a "
+                               "normalised distribution: use pmi_estimate")
+        return _one_or_many(estimator.scores(word, _as_list(context)), context)
+
+    def pmi_estimate(self, word: str, context):
+        """<u_word, v_context> + log k, a negative-sampling model's estimate of
+        PMI(word, context) against the noise distribution (docs/theory.md)."""
+        from .estimates import Estimator
+
+        estimator = Estimator.from_model(self)
+        if estimator.kind != "pmi":
+            raise FastW2VError(f"pmi_estimate is for negative-sampling models; this one was "
+                               f"trained with --loss {self.config.loss}: use log_prob")
+        return _one_or_many(estimator.scores(word, _as_list(context)), context)
+
+
+def _as_list(words) -> List[str]:
+    return [words] if isinstance(words, str) else list(words)
+
+
+def _one_or_many(values: np.ndarray, query):
+    return float(values[0]) if isinstance(query, str) else values

@@ -7,7 +7,8 @@ is a few small reads and a memory map. All integers are little-endian.
                    magic (8 bytes, NATIVE_MAGIC), format version (uint32, 1),
                    flags (uint32; bit 0: word counts present), n_words, dim,
                    vocab_offset, vocab_size, counts_offset, meta_offset, meta_size,
-                   matrix_offset, norms_offset, file_size (uint64 each)
+                   matrix_offset, norms_offset, file_size, context_offset, context_rows
+                   (uint64 each)
     vocab_offset the words in UTF-8, separated by "\\n", most frequent first
     counts_offset n_words int64 counts, 8-byte aligned (absent when flag bit 0 is 0)
     meta_offset  UTF-8 JSON: who wrote the file and, for a trained model, the training
@@ -15,6 +16,9 @@ is a few small reads and a memory map. All integers are little-endian.
     matrix_offset n_words x dim float32, row-major, 64-byte aligned
     norms_offset the Euclidean norm of every row, float32, 64-byte aligned, so that a
                  query needs no pass over the matrix before its own
+    context_offset (flag bit 1) the output matrix of a trained model, context_rows x
+                 dim float32, 64-byte aligned: word2vec's syn1neg, or for hierarchical
+                 softmax the tree's inner-node vectors. `fastw2v score` needs it.
 
 `read_native` reads everything before the matrix in one read and maps the matrix and
 the norms read-only (np.memmap): the operating system pages them in as a query touches
@@ -38,10 +42,11 @@ from .errors import FormatError
 from .io import NATIVE_MAGIC, atomic_write, check_words
 
 VERSION = 1
-HEADER = struct.Struct("<8sII10Q")
+HEADER = struct.Struct("<8sII12Q")
 HEADER_SIZE = 128
 MATRIX_ALIGN = 64
 FLAG_COUNTS = 1
+FLAG_CONTEXT = 2
 
 
 @dataclass
@@ -54,6 +59,7 @@ class NativeFile:
     counts: Optional[np.ndarray] = None
     metadata: Dict[str, Any] = field(default_factory=dict)
     version: int = VERSION
+    context: Optional[np.ndarray] = None  # the output matrix, when the file has one
 
 
 def _align(offset: int, to: int) -> int:
@@ -62,8 +68,10 @@ def _align(offset: int, to: int) -> int:
 
 def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np.ndarray,
                  counts: Optional[np.ndarray] = None,
-                 metadata: Optional[Dict[str, Any]] = None) -> None:
-    """Write a native file atomically. `norms` are the rows' Euclidean norms."""
+                 metadata: Optional[Dict[str, Any]] = None,
+                 context: Optional[np.ndarray] = None) -> None:
+    """Write a native file atomically. `norms` are the rows' Euclidean norms; `context`
+    is a trained model's output matrix (any number of rows, the same dim)."""
     path = os.fspath(path)
     vectors = np.ascontiguousarray(vectors, dtype="<f4")
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
@@ -91,9 +99,18 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
     matrix_offset = _align(meta_offset + len(meta), MATRIX_ALIGN)
     norms_offset = _align(matrix_offset + vectors.nbytes, MATRIX_ALIGN)
     file_size = norms_offset + norms.nbytes
+    context_offset = context_rows = 0
+    if context is not None:
+        context = np.ascontiguousarray(context, dtype="<f4")
+        if context.ndim != 2 or context.shape[1] != dim:
+            raise ValueError("the context matrix needs the vectors' dimension")
+        flags |= FLAG_CONTEXT
+        context_rows = context.shape[0]
+        context_offset = _align(file_size, MATRIX_ALIGN)
+        file_size = context_offset + context.nbytes
     header = HEADER.pack(NATIVE_MAGIC, VERSION, flags, n_words, dim, vocab_offset,
                          len(vocab), counts_offset, meta_offset, len(meta), matrix_offset,
-                         norms_offset, file_size)
+                         norms_offset, file_size, context_offset, context_rows)
 
     with atomic_write(path, "wb") as out:
         out.write(header.ljust(HEADER_SIZE, b"\0"))
@@ -107,6 +124,10 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
             out.write(memoryview(vectors).cast("B"))
         out.write(b"\0" * (norms_offset - matrix_offset - vectors.nbytes))
         out.write(norms.tobytes())
+        if context is not None:
+            out.write(b"\0" * (context_offset - norms_offset - norms.nbytes))
+            if context.size:
+                out.write(memoryview(context).cast("B"))
 
 
 def read_native(path: str) -> NativeFile:
@@ -118,7 +139,8 @@ def read_native(path: str) -> NativeFile:
             head = f.read(HEADER_SIZE)
             fields = _check_header(path, head, actual_size)
             (version, flags, n_words, dim, vocab_offset, vocab_size, counts_offset,
-             meta_offset, meta_size, matrix_offset, norms_offset) = fields
+             meta_offset, meta_size, matrix_offset, norms_offset, context_offset,
+             context_rows) = fields
             f.seek(vocab_offset)
             front = f.read(matrix_offset - vocab_offset)
     except OSError as exc:
@@ -157,7 +179,13 @@ def read_native(path: str) -> NativeFile:
     if not (np.isfinite(norms).all() and (norms >= 0).all()):
         raise FormatError(f"{path}: a stored norm is negative, NaN or infinite "
                           f"(file damaged, or a vector holds non-finite values)")
-    return NativeFile(words, vectors, norms, counts, metadata, version)
+    context = None
+    if flags & FLAG_CONTEXT and context_rows:
+        context = np.asarray(np.memmap(path, dtype="<f4", mode="r", offset=context_offset,
+                                       shape=(context_rows, dim)))
+    elif flags & FLAG_CONTEXT:
+        context = np.zeros((0, dim), dtype=np.float32)
+    return NativeFile(words, vectors, norms, counts, metadata, version, context)
 
 
 def _check_header(path: str, head: bytes, actual_size: int) -> tuple:
@@ -167,7 +195,8 @@ def _check_header(path: str, head: bytes, actual_size: int) -> tuple:
         raise FormatError(f"{path}: file ends early, inside its {HEADER_SIZE}-byte header "
                           f"(truncated)")
     (_, version, flags, n_words, dim, vocab_offset, vocab_size, counts_offset, meta_offset,
-     meta_size, matrix_offset, norms_offset, file_size) = HEADER.unpack_from(head)
+     meta_size, matrix_offset, norms_offset, file_size, context_offset,
+     context_rows) = HEADER.unpack_from(head)
     if version != VERSION:
         newer = " by a newer fastw2v; upgrade fastw2v to read it" if version > VERSION else ""
         raise FormatError(f"{path}: native format version {version} written{newer} "
@@ -191,9 +220,12 @@ def _check_header(path: str, head: bytes, actual_size: int) -> tuple:
         and matrix_offset % MATRIX_ALIGN == 0
         and matrix_offset + matrix_bytes <= norms_offset
         and norms_offset % MATRIX_ALIGN == 0
-        and norms_offset + 4 * n_words == file_size
+        and (norms_offset + 4 * n_words == file_size if not flags & FLAG_CONTEXT
+             else (context_offset % MATRIX_ALIGN == 0
+                   and context_offset >= norms_offset + 4 * n_words
+                   and context_offset + 4 * context_rows * dim == file_size))
     )
     if not consistent:
         raise FormatError(f"{path}: the header's sizes and offsets disagree (file damaged)")
     return (version, flags, n_words, dim, vocab_offset, vocab_size, counts_offset,
-            meta_offset, meta_size, matrix_offset, norms_offset)
+            meta_offset, meta_size, matrix_offset, norms_offset, context_offset, context_rows)

@@ -362,6 +362,8 @@ def training_metadata(model) -> Dict[str, Any]:
         "writer": f"fastw2v {__version__}",
         "training": dataclasses.asdict(model.config),
         "loss_history": [float(x) for x in model.loss_history],
+        # NCE's learned normaliser: one value, or one per word (--nce-gamma per-word).
+        "nce_gamma": [float(x) for x in model.gamma],
         "corpus_tokens": int(stats.n_tokens_read),
         "words_trained": int(stats.n_words_trained),
     }
@@ -370,9 +372,11 @@ def training_metadata(model) -> Dict[str, Any]:
 def save_vectors(path: str, words: Sequence[str], vectors: np.ndarray, fmt: str = "auto",
                  counts: Optional[np.ndarray] = None,
                  metadata: Optional[Dict[str, Any]] = None,
-                 norms: Optional[np.ndarray] = None) -> str:
+                 norms: Optional[np.ndarray] = None,
+                 context: Optional[np.ndarray] = None) -> str:
     """Save atomically in `fmt` (native, bin, text; auto: by suffix, see
-    `io.format_for_path`). Returns the format written."""
+    `io.format_for_path`). Returns the format written. Only the native format keeps
+    `counts`, `metadata` and the output matrix `context`."""
     fmt = format_for_path(path, fmt)
     if fmt == "native":
         from .native import write_native
@@ -382,7 +386,7 @@ def save_vectors(path: str, words: Sequence[str], vectors: np.ndarray, fmt: str 
 
             metadata = dict(metadata or {}, writer=f"fastw2v {__version__}")
         write_native(path, words, vectors, row_norms(vectors) if norms is None else norms,
-                     counts=counts, metadata=metadata)
+                     counts=counts, metadata=metadata, context=context)
     else:
         save_word2vec(path, words, vectors, fmt)
     return fmt

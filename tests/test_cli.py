@@ -165,3 +165,32 @@ def test_demo_shows_the_planted_structure():
     assert result.exit_code == 0, result.output
     assert "apple : apples :: dog : dogs" in result.stdout
     assert "apples*" in result.stdout
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_a_signal_stops_training_quickly_and_keeps_the_old_output(tmp_path, signal_name):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    corpus = tmp_path / "big.txt"
+    corpus.write_text("alpha beta gamma delta epsilon zeta eta theta\n" * 20_000)
+    out = tmp_path / "v.bin"
+    out.write_bytes(b"previous model")
+    command = [sys.executable, "-c", "from fastw2v.cli import main; main()", "train",
+               str(corpus), "-o", str(out), "--epochs", "1000", "--min-count", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while "training" not in (line := process.stderr.readline()) and time.monotonic() < deadline:
+        pass  # wait until the progress line shows that training runs
+    sent = time.monotonic()
+    process.send_signal(getattr(signal, signal_name))
+    _, stderr = process.communicate(timeout=30)
+    assert time.monotonic() - sent < 5
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "Error: interrupted"
+    assert "Traceback" not in stderr
+    assert out.read_bytes() == b"previous model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt", "v.bin"]

@@ -156,3 +156,48 @@ def test_nce_without_correction_and_with_gamma_fixed_at_zero_is_negative_samplin
     # And each change on its own moves the result: the options are really wired.
     corrected = fastw2v.train(path, loss="nce", nce_gamma="fixed", **options)
     assert not np.array_equal(ns.vectors, corrected.vectors)
+
+
+@pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
+def test_saved_models_score_like_the_trained_ones(language, tmp_path, loss):
+    from click.testing import CliRunner
+
+    from fastw2v.cli import main
+
+    path, words, _ = language
+    model = fastw2v.train(path, loss=loss, nce_gamma="per-word" if loss == "nce" else "global",
+                          **dict(TRAIN, epochs=1))
+    saved = tmp_path / "model.fw2v"
+    model.save(str(saved))
+    contexts = words[:5]
+    expected = (model.pmi_estimate(words[0], contexts) if loss == "ns"
+                else model.log_prob(words[0], contexts))
+    result = CliRunner().invoke(main, ["score", str(saved), words[0], *contexts, "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    measure = "pmi_estimate" if loss == "ns" else "log_prob"
+    got = [entry[measure] for entry in json.loads(result.stdout)["scores"]]
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+    # The single-pair form agrees with the vectorised one.
+    single = (model.pmi_estimate(words[0], contexts[1]) if loss == "ns"
+              else model.log_prob(words[0], contexts[1]))
+    assert single == pytest.approx(expected[1])
+    # Asking the wrong question is a clear error, not a wrong number.
+    with pytest.raises(fastw2v.FastW2VError):
+        model.log_prob(words[0], contexts) if loss == "ns" else model.pmi_estimate(
+            words[0], contexts)
+
+
+def test_score_refuses_a_word2vec_file(tmp_path, language):
+    from click.testing import CliRunner
+
+    from fastw2v.cli import main
+
+    path, words, _ = language
+    model = fastw2v.train(path, **dict(TRAIN, epochs=1))
+    model.save(str(tmp_path / "v.bin"))
+    result = CliRunner().invoke(main, ["score", str(tmp_path / "v.bin"), "w0", "w1"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
