@@ -370,14 +370,16 @@ def peak_rss_mib() -> float:
     return kib / 1024.0
 
 
-# fastw2v's rows: the mode column names the estimator (see docs/theory.md) and, for
-# "-shared", skip-gram's shared negatives (one noise set per centre word, HogBatch).
+# fastw2v's rows: the mode column names the estimator (see docs/theory.md) and how
+# skip-gram draws its noise: "-shared" one set per centre word (HogBatch, the default),
+# "-pair" a set per (word, context) pair as word2vec.c does.
 FASTW2V_VARIANTS = {
-    "ns": {"loss": "ns"},
+    "ns-pair": {"loss": "ns", "shared_negatives": False},
     "ns-shared": {"loss": "ns", "shared_negatives": True},
-    "nce": {"loss": "nce"},
+    "nce-pair": {"loss": "nce", "shared_negatives": False},
     "nce-shared": {"loss": "nce", "shared_negatives": True},
-    "hs": {"loss": "hs"},
+    "hs-pair": {"loss": "hs", "shared_negatives": False},
+    "hs-shared": {"loss": "hs", "shared_negatives": True},
 }
 # gensim's rows: its input mode, and "-hs" for hierarchical softmax (hs=1, negative=0).
 GENSIM_LOSSES = ("ns", "hs")
@@ -403,6 +405,7 @@ def child_fastw2v(spec: dict) -> dict:
                     "vocab_count": seconds["vocab"], "vocab_encode": seconds["encode"]},
         "words_trained": stats.n_words_trained,
         "words_effective": stats.n_kept,
+        "examples": stats.n_examples,
         "peak_rss_mib": rss,
         "vocab_size": len(model.words),
         "tokens_read": stats.n_tokens_read,
@@ -842,7 +845,7 @@ def draw_chart(tasks, args, path: str) -> None:
     import matplotlib.pyplot as plt
 
     rows = [t for t in tasks if t["summary"]]
-    labels = [f"{t['tool']} {t['mode']}\n{t['arch']}" for t in rows]
+    labels = [f"{t['tool']}\n{t['mode']}\n{t['arch']}" for t in rows]
     colours = ["#1f77b4" if t["tool"] == "fastw2v" else "#ff7f0e" for t in rows]
     speed = [t["summary"]["words_per_s"] / 1e6 for t in rows]
     accuracy = [(t.get("evaluation") or {}).get("analogy", {}).get("total_pct") or 0.0
@@ -854,7 +857,7 @@ def draw_chart(tasks, args, path: str) -> None:
     right.set_ylabel(f"analogy accuracy, top {args.restrict_vocab:,} words (%)")
     for axis, values, unit in ((left, speed, "M"), (right, accuracy, "%")):
         axis.set_xticks(range(len(rows)))
-        axis.set_xticklabels(labels, fontsize=8)
+        axis.set_xticklabels(labels, fontsize=7)
         for x, v in enumerate(values):
             axis.annotate(f"{v:.2f}{unit}", (x, v), ha="center", va="bottom", fontsize=8)
     fig.suptitle(f"fastw2v (blue) vs gensim (orange): dim {args.dim}, window {args.window}, "
@@ -942,7 +945,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gensim-modes", type=parse_modes, default=list(GENSIM_MODES),
                    help="gensim input modes [default: corpus_file,sentences]")
     p.add_argument("--fastw2v-variant", action="append", choices=sorted(FASTW2V_VARIANTS),
-                   help="fastw2v estimator(s) to run, repeatable [default: ns]")
+                   help="fastw2v estimator(s) to run, repeatable [default: ns-shared]")
     p.add_argument("--gensim-loss", action="append", choices=GENSIM_LOSSES,
                    help="gensim loss(es) to run, repeatable [default: ns]")
     p.add_argument("--gensim-corpus-file-as-is", action="store_true",
@@ -981,12 +984,12 @@ def main(argv=None) -> int:
         gensim_corpus_file = os.path.abspath(prepare_gensim_corpus_file(corpus, cache_dir))
 
     tasks = []
-    variants = list(dict.fromkeys(args.fastw2v_variant or ["ns"]))
+    variants = list(dict.fromkeys(args.fastw2v_variant or ["ns-shared"]))
     gensim_losses = list(dict.fromkeys(args.gensim_loss or ["ns"]))
     for arch in archs:
         for tool in args.tools:
             if tool == "fastw2v":
-                modes = [(v, "hs" if v == "hs" else "ns") for v in variants]
+                modes = [(v, v.split("-")[0].replace("nce", "ns")) for v in variants]
             else:
                 modes = [(m if loss == "ns" else f"{m}-hs", loss)
                          for loss in gensim_losses for m in args.gensim_modes]

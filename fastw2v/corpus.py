@@ -37,7 +37,9 @@ from .config import MAX_SENTENCE_TOKENS
 from .errors import CorpusError
 
 SENTENCE_END = -1  # the id that ends a sentence in the encoded stream (kernel's SENTENCE_END)
-BLOCK_BYTES = 4 << 20
+# Text read per step. Each step holds its tokens as Python strings (about 60 bytes a
+# token), so this bounds the reader's memory: 1 MiB of text is about 10 MB of tokens.
+BLOCK_BYTES = 1 << 20
 _ASCII_SPACE = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
 
 _replaced = threading.local()

@@ -79,12 +79,12 @@ class Estimator:
         return "pmi" if self.loss == "ns" else "log_prob"
 
     def ids(self, words: Sequence[str]) -> np.ndarray:
-        from .vectors import UnknownWordError
+        """Rows of `words`; an unknown word raises UnknownWordError with close spellings."""
+        from .vectors import Vectors
 
-        missing = [w for w in words if w not in self.index]
-        if missing:
-            raise UnknownWordError(f"not in the vocabulary: {', '.join(missing)}")
-        return np.array([self.index[w] for w in words], dtype=np.int64)
+        lookup = Vectors(self.words, self.w_in)
+        lookup._index = self.index
+        return np.array(lookup.find_all(list(words)), dtype=np.int64)
 
     def log_prob_matrix(self, word_ids: np.ndarray) -> np.ndarray:
         """log p(c | w) for each w in `word_ids` (rows) and every c (columns), float64."""

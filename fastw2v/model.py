@@ -24,6 +24,7 @@ class TrainStats:
     n_sentences: int = 0
     n_words_trained: int = 0  # in-vocabulary tokens over all epochs
     n_kept: int = 0  # tokens left after subsampling, over all epochs
+    n_examples: int = 0  # skip-gram: (word, context) pairs trained; CBOW: centre words
     n_invalid_bytes: int = 0
     n_prunes: int = 0
     prune_threshold: int = 0

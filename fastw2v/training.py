@@ -260,6 +260,7 @@ def _run_epochs(encoded: EncodedCorpus, tables: KernelTables, vocab: Vocabulary,
         raise shared.error
     stats.n_words_trained = shared.words_done
     stats.n_kept = shared.kept
+    stats.n_examples = sum(shared.examples)
     history = [loss / max(1, n) for loss, n in zip(shared.loss, shared.examples)]
     if config.nce_gamma == "global":
         gamma[0] = global_gamma[0]

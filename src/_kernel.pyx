@@ -35,7 +35,7 @@ import numpy as np
 
 cimport numpy as cnp
 from kernel_defs cimport *
-from libc.math cimport exp, log1p
+from libc.math cimport exp
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cnp.import_array()
@@ -90,10 +90,13 @@ cdef inline double classify(const TablesC *t, float score, int label, float *pro
             return -t.log_sigmoid[idx]
         return -t.log_sigmoid[SIGMOID_TABLE_SIZE - 1 - idx]
     prob[0] = 1.0 if score >= SIGMOID_RANGE else 0.0
+    # -log sigma(z) = log1p(exp(-z)); here |z| >= SIGMOID_RANGE, where log1p(e) = e to
+    # within e^2 / 2 < 6e-8 of the value, so one exp is enough. NCE's logits fall here
+    # often (the normaliser and the noise correction shift them by ~10 nats).
     z = score if label else -score
     if z > 0:
-        return log1p(exp(-z))
-    return -z + log1p(exp(z))
+        return exp(-z)
+    return -z + exp(z)
 
 
 # Draw one noise word in O(1) with Walker's alias method: pick a slot uniformly, keep it
@@ -146,13 +149,25 @@ cdef inline bint targets_distinct(const ScratchC *s, int n_targets) noexcept nog
     return True
 
 
-cdef inline double nce_logit(const ModelC *m, const TablesC *t, const ParamsC *p,
-                             const ScratchC *s, float score, int32_t input_word,
-                             int32_t target) noexcept nogil:
+# NCE reads the normaliser as it was when the block began (s.in_gamma, filled by
+# nce_gamma_at_block_start) and writes every step straight away. Reading the value that
+# the previous example just wrote would chain all of a block's examples one after the
+# other through memory; with the block-start value they overlap, and a block is a few
+# dozen examples, so the normaliser lags by at most that many tiny steps.
+cdef inline void nce_gamma_at_block_start(const ModelC *m, const ParamsC *p, ScratchC *s,
+                                          int n_in) noexcept nogil:
+    cdef int j
+    for j in range(n_in):
+        if p.gamma_mode == GAMMA_PER_WORD:
+            s.in_gamma[j] = m.gamma[s.in_words[j]]
+        else:
+            s.in_gamma[j] = s.gamma
+
+
+cdef inline double nce_logit(const TablesC *t, const ParamsC *p, const ScratchC *s,
+                             float score, int j, int32_t target) noexcept nogil:
     cdef float offset = t.log_noise[target] if p.noise_correction else 0.0
-    if p.gamma_mode == GAMMA_PER_WORD:
-        return score - (m.gamma[input_word] + offset)
-    return score - (s.gamma + offset)
+    return score - (s.in_gamma[j] + offset)
 
 
 cdef inline void nce_gamma_step(const ModelC *m, const ParamsC *p, ScratchC *s,
@@ -172,6 +187,8 @@ cdef double train_one_input(const ModelC *m, const TablesC *t, const ParamsC *p,
     cdef double loss = 0.0
     cdef float *h = s.in_rows[0]
     cdef bint nce = p.loss == NCE
+    if nce:
+        nce_gamma_at_block_start(m, p, s, 1)
     for k in range(n_targets):
         s.out_rows[k] = m.w_out + <Py_ssize_t>s.targets[k] * dim
     fw_dots(s.out_rows, n_targets, h, s.scores, dim)
@@ -180,7 +197,7 @@ cdef double train_one_input(const ModelC *m, const TablesC *t, const ParamsC *p,
         label = s.labels[k]
         score = s.scores[k]
         if nce:
-            score = nce_logit(m, t, p, s, score, s.in_words[0], s.targets[k])
+            score = nce_logit(t, p, s, score, 0, s.targets[k])
         loss += classify(t, score, label, &prob)
         g = (label - prob) * alpha
         s.coef[k] = g
@@ -207,6 +224,8 @@ cdef double train_block(const ModelC *m, const TablesC *t, const ParamsC *p, Scr
     cdef bint nce = p.loss == NCE
     if n_in == 1 and targets_distinct(s, n_targets):
         return train_one_input(m, t, p, s, n_targets, alpha)
+    if nce:
+        nce_gamma_at_block_start(m, p, s, n_in)
     for j in range(n_in):
         fw_zero(s.grads + j * dim, dim)
     for k in range(n_targets):
@@ -217,7 +236,7 @@ cdef double train_block(const ModelC *m, const TablesC *t, const ParamsC *p, Scr
         for j in range(n_in):
             score = s.coef[j]
             if nce:
-                score = nce_logit(m, t, p, s, score, s.in_words[j], target)
+                score = nce_logit(t, p, s, score, j, target)
             loss += classify(t, score, label, &prob)
             g = (label - prob) * alpha
             s.coef[j] = g
@@ -282,20 +301,21 @@ cdef void train_sentence_cbow(const ModelC *m, const TablesC *t, const ParamsC *
         n_context = hi - lo - 1
         if n_context <= 0:
             continue
-        fw_zero(s.hidden, dim)
+        n_context = 0
         for j in range(lo, hi):
             if j != i:
-                fw_axpy(1.0, m.w_in + <Py_ssize_t>s.sentence[j] * dim, s.hidden, dim)
-        fw_scale(1.0 / n_context, s.hidden, dim)
+                s.context_rows[n_context] = m.w_in + <Py_ssize_t>s.sentence[j] * dim
+                s.weights[n_context] = 1.0 / (hi - lo - 1)
+                n_context += 1
+        fw_zero(s.hidden, dim)
+        fw_axpys(s.context_rows, n_context, s.weights, s.hidden, dim)  # the mean
         s.in_rows[0] = s.hidden
         s.in_words[0] = -1
         n_targets = fill_targets(m, t, p, s, s.sentence[i])
         result.loss += train_block(m, t, p, s, 1, n_targets, alpha)
         # As word2vec.c does, each context row receives the full hidden-layer gradient
         # (not divided by n_context); the default CBOW alpha of 0.05 is tuned for this.
-        for j in range(lo, hi):
-            if j != i:
-                fw_axpy(1.0, s.grads, m.w_in + <Py_ssize_t>s.sentence[j] * dim, dim)
+        fw_add_to_rows(s.grads, s.context_rows, n_context, dim)
         result.n_examples += 1
 
 
@@ -366,13 +386,16 @@ cdef class Worker:
         sentence = np.zeros(max_sentence, dtype=np.int32)
         out_rows = np.zeros(max_targets, dtype=np.uintp)
         scores = np.zeros(max_targets, dtype=np.float32)
+        context_rows = np.zeros(max_inputs, dtype=np.uintp)
+        weights = np.zeros(max_inputs, dtype=np.float32)
+        in_gamma = np.zeros(max_inputs, dtype=np.float32)
         self._buffers = (hidden, grads, coef, in_rows, in_words, targets, labels, sentence,
-                         out_rows, scores)
+                         out_rows, scores, context_rows, weights, in_gamma)
         cdef float[::1] hidden_v = hidden, grads_v = grads, coef_v = coef
         cdef size_t[::1] in_rows_v = in_rows
         cdef int32_t[::1] in_words_v = in_words, targets_v = targets, sentence_v = sentence
-        cdef size_t[::1] out_rows_v = out_rows
-        cdef float[::1] scores_v = scores
+        cdef size_t[::1] out_rows_v = out_rows, context_rows_v = context_rows
+        cdef float[::1] scores_v = scores, weights_v = weights, in_gamma_v = in_gamma
         cdef uint8_t[::1] labels_v = labels
         self.scratch.hidden = &hidden_v[0]
         self.scratch.grads = &grads_v[0]
@@ -384,6 +407,9 @@ cdef class Worker:
         self.scratch.sentence = &sentence_v[0]
         self.scratch.out_rows = <float **>&out_rows_v[0]
         self.scratch.scores = &scores_v[0]
+        self.scratch.context_rows = <float **>&context_rows_v[0]
+        self.scratch.weights = &weights_v[0]
+        self.scratch.in_gamma = &in_gamma_v[0]
         self.scratch.gamma = 0.0
         self.scratch.gamma_delta = 0.0
         # splitmix64 of the seed, so that seeds 0, 1, 2... give unrelated, non-zero states.

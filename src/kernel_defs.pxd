@@ -10,8 +10,8 @@ cdef extern from "vecops.h" nogil:
     void fw_axpy(float alpha, const float *x, float *y, int n) noexcept
     void fw_axpys(float **rows, int n, const float *coef, float *y, int d) noexcept
     void fw_axpy_rows(const float *x, int n, const float *coef, float *ys, int d) noexcept
+    void fw_add_to_rows(const float *x, float **rows, int n, int d) noexcept
     void fw_zero(float *y, int n) noexcept
-    void fw_scale(float alpha, float *y, int n) noexcept
     void fw_prefetch_row(const float *row, int n) noexcept
 
 # The encoded corpus marks every sentence end with this id (word ids are >= 0).
@@ -80,9 +80,12 @@ cdef struct ScratchC:
     int32_t *targets   # output rows of the current block: word + noise, or an HS path
     uint8_t *labels    # 1 for the real word (HS: left branch), 0 for noise (right)
     float **out_rows   # the targets' rows, for the one-input path of train_block
+    float **context_rows  # CBOW: the input rows of the current window (max_inputs)
+    float *weights     # CBOW: 1 / window size, once per context row (max_inputs)
     float *scores      # their scores against the one input
     int32_t *sentence  # the current sentence after subsampling (max_sentence)
     uint64_t rng
+    float *in_gamma    # NCE: each input's normaliser when the block began (max_inputs)
     float gamma        # GAMMA_GLOBAL: this thread's current value of the normaliser
     double gamma_delta # GAMMA_GLOBAL: change made by this thread since the job began
 

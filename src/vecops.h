@@ -108,18 +108,31 @@ static inline void fw_axpy_rows(const float *restrict x, int n, const float *res
     }
 }
 
+/* rows[j] += x for j < n, four rows per pass over x. The rows may repeat (a word twice
+ * in one window): they are not `restrict`, and within a pass each row is updated in
+ * turn, so a repeated row receives x once per occurrence. */
+static inline void fw_add_to_rows(const float *restrict x, float *const *rows, int n, int d)
+{
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        float *y0 = rows[j], *y1 = rows[j + 1], *y2 = rows[j + 2], *y3 = rows[j + 3];
+        for (int i = 0; i < d; i++) {
+            const float xi = x[i];
+            y0[i] += xi;
+            y1[i] += xi;
+            y2[i] += xi;
+            y3[i] += xi;
+        }
+    }
+    for (; j < n; j++) {
+        fw_axpy(1.0f, x, rows[j], d);
+    }
+}
+
 static inline void fw_zero(float *restrict y, int n)
 {
     for (int i = 0; i < n; i++) {
         y[i] = 0.0f;
-    }
-}
-
-static inline void fw_scale(float alpha, float *restrict y, int n)
-{
-#pragma omp simd
-    for (int i = 0; i < n; i++) {
-        y[i] *= alpha;
     }
 }
 

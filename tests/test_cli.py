@@ -8,21 +8,11 @@ from gensim.models import KeyedVectors
 
 from fastw2v.cli import main
 
+from cli_helpers import assert_one_line_error
+
 
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def assert_one_line_error(result, *fragments, code=None):
-    assert result.exit_code != 0
-    if code is not None:
-        assert result.exit_code == code
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def test_every_command_has_help():
@@ -180,8 +170,12 @@ def test_a_signal_stops_training_quickly_and_keeps_the_old_output(tmp_path, sign
     out.write_bytes(b"previous model")
     command = [sys.executable, "-c", "from fastw2v.cli import main; main()", "train",
                str(corpus), "-o", str(out), "--epochs", "1000", "--min-count", "1"]
+    # The child must import the same fastw2v as this test (installed or in-place build).
+    import fastw2v
+
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(fastw2v.__file__)))
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=tmp_path)
+                               text=True, cwd=tmp_path, env=env)
     deadline = time.monotonic() + 60
     while "training" not in (line := process.stderr.readline()) and time.monotonic() < deadline:
         pass  # wait until the progress line shows that training runs

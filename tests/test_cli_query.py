@@ -16,23 +16,13 @@ from fastw2v import synthetic
 from fastw2v.cli import main
 from fastw2v.config import DEFAULT_MODEL_PATH
 
+from cli_helpers import assert_one_line_error
+
 QUERY_COMMANDS = ("similar", "analogy", "evaluate", "info", "plot", "convert")
 
 
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def assert_one_line_error(result, *fragments, code=None):
-    assert result.exit_code != 0, result.output
-    if code is not None:
-        assert result.exit_code == code, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 @pytest.fixture(scope="module")
