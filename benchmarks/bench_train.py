@@ -17,9 +17,9 @@ corpus (.xz, .gz, .bz2) is decompressed once into ~/.cache/fastw2v-bench/ (--cac
 and reused on later runs. Evaluation sets default to the same data folder.
 
 How it measures. Every (tool, input mode, architecture, run) trains in its own child
-process (this script with the hidden --child option), so that peak RSS
-(getrusage(RUSAGE_SELF).ru_maxrss in the child, taken right after the vectors are saved,
-before any evaluation) belongs to that tool alone. The child times the phases:
+process (this script with the hidden --child option), so that peak RSS (the child's
+VmHWM, taken right after the vectors are saved, before any evaluation) belongs to that
+tool alone. The child times the phases:
 
   * fastw2v: vocab = counting + encoding the corpus into ids (stats.seconds "vocab" +
     "encode"); train = stats.seconds["train"]; save = writing the word2vec binary.
@@ -363,6 +363,20 @@ def prepare_gensim_corpus_file(corpus: str, cache_dir: str) -> str:
 # --------------------------------------------------------------------------------------
 
 def peak_rss_mib() -> float:
+    """This process's peak resident memory, MiB.
+
+    On Linux, VmHWM from /proc/self/status: it belongs to the process's own address
+    space. getrusage's ru_maxrss is not used there because a child started with
+    fork + exec inherits the parent's peak in it, so every training after the parent had
+    loaded vectors for evaluation would report at least the parent's memory.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     import resource
     kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     if sys.platform == "darwin":  # bytes there

@@ -1,6 +1,7 @@
 """Training orchestration: corpus -> vocabulary -> encoded ids -> threads over the kernel.
 
-This module is the only caller of the compiled kernel (fastw2v._kernel). It prepares
+This module is the only caller of the compiled kernel (fastw2v._kernel, or its AVX2
+build; fastw2v/kernel.py picks one). It prepares
 everything the kernel needs (tables, matrices, jobs), computes the learning rate from
 global progress, runs one Python thread per core around the GIL-free kernel calls, adds
 up each job's loss in float64, and stops on a NaN or infinite loss.
