@@ -20,7 +20,8 @@ import numpy as np
 
 from .kernel import kernel as _kernel
 from .config import MAX_SENTENCE_TOKENS, TrainConfig, config_from_options
-from .corpus import EncodedCorpus, ReadStats, check_corpus_path, encode_corpus, iter_token_blocks
+from .corpus import (MAX_TOKEN_BYTES, EncodedCorpus, ReadStats, check_corpus_path,
+                     encode_corpus, iter_token_blocks)
 from .errors import CorpusError, TrainingDiverged, VocabularyError
 from .model import Model, TrainStats
 from .progress import ProgressPrinter
@@ -91,6 +92,9 @@ def _build_vocabulary(corpus: str, config: TrainConfig, read_vocab: Optional[str
         source = corpus
         if result.n_tokens == 0:
             raise CorpusError(f"{corpus}: the corpus is empty (no tokens)")
+        if read_stats.n_long_tokens:
+            warn(f"{corpus}: {read_stats.n_long_tokens} tokens longer than "
+                 f"{MAX_TOKEN_BYTES:,} bytes were skipped")
         if read_stats.n_invalid_bytes:
             warn(f"{corpus}: {read_stats.n_invalid_bytes} invalid UTF-8 bytes were "
                  f"replaced by U+FFFD")

@@ -422,3 +422,38 @@ def test_job_bounds_with_longest_possible_sentences():
 def test_job_bounds_of_empty_stream():
     enc = EncodedCorpus(np.zeros(0, dtype=np.int32), 0, 0, 0)
     assert enc.job_bounds(10) == []
+
+
+# ---------------------------------------------------------------------------------------
+# Over-long tokens
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("block_bytes", [64, 1000, 4096, 1 << 20])
+def test_over_long_tokens_are_skipped_and_counted(tmp_path, monkeypatch, block_bytes):
+    monkeypatch.setattr(corpus, "BLOCK_BYTES", block_bytes)
+    limit = corpus.MAX_TOKEN_BYTES
+    at_limit = "é" * (limit // 2)  # exactly the limit in UTF-8 bytes: kept
+    over = "x" * (limit + 1)
+    huge = "y" * (20 * limit)  # longer than several blocks
+    text = (f"a {over} b\n"
+            f"c {at_limit} d\n"
+            f"{huge}\n"
+            f"e {huge} f {over}\n"
+            f"g\n")
+    path = tmp_path / "long.txt"
+    path.write_text(text, encoding="utf-8")
+    stats = ReadStats()
+    blocks = read_blocks(path, stats)
+    assert lines_from_blocks(blocks) == [["a", "b"], ["c", at_limit, "d"], ["e", "f"], ["g"]]
+    assert stats.n_long_tokens == 4
+
+
+def test_training_warns_about_skipped_long_tokens(tmp_path):
+    import fastw2v
+
+    path = tmp_path / "c.txt"
+    path.write_text(("w1 w2 w3 " + "z" * 5000 + " w4\n") * 20, encoding="utf-8")
+    warnings = []
+    model = fastw2v.train(str(path), min_count=1, epochs=1, threads=1, warn=warnings.append)
+    assert sorted(model.words) == ["w1", "w2", "w3", "w4"]
+    assert any("20 tokens longer than 1,000 bytes were skipped" in w for w in warnings)
