@@ -186,6 +186,31 @@ def _make_readable(path: str) -> None:
     os.chmod(path, 0o666 & ~umask)
 
 
+def write_cache_file(cached: str, meta_path: str, source_id: dict, fill, check=None) -> int:
+    """Write a cache file through a temporary file and a rename, then its metadata (what
+    it was made from and its size); `check(size)` may reject it first. Returns the size."""
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(cached) + ".", suffix=".part",
+                               dir=os.path.dirname(cached))
+    try:
+        with os.fdopen(fd, "wb") as out:
+            fill(out)
+        size = os.path.getsize(tmp)
+        if check is not None:
+            check(size)
+        _make_readable(tmp)
+        os.replace(tmp, cached)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    with open(meta_path + ".part", "w", encoding="utf-8") as f:
+        json.dump(dict(source_id, size=size), f)
+    os.replace(meta_path + ".part", meta_path)
+    return size
+
+
 def prepare_corpus(path: str, cache_dir: str) -> str:
     """Return an uncompressed corpus path, decompressing into the cache if needed."""
     if not path.lower().endswith(COMPRESSED_SUFFIXES):
@@ -227,26 +252,16 @@ def prepare_corpus(path: str, cache_dir: str) -> str:
 
     log(f"decompressing {path} once into {cached} ...")
     started = time.perf_counter()
-    fd, tmp = tempfile.mkstemp(prefix="." + name + ".", suffix=".part", dir=cache_dir)
-    try:
-        with os.fdopen(fd, "wb") as out, _open_compressed(path) as src:
+    def decompress(out) -> None:
+        with _open_compressed(path) as src:
             shutil.copyfileobj(src, out, 16 * 1024 * 1024)
-        size = os.path.getsize(tmp)
+
+    def check(size: int) -> None:
         if expected is not None and (size % modulus if modulus else size) != expected:
             raise RuntimeError(f"{path}: decompressed to {size:,} bytes, but the file says "
                                f"{expected:,}")
-        _make_readable(tmp)
-        os.replace(tmp, cached)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    meta_tmp = meta_path + ".part"
-    with open(meta_tmp, "w", encoding="utf-8") as f:
-        json.dump(dict(source_id, size=size), f)
-    os.replace(meta_tmp, meta_path)
+
+    size = write_cache_file(cached, meta_path, source_id, decompress, check)
     log(f"  {size:,} bytes in {time.perf_counter() - started:.1f} s")
     return cached
 
@@ -338,22 +353,8 @@ def prepare_gensim_corpus_file(corpus: str, cache_dir: str) -> str:
         f"corpus_file mode mostly skips: writing a copy cut into {GENSIM_MAX_SENTENCE:,}-token "
         f"lines (the sentences LineSentence makes) to {cached} ...")
     started = time.perf_counter()
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(cached) + ".", suffix=".part",
-                               dir=cache_dir)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write_relined(corpus, out, GENSIM_MAX_SENTENCE)
-        _make_readable(tmp)
-        os.replace(tmp, cached)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    with open(meta_path + ".part", "w", encoding="utf-8") as f:
-        json.dump(dict(source_id, size=os.path.getsize(cached)), f)
-    os.replace(meta_path + ".part", meta_path)
+    write_cache_file(cached, meta_path, source_id,
+                     lambda out: write_relined(corpus, out, GENSIM_MAX_SENTENCE))
     log(f"  done in {time.perf_counter() - started:.1f} s")
     return cached
 

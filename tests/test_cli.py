@@ -177,7 +177,7 @@ def test_a_signal_stops_training_quickly_and_keeps_the_old_output(tmp_path, sign
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, cwd=tmp_path, env=env)
     deadline = time.monotonic() + 60
-    while "training" not in (line := process.stderr.readline()) and time.monotonic() < deadline:
+    while "training" not in process.stderr.readline() and time.monotonic() < deadline:
         pass  # wait until the progress line shows that training runs
     sent = time.monotonic()
     process.send_signal(getattr(signal, signal_name))
