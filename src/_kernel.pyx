@@ -250,17 +250,22 @@ cdef double train_block(const ModelC *m, const TablesC *t, const ParamsC *p, Scr
     return loss
 
 
+# The next centre's output row and the input row about to enter the window are likely
+# cache misses: ask for them one position ahead (see fill_targets for the noise rows).
+cdef inline void prefetch_ahead(const ModelC *m, const ParamsC *p, const ScratchC *s, int i,
+                                int length) noexcept nogil:
+    if i + 1 < length and p.loss != HIERARCHICAL_SOFTMAX:
+        fw_prefetch_row(m.w_out + <Py_ssize_t>s.sentence[i + 1] * m.dim, m.dim)
+    if i + p.window + 1 < length:
+        fw_prefetch_row(m.w_in + <Py_ssize_t>s.sentence[i + p.window + 1] * m.dim, m.dim)
+
+
 cdef void train_sentence_sg(const ModelC *m, const TablesC *t, const ParamsC *p, ScratchC *s,
                             int length, float alpha, JobResultC *result) noexcept nogil:
     cdef int i, j, lo, hi, reach, n_in, n_targets
     cdef int dim = m.dim
     for i in range(length):
-        # The next centre's output row and the input row entering the window soon are
-        # likely cache misses: ask for them now (see fill_targets).
-        if i + 1 < length and p.loss != HIERARCHICAL_SOFTMAX:
-            fw_prefetch_row(m.w_out + <Py_ssize_t>s.sentence[i + 1] * dim, dim)
-        if i + p.window + 1 < length:
-            fw_prefetch_row(m.w_in + <Py_ssize_t>s.sentence[i + p.window + 1] * dim, dim)
+        prefetch_ahead(m, p, s, i, length)
         # word2vec's shrunk window: reach drawn uniformly from 1..window per position.
         reach = p.window - <int>rng_below(&s.rng, p.window)
         lo = i - reach if i >= reach else 0
@@ -295,6 +300,7 @@ cdef void train_sentence_cbow(const ModelC *m, const TablesC *t, const ParamsC *
     cdef int i, j, lo, hi, reach, n_context, n_targets
     cdef int dim = m.dim
     for i in range(length):
+        prefetch_ahead(m, p, s, i, length)
         reach = p.window - <int>rng_below(&s.rng, p.window)
         lo = i - reach if i >= reach else 0
         hi = i + reach + 1 if i + reach + 1 <= length else length
