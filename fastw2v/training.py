@@ -247,14 +247,15 @@ def _run_epochs(encoded: EncodedCorpus, tables: KernelTables, vocab: Vocabulary,
                 break
             alive[0].join(timeout=0.5)
             if printer is not None:
-                with shared.lock:
-                    epoch = shared.current_epoch
-                    loss = shared.loss[epoch] / max(1, shared.examples[epoch])
-                    snapshot = (shared.words_done, epoch + 1, shared.current_alpha, loss)
-                printer.update(*snapshot)
+                # Read without the lock: a display may mix two jobs' counts, but the main
+                # thread must never hold the lock when Ctrl-C arrives, or it could leave
+                # it held (an interrupt between acquiring and the with-block) and every
+                # worker would then wait on it for ever.
+                epoch = shared.current_epoch
+                loss = shared.loss[epoch] / max(1, shared.examples[epoch])
+                printer.update(shared.words_done, epoch + 1, shared.current_alpha, loss)
     except BaseException:
-        with shared.lock:
-            shared.stop = True
+        shared.stop = True  # one attribute store: atomic, and needs no lock
         for thread in threads:
             thread.join()
         raise

@@ -181,9 +181,12 @@ def test_a_signal_stops_training_quickly_and_keeps_the_old_output(tmp_path, sign
         pass  # wait until the progress line shows that training runs
     sent = time.monotonic()
     process.send_signal(getattr(signal, signal_name))
-    _, stderr = process.communicate(timeout=30)
-    assert time.monotonic() - sent < 5
-    assert process.returncode == 130
+    try:
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()  # never leave a child behind, whatever failed
+    assert time.monotonic() - sent < 5, stderr
+    assert process.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "Error: interrupted"
     assert "Traceback" not in stderr
     assert out.read_bytes() == b"previous model"
