@@ -10,7 +10,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .errors import FastW2VError
-from .vectors import Vectors, most_similar, save_vectors, training_metadata, unit_rows
+from .vectors import Vectors, save_vectors, training_metadata
 from .vocab import Vocabulary
 
 
@@ -57,7 +57,7 @@ class Model:
         self.gamma = gamma if gamma is not None else np.zeros(1, dtype=np.float32)
         # The sampling tables and HS paths training used (None for a loaded model).
         self.tables = tables
-        self._unit: Optional[np.ndarray] = None
+        self._vectors: Optional[Vectors] = None
 
     @property
     def words(self) -> List[str]:
@@ -86,17 +86,16 @@ class Model:
         self.stats.seconds["save"] = time.perf_counter() - started
 
     def as_vectors(self) -> Vectors:
-        """The word vectors for queries (see fastw2v.Vectors); shares the matrix."""
-        return Vectors.from_model(self)
+        """The word vectors for queries (see fastw2v.Vectors); shares the matrix. Built
+        once: a trained model's vectors no longer change."""
+        if self._vectors is None:
+            self._vectors = Vectors.from_model(self)
+        return self._vectors
 
     def most_similar(self, positive: Sequence[str], negative: Sequence[str] = (),
                      n: int = 10) -> List[Tuple[str, float]]:
-        """Nearest words by cosine to sum(positive) - sum(negative)."""
-        if isinstance(positive, str):
-            positive = [positive]
-        if self._unit is None:
-            self._unit = unit_rows(self.vectors)
-        return most_similar(self.words, self._unit, self.vocab.index, positive, negative, n)
+        """Nearest words by cosine to sum(positive) - sum(negative) (Vectors.most_similar)."""
+        return self.as_vectors().most_similar(positive, negative, n=n)
 
     def log_prob(self, word: str, context):
         """log p(context | word) as an NCE or HS model estimates it (docs/theory.md).

@@ -54,24 +54,9 @@ def row_norms(vectors: np.ndarray) -> np.ndarray:
     return np.sqrt(squares).astype(np.float32)
 
 
-def unit_rows(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1 (all-zero rows stay zero)."""
-    return _scale_rows(vectors, row_norms(vectors))
-
-
 def _scale_rows(vectors: np.ndarray, norms: np.ndarray) -> np.ndarray:
     safe = np.where(norms > 0, norms, 1).astype(np.float32)
     return (vectors / safe[:, None]).astype(np.float32, copy=False)
-
-
-def most_similar(words: Sequence[str], unit: np.ndarray, index: dict,
-                 positive: Sequence[str], negative: Sequence[str] = (),
-                 n: int = 10) -> List[Tuple[str, float]]:
-    """The n words closest by cosine to sum(positive) - sum(negative) of unit vectors,
-    excluding the query words themselves. `unit` holds unit rows (see `unit_rows`)."""
-    vectors = Vectors(words, unit, norms=np.ones(len(words), dtype=np.float32))
-    vectors._index = index
-    return vectors.most_similar(positive, negative, n)
 
 
 class Vectors:
