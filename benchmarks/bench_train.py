@@ -900,22 +900,16 @@ def environment() -> dict:
             "platform": platform.platform(), "cpu": cpu, "cores_available": cores}
 
 
-def parse_tools(text: str):
-    tools = [t.strip() for t in text.split(",") if t.strip()]
-    bad = [t for t in tools if t not in TOOLS]
-    if bad or not tools:
-        raise argparse.ArgumentTypeError(
-            f"--tools takes a comma-separated list of {', '.join(TOOLS)} (got {text!r})")
-    return list(dict.fromkeys(tools))
-
-
-def parse_modes(text: str):
-    modes = [m.strip() for m in text.split(",") if m.strip()]
-    bad = [m for m in modes if m not in GENSIM_MODES]
-    if bad or not modes:
-        raise argparse.ArgumentTypeError(
-            f"--gensim-modes takes a comma-separated list of {', '.join(GENSIM_MODES)}")
-    return list(dict.fromkeys(modes))
+def comma_list(option: str, choices):
+    """An argparse type: a comma-separated, non-empty list drawn from `choices`."""
+    def parse(text: str):
+        items = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+        if not items or any(t not in choices for t in items):
+            raise argparse.ArgumentTypeError(
+                f"{option} takes a comma-separated list of {', '.join(choices)} "
+                f"(got {text!r})")
+        return items
+    return parse
 
 
 def positive_int(text: str) -> int:
@@ -955,9 +949,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=positive_int, default=1,
                    help="repeat each training; medians of speed and wall times are "
                         "reported, quality from the first run [default: 1]")
-    p.add_argument("--tools", type=parse_tools, default=list(TOOLS),
+    p.add_argument("--tools", type=comma_list("--tools", TOOLS), default=list(TOOLS),
                    help="comma-separated tools to run [default: fastw2v,gensim]")
-    p.add_argument("--gensim-modes", type=parse_modes, default=list(GENSIM_MODES),
+    p.add_argument("--gensim-modes", type=comma_list("--gensim-modes", GENSIM_MODES),
+                   default=list(GENSIM_MODES),
                    help="gensim input modes [default: corpus_file,sentences]")
     p.add_argument("--fastw2v-variant", action="append", choices=sorted(FASTW2V_VARIANTS),
                    help="fastw2v estimator(s) to run, repeatable [default: ns-shared]")
