@@ -148,10 +148,16 @@ def _permissions_for(path: str) -> int:
         return 0o666 & ~umask
 
 
+# The bytes that separate words in the word2vec formats, and tokens in a corpus. Other
+# Unicode white space (a no-break space, say) can be part of a word.
+ASCII_WHITE_SPACE = frozenset(" \t\n\r\x0b\x0c")
+
+
 def check_words(path: str, words: Sequence[str]) -> None:
-    """Every word must be non-empty and free of white space, or no format can hold it."""
+    """Every word must be non-empty and free of ASCII white space, or no format can hold
+    it."""
     for word in words:
-        if not word or any(ch.isspace() for ch in word):
+        if not word or any(ch in ASCII_WHITE_SPACE for ch in word):
             raise OutputError(f"{path}: word {word!r} is empty or holds white space")
 
 
