@@ -5,7 +5,7 @@ matrix (and NCE's gamma), the word counts and the training settings, which word2
 formats do not keep. The new corpus is encoded with the model's vocabulary, so word ids,
 the noise and subsampling tables and the hierarchical-softmax tree (which all follow
 from the model's counts) stay what the output matrix was trained with. Tokens of other
-words are left out, and reported: a census counts them before training.
+words are left out, and reported from the counting pass that precedes encoding.
 
 The settings the model was trained with are the defaults of the new run; options given
 explicitly override them, except those that define what the matrices mean (FIXED).
@@ -21,10 +21,9 @@ from typing import Callable, Dict
 import numpy as np
 
 from .config import TrainConfig, config_with_overrides, option_name
-from .corpus import iter_token_blocks
 from .errors import ConfigError, FormatError
 from .io import FORMAT_NAMES, detect_format
-from .vocab import Vocabulary, count_tokens
+from .vocab import Vocabulary
 
 # The dimension, the loss (what w_out's rows are) and NCE's normaliser mode (the shape
 # of gamma) are the model's; every other setting may change.
@@ -88,21 +87,22 @@ def continued_config(model: BaseModel, options: Dict) -> TrainConfig:
                                  f"the model {model.path}: --init-from keeps its {fixed}")
 
 
-def report_unknown_words(corpus: str, vocab: Vocabulary, model_path: str,
-                         max_vocab: int, warn: Callable[[str], None]) -> int:
-    """Count the corpus's tokens of words outside `vocab`, warn about them, and return
-    their number. Distinct words are held as in vocabulary counting (at most max_vocab,
-    pruning the rarest), so a corpus of mostly new words cannot fill memory."""
-    index = vocab.index
-    unknown = ([token for token in block.tokens if token not in index]
-               for block in iter_token_blocks(corpus))
-    result = count_tokens(unknown, max_vocab)
-    if result.n_tokens:
-        distinct = (f"more than {max_vocab:,}" if result.n_prunes
-                    else f"{len(result.counts):,}")
-        top = ", ".join(f"{word} ({count:,})"
-                        for word, count in result.counts.most_common(SHOWN_UNKNOWN))
-        warn(f"{corpus}: {result.n_tokens:,} tokens of {distinct} distinct words are not in "
-             f"the vocabulary of {model_path} (fixed by --init-from) and are left out; "
-             f"the most frequent: {top}")
-    return result.n_tokens
+def report_unknown_words(corpus: str, vocab: Vocabulary, scan, n_unknown: int,
+                         model_path: str, warn: Callable[[str], None]) -> None:
+    """Warn about the `n_unknown` tokens (the encoder's exact count) of words outside
+    `vocab`; the distinct words and the most frequent ones come from the counting pass
+    `scan` (fastw2v.corpus.CorpusScan), which may have pruned rare ones."""
+    if not n_unknown:
+        return
+    counts = scan.table.counts()
+    known = scan.table.entries_of(vocab.words)
+    unknown = np.ones(len(counts), dtype=bool)
+    unknown[known[known >= 0]] = False
+    entries = np.flatnonzero(unknown)
+    distinct = (f"at least {len(entries):,}" if scan.n_prunes else f"{len(entries):,}")
+    top = entries[np.argsort(-counts[entries], kind="stable")[:SHOWN_UNKNOWN]]
+    shown = ", ".join(f"{word} ({int(counts[entry]):,})"
+                      for word, entry in zip(scan.table.words(top.tolist()), top))
+    warn(f"{corpus}: {n_unknown:,} tokens of {distinct} distinct words are not in the "
+         f"vocabulary of {model_path} (fixed by --init-from) and are left out; the most "
+         f"frequent: {shown}")
