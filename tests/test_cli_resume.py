@@ -1,21 +1,14 @@
 """`fastw2v train --checkpoint / --resume / --init-from` from the command line."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 import fastw2v
-from fastw2v import synthetic
 from fastw2v.checkpoint import load_checkpoint
 from fastw2v.cli import main
 
-from cli_helpers import assert_one_line_error
+from cli_helpers import assert_one_line_error, interrupt_training
 
 
 def run(*args):
@@ -37,14 +30,6 @@ def long_run(synthetic_corpus, tmp_path_factory):
     return corpus, fastw2v.load(str(out))
 
 
-def start_training(args, cwd):
-    command = [sys.executable, "-c", "from fastw2v.cli import main; main()", "train", *args]
-    # The child must import the same fastw2v as this test (installed or in-place build).
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(fastw2v.__file__)))
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=cwd, env=env)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
 def test_a_signal_writes_a_checkpoint_and_resuming_matches_an_uninterrupted_run(
@@ -53,19 +38,9 @@ def test_a_signal_writes_a_checkpoint_and_resuming_matches_an_uninterrupted_run(
     out = tmp_path / "v.fw2v"
     out.write_bytes(b"previous model")
     checkpoint = tmp_path / "run.ckpt"
-    process = start_training([corpus, "-o", str(out), "--checkpoint", str(checkpoint),
-                              *LONG_RUN], tmp_path)
-    deadline = time.monotonic() + 60
-    while "training" not in process.stderr.readline() and time.monotonic() < deadline:
-        pass  # wait until the progress line shows that training runs
-    sent = time.monotonic()
-    process.send_signal(getattr(signal, signal_name))
-    try:
-        _, stderr = process.communicate(timeout=30)
-    finally:
-        process.kill()  # never leave a child behind, whatever failed
-    assert time.monotonic() - sent < 5, stderr
-    assert process.returncode == 130, stderr
+    status, stderr = interrupt_training(
+        [corpus, "-o", out, "--checkpoint", checkpoint, *LONG_RUN], tmp_path, signal_name)
+    assert status == 130, stderr
     assert stderr.strip().splitlines()[-1] == (
         f"Error: interrupted; training state saved in {checkpoint}; continue with "
         f"'fastw2v train {corpus} --resume {checkpoint}'")
