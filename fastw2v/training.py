@@ -4,7 +4,10 @@ This module is the only caller of the compiled kernel (fastw2v._kernel, or its A
 build; fastw2v/kernel.py picks one). It prepares
 everything the kernel needs (tables, matrices, jobs), computes the learning rate from
 global progress, runs one Python thread per core around the GIL-free kernel calls, adds
-up each job's loss in float64, and stops on a NaN or infinite loss.
+up each job's loss in float64, and stops on a NaN or infinite loss. It also decides
+when to take a checkpoint (between jobs, none in flight) and where a run starts: fresh,
+from a checkpoint (--resume, fastw2v/checkpoint.py) or from a saved model (--init-from,
+fastw2v/warmstart.py).
 """
 
 from __future__ import annotations
@@ -448,7 +451,10 @@ def _run_epochs(encoded: EncodedCorpus, tables: KernelTables, start: TrainingSta
                 try:
                     while shared.in_flight:
                         shared.changed.wait()
-                    saver.write(snapshot(), shared.next_job)
+                    # A job that ended meanwhile may have diverged (or Ctrl-C came): its
+                    # state must not replace the last good checkpoint.
+                    if not shared.stop:
+                        saver.write(snapshot(), shared.next_job)
                 finally:
                     shared.holding = False
                     shared.changed.notify_all()
