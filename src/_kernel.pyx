@@ -476,6 +476,15 @@ cdef class Worker:
     def rng_state(self):
         return self.scratch.rng
 
+    @rng_state.setter
+    def rng_state(self, unsigned long long state):
+        # Restoring a checkpoint sets the generator to where it stood, so a resumed run
+        # draws exactly what the uninterrupted one would have. Zero is xorshift's fixed
+        # point (it would only ever yield zeros), so no real state is zero.
+        if state == 0:
+            raise ValueError("an RNG state must not be zero")
+        self.scratch.rng = state
+
 
 cdef class Trainer:
     """Holds raw pointers into the model arrays and tables for the nogil code.
