@@ -236,11 +236,8 @@ cdef double train_block_all_pairs(const ModelC *m, const TablesC *t, const Param
             step_by_input[j * n_targets + k] = g
             if nce:
                 nce_gamma_step(m, p, s, s.in_words[j], g)
-    for j in range(n_in):
-        fw_zero(s.grads + j * dim, dim)
-        fw_axpys(s.out_rows, n_targets, step_by_input + j * n_targets, s.grads + j * dim, dim)
-    for k in range(n_targets):
-        fw_axpys(s.in_rows, n_in, step_by_target + k * n_in, s.out_rows[k], dim)
+    fw_combine(s.out_rows, n_targets, step_by_input, s.grad_rows, n_in, False, dim)
+    fw_combine(s.in_rows, n_in, step_by_target, s.out_rows, n_targets, True, dim)
     for j in range(n_in):
         # CBOW's input is a scratch mean (word -1): its caller spreads the gradient.
         if s.in_words[j] >= 0:
@@ -352,10 +349,8 @@ cdef void train_sentence_cbow(const ModelC *m, const TablesC *t, const ParamsC *
         for j in range(lo, hi):
             if j != i:
                 s.context_rows[n_context] = m.w_in + <Py_ssize_t>s.sentence[j] * dim
-                s.weights[n_context] = 1.0 / (hi - lo - 1)
                 n_context += 1
-        fw_zero(s.hidden, dim)
-        fw_axpys(s.context_rows, n_context, s.weights, s.hidden, dim)  # the mean
+        fw_mean_rows(s.context_rows, n_context, s.hidden, dim)
         s.in_rows[0] = s.hidden
         s.in_words[0] = -1
         result.loss += train_block(m, t, p, s, 1, n_targets, alpha)
@@ -435,21 +430,24 @@ cdef class Worker:
         out_rows = np.zeros(max_targets, dtype=np.uintp)
         scores = np.zeros(max_inputs * max_targets, dtype=np.float32)
         context_rows = np.zeros(max_inputs, dtype=np.uintp)
-        weights = np.zeros(max_inputs, dtype=np.float32)
         in_gamma = np.zeros(max_inputs, dtype=np.float32)
+        # Row j of grads starts 4 * dim * j bytes in (float32).
+        grad_rows = np.array([grads.ctypes.data + 4 * dim * j for j in range(max_inputs)],
+                             dtype=np.uintp)
         self._buffers = (hidden, grads, coef, in_rows, in_words, targets, labels, sentence,
-                         out_rows, scores, context_rows, weights, in_gamma, next_targets,
-                         next_labels)
+                         out_rows, scores, context_rows, in_gamma, next_targets,
+                         next_labels, grad_rows)
         cdef float[::1] hidden_v = hidden, grads_v = grads, coef_v = coef
-        cdef size_t[::1] in_rows_v = in_rows
+        cdef size_t[::1] in_rows_v = in_rows, grad_rows_v = grad_rows
         cdef int32_t[::1] in_words_v = in_words, targets_v = targets, sentence_v = sentence
         cdef int32_t[::1] next_targets_v = next_targets
         cdef uint8_t[::1] next_labels_v = next_labels
         cdef size_t[::1] out_rows_v = out_rows, context_rows_v = context_rows
-        cdef float[::1] scores_v = scores, weights_v = weights, in_gamma_v = in_gamma
+        cdef float[::1] scores_v = scores, in_gamma_v = in_gamma
         cdef uint8_t[::1] labels_v = labels
         self.scratch.hidden = &hidden_v[0]
         self.scratch.grads = &grads_v[0]
+        self.scratch.grad_rows = <float **>&grad_rows_v[0]
         self.scratch.coef = &coef_v[0]
         self.scratch.in_rows = <float **>&in_rows_v[0]
         self.scratch.in_words = &in_words_v[0]
@@ -461,7 +459,6 @@ cdef class Worker:
         self.scratch.out_rows = <float **>&out_rows_v[0]
         self.scratch.scores = &scores_v[0]
         self.scratch.context_rows = <float **>&context_rows_v[0]
-        self.scratch.weights = &weights_v[0]
         self.scratch.in_gamma = &in_gamma_v[0]
         self.scratch.gamma = 0.0
         self.scratch.gamma_delta = 0.0

@@ -10,6 +10,9 @@ cdef extern from "vecops.h" nogil:
     void fw_dot_block(float **a, int na, float **b, int nb, float *scores, int d) noexcept
     void fw_axpy(float alpha, const float *x, float *y, int n) noexcept
     void fw_axpys(float **rows, int n, const float *coef, float *y, int d) noexcept
+    void fw_combine(float **xs, int nk, const float *coef, float **ys, int nj,
+                    int accumulate, int d) noexcept
+    void fw_mean_rows(float **rows, int n, float *out, int d) noexcept
     void fw_axpy_rows(const float *x, int n, const float *coef, float *ys, int d) noexcept
     void fw_add_to_rows(const float *x, float **rows, int n, int d) noexcept
     void fw_zero(float *y, int n) noexcept
@@ -75,6 +78,7 @@ cdef struct ParamsC:
 cdef struct ScratchC:
     float *hidden      # CBOW: mean of the context vectors (dim)
     float *grads       # input-side gradients, one row of dim per input (max_inputs x dim)
+    float **grad_rows  # grads's rows, as the pointer list fw_combine takes
     float *coef        # steps: per input of one target (sequential path), or all pairs
                        # twice, target-major then input-major (max_targets x max_inputs x 2)
     float **in_rows    # the input rows of the current block
@@ -85,7 +89,6 @@ cdef struct ScratchC:
     uint8_t *next_labels   # their rows arrive in cache by the time they are used
     float **out_rows   # the targets' rows, for the one-input path of train_block
     float **context_rows  # CBOW: the input rows of the current window (max_inputs)
-    float *weights     # CBOW: 1 / window size, once per context row (max_inputs)
     float *scores      # every (target, input) score of a block (max_targets x max_inputs)
     int32_t *sentence  # the current sentence after subsampling (max_sentence)
     uint64_t rng

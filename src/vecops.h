@@ -10,6 +10,15 @@
 #ifndef FASTW2V_VECOPS_H
 #define FASTW2V_VECOPS_H
 
+#include <stddef.h>
+
+static inline void fw_zero(float *restrict y, int n)
+{
+    for (int i = 0; i < n; i++) {
+        y[i] = 0.0f;
+    }
+}
+
 static inline float fw_dot(const float *restrict a, const float *restrict b, int n)
 {
     float sum = 0.0f;
@@ -133,8 +142,172 @@ static inline void fw_axpys(float *const *rows, int n, const float *restrict coe
             y[i] += c0 * r0[i] + c1 * r1[i] + c2 * r2[i] + c3 * r3[i];
         }
     }
-    for (; j < n; j++) {
+    /* A block's usual six rows are four plus two: one more pass over y, not two. */
+    if (j + 2 <= n) {
+        const float *r0 = rows[j], *r1 = rows[j + 1];
+        const float c0 = coef[j], c1 = coef[j + 1];
+#pragma omp simd
+        for (int i = 0; i < d; i++) {
+            y[i] += c0 * r0[i] + c1 * r1[i];
+        }
+        j += 2;
+    }
+    if (j < n) {
         fw_axpy(coef[j], rows[j], y, d);
+    }
+}
+
+/* The two-destination passes of fw_combine: y0 and y1 (distinct rows, neither one of
+ * xs) get c0[k] * xs[k] and c1[k] * xs[k] summed over the nk (1 to 4) source rows given,
+ * written over y when `assign`, added to it otherwise. */
+static inline void fw_combine2(float *restrict y0, float *restrict y1, const float *x0,
+                               const float *x1, const float *x2, const float *x3, int nk,
+                               const float *c0, const float *c1, int assign, int d)
+{
+    /* Missing sources count as zero rows with zero coefficients; the loop is written once
+     * per source count so that no multiply by zero is ever executed. */
+    if (nk == 4) {
+        const float a0 = c0[0], a1 = c0[1], a2 = c0[2], a3 = c0[3];
+        const float b0 = c1[0], b1 = c1[1], b2 = c1[2], b3 = c1[3];
+        if (assign) {
+#pragma omp simd
+            for (int i = 0; i < d; i++) {
+                const float u0 = x0[i], u1 = x1[i], u2 = x2[i], u3 = x3[i];
+                y0[i] = a0 * u0 + a1 * u1 + a2 * u2 + a3 * u3;
+                y1[i] = b0 * u0 + b1 * u1 + b2 * u2 + b3 * u3;
+            }
+        } else {
+#pragma omp simd
+            for (int i = 0; i < d; i++) {
+                const float u0 = x0[i], u1 = x1[i], u2 = x2[i], u3 = x3[i];
+                y0[i] += a0 * u0 + a1 * u1 + a2 * u2 + a3 * u3;
+                y1[i] += b0 * u0 + b1 * u1 + b2 * u2 + b3 * u3;
+            }
+        }
+    } else if (nk == 3) {
+        const float a0 = c0[0], a1 = c0[1], a2 = c0[2];
+        const float b0 = c1[0], b1 = c1[1], b2 = c1[2];
+        if (assign) {
+#pragma omp simd
+            for (int i = 0; i < d; i++) {
+                const float u0 = x0[i], u1 = x1[i], u2 = x2[i];
+                y0[i] = a0 * u0 + a1 * u1 + a2 * u2;
+                y1[i] = b0 * u0 + b1 * u1 + b2 * u2;
+            }
+        } else {
+#pragma omp simd
+            for (int i = 0; i < d; i++) {
+                const float u0 = x0[i], u1 = x1[i], u2 = x2[i];
+                y0[i] += a0 * u0 + a1 * u1 + a2 * u2;
+                y1[i] += b0 * u0 + b1 * u1 + b2 * u2;
+            }
+        }
+    } else if (nk == 2) {
+        const float a0 = c0[0], a1 = c0[1], b0 = c1[0], b1 = c1[1];
+        if (assign) {
+#pragma omp simd
+            for (int i = 0; i < d; i++) {
+                const float u0 = x0[i], u1 = x1[i];
+                y0[i] = a0 * u0 + a1 * u1;
+                y1[i] = b0 * u0 + b1 * u1;
+            }
+        } else {
+#pragma omp simd
+            for (int i = 0; i < d; i++) {
+                const float u0 = x0[i], u1 = x1[i];
+                y0[i] += a0 * u0 + a1 * u1;
+                y1[i] += b0 * u0 + b1 * u1;
+            }
+        }
+    } else {
+        const float a0 = c0[0], b0 = c1[0];
+        if (assign) {
+#pragma omp simd
+            for (int i = 0; i < d; i++) {
+                y0[i] = a0 * x0[i];
+                y1[i] = b0 * x0[i];
+            }
+        } else {
+#pragma omp simd
+            for (int i = 0; i < d; i++) {
+                y0[i] += a0 * x0[i];
+                y1[i] += b0 * x0[i];
+            }
+        }
+    }
+}
+
+/* ys[j] = sum_k coef[j * nk + k] * xs[k] for j < nj (nk >= 1), or += that sum when
+ * `accumulate`: the updates of a block, where each of a few destination rows takes a
+ * weighted sum of a few source rows. Two destinations share every pass over up to four
+ * sources, so each source chunk is loaded once for two rows and each destination is
+ * loaded and stored once per four sources, not once per source. The destinations must
+ * be distinct and none of them a source; sources may repeat. */
+static inline void fw_combine(float *const *xs, int nk, const float *restrict coef,
+                              float *const *ys, int nj, int accumulate, int d)
+{
+    int j = 0;
+    for (; j + 2 <= nj; j += 2) {
+        const float *c0 = coef + (size_t)j * nk, *c1 = c0 + nk;
+        for (int k = 0; k < nk; k += 4) {
+            const int m = nk - k < 4 ? nk - k : 4;
+            fw_combine2(ys[j], ys[j + 1], xs[k], m > 1 ? xs[k + 1] : xs[k],
+                        m > 2 ? xs[k + 2] : xs[k], m > 3 ? xs[k + 3] : xs[k], m,
+                        c0 + k, c1 + k, k == 0 && !accumulate, d);
+        }
+    }
+    if (j < nj) {
+        if (!accumulate) {
+            fw_zero(ys[j], d);
+        }
+        fw_axpys(xs, nk, coef + (size_t)j * nk, ys[j], d);
+    }
+}
+
+/* out = the mean of rows[0 .. n), n >= 1: the first pass writes out (no zeroing pass),
+ * later passes add four rows at a time, each row already scaled by 1 / n. */
+static inline void fw_mean_rows(float *const *rows, int n, float *restrict out, int d)
+{
+    const float w = 1.0f / (float)n;
+    int j;
+    if (n >= 4) {
+        const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+#pragma omp simd
+        for (int i = 0; i < d; i++) {
+            out[i] = w * r0[i] + w * r1[i] + w * r2[i] + w * r3[i];
+        }
+        j = 4;
+    } else if (n >= 2) {
+        const float *r0 = rows[0], *r1 = rows[1];
+#pragma omp simd
+        for (int i = 0; i < d; i++) {
+            out[i] = w * r0[i] + w * r1[i];
+        }
+        j = 2;
+    } else {
+        const float *r0 = rows[0];
+#pragma omp simd
+        for (int i = 0; i < d; i++) {
+            out[i] = w * r0[i];
+        }
+        j = 1;
+    }
+    for (; j + 4 <= n; j += 4) {
+        const float *r0 = rows[j], *r1 = rows[j + 1], *r2 = rows[j + 2], *r3 = rows[j + 3];
+#pragma omp simd
+        for (int i = 0; i < d; i++) {
+            out[i] += w * r0[i] + w * r1[i] + w * r2[i] + w * r3[i];
+        }
+    }
+    for (; j + 2 <= n; j += 2) {
+        const float *r0 = rows[j], *r1 = rows[j + 1];
+#pragma omp simd
+        for (int i = 0; i < d; i++) {
+            out[i] += w * r0[i] + w * r1[i];
+        }
+    }
+    if (j < n) {
+        fw_axpy(w, rows[j], out, d);
     }
 }
 
@@ -182,12 +355,6 @@ static inline void fw_add_to_rows(const float *restrict x, float *const *rows, i
     }
 }
 
-static inline void fw_zero(float *restrict y, int n)
-{
-    for (int i = 0; i < n; i++) {
-        y[i] = 0.0f;
-    }
-}
 
 /* Ask for every cache line of a row ahead of use. Noise rows are random rows of a
  * matrix far larger than the cache, so each costs a memory round trip; issuing all of a
