@@ -142,6 +142,9 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
         _check_same_stream(encoded, saved, corpus, resume)
     elif base is not None:
         report_unknown_words(corpus, vocab, scan, encoded.n_skipped, init_from, warn)
+    # The counting table holds every distinct word of the corpus (most of them below
+    # --min-count); training needs none of it, so let it go before the matrices come.
+    scan = entry_of_word = None
     stats.seconds["encode"] = time.perf_counter() - started
 
     started = time.perf_counter()
