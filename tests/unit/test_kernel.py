@@ -936,15 +936,18 @@ def _random_stream(rng, n_words, n_sentences=4):
     return np.array(tokens, dtype=np.int32)
 
 
-@pytest.mark.parametrize("architecture, loss, gamma_mode, shared", JOB_COMBOS)
-def test_train_job_matches_reference(architecture, loss, gamma_mode, shared):
-    n, dim, window, negative = 12, 5, 3, 2
-    counts = np.array([90, 70, 50, 40, 30, 20, 15, 10, 8, 5, 3, 1])
+def _check_jobs_against_reference(architecture, loss, gamma_mode, shared, counts, dim,
+                                  window, negative, n_seeds=8, stream_words=None,
+                                  max_sentence=6, n_sentences=4):
+    """Train random jobs with the kernel and the float64 reference; compare everything.
+    Returns (seeds whose rows were compared, the reference of the last seed)."""
+    n = len(counts)
     keep = np.ones(n, dtype=np.float32)
     keep[[0, 1, 4]] = [0.4, 0.7, 0.0]  # subsampling draws, and a word always dropped
     tables = make_tables(counts, loss, negative, keep)
     n_checked = 0
-    for seed in range(8):
+    ref = None
+    for seed in range(n_seeds):
         rng = np.random.default_rng([seed, len(architecture), len(loss), len(gamma_mode)])
         w_in, w_out = random_model(rng, n, dim, 0.5, loss)
         per_word = gamma_mode == "per-word"
@@ -954,8 +957,8 @@ def test_train_job_matches_reference(architecture, loss, gamma_mode, shared):
         old = (w_in.copy(), w_out.copy(), gamma.copy())
         setup = build(w_in, w_out, gamma, tables=tables, architecture=architecture,
                       loss=loss, gamma_mode=gamma_mode, shared=shared, window=window,
-                      negative=negative, max_sentence=6)  # long sentences are split
-        tokens = _random_stream(rng, n)
+                      negative=negative, max_sentence=max_sentence)  # long ones split
+        tokens = _random_stream(rng, stream_words or n, n_sentences)
         worker = setup.trainer.new_worker(seed)
         ref = Reference(*old, tables, setup.settings, table_classify, gamma_arg,
                         rng_state=worker.rng_state)
@@ -979,7 +982,35 @@ def test_train_job_matches_reference(architecture, loss, gamma_mode, shared):
             assert result[4] == pytest.approx(expected[4], rel=1e-4, abs=1e-6)
         else:
             assert result[4] == 0.0
+    return n_checked, ref
+
+
+@pytest.mark.parametrize("architecture, loss, gamma_mode, shared", JOB_COMBOS)
+def test_train_job_matches_reference(architecture, loss, gamma_mode, shared):
+    counts = np.array([90, 70, 50, 40, 30, 20, 15, 10, 8, 5, 3, 1])
+    n_checked, _ = _check_jobs_against_reference(architecture, loss, gamma_mode, shared,
+                                                 counts, dim=5, window=3, negative=2)
     assert n_checked >= 4
+
+
+@pytest.mark.parametrize("architecture, loss, shared", [
+    ("skipgram", "ns", True), ("skipgram", "nce", True), ("cbow", "ns", False)])
+def test_wide_blocks_match_reference(architecture, loss, shared):
+    # Windows of up to 10 inputs against 8 targets, in a vocabulary large and flat
+    # enough that most blocks have distinct targets and take the all-pairs products
+    # (fw_dot_block, fw_combine): every 4-source pass, 2-destination pass and their
+    # remainders, on rows of 13 floats (not a multiple of a vector's 8 lanes).
+    # A seed's rows are compared only when no score falls within 3e-6 of a sigmoid-table
+    # bin edge; wide blocks make many scores, so some seeds are passed over.
+    counts = np.arange(400, 100, -1)
+    n_checked, ref = _check_jobs_against_reference(
+        architecture, loss, "global", shared, counts, dim=13, window=5, negative=7,
+        n_seeds=16, stream_words=60, max_sentence=12, n_sentences=8)
+    assert n_checked >= 3
+    distinct = [len({t for t, _ in targets}) == len(targets)
+                for _, _, targets in ref.block_log]
+    assert sum(distinct) >= 0.7 * len(distinct)
+    assert max(len(inputs) for _, inputs, _ in ref.block_log) >= 6
 
 
 # ---------------------------------------------------------------------------------------
