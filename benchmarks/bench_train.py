@@ -953,20 +953,26 @@ def draw_combined_chart(json_paths, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = []  # (label, fastw2v task, gensim task)
+    # Rows of every file, grouped by (architecture, dimension, threads): one run of this
+    # script may hold only fastw2v's rows and another gensim's.
+    rows = {}
     for json_path in json_paths:
         with open(json_path, encoding="utf-8") as f:
             payload = json.load(f)
         settings = payload["settings"]
-        for arch in settings["architectures"]:
-            rows = [t for t in payload["tasks"] if t["arch"] == arch and t["summary"]
-                    and t["loss"] == "ns"]
-            ours = [t for t in rows if t["tool"] == "fastw2v"]
-            theirs = sorted((t for t in rows if t["tool"] == "gensim"),
-                            key=lambda t: -t["summary"]["words_per_s"])
-            if ours:
-                groups.append((f"{arch}\ndim {settings['dim']}\n{settings['threads']} thr.",
-                               ours[0], theirs[0] if theirs else None))
+        for task in payload["tasks"]:
+            if task["summary"] and task["loss"] == "ns":
+                key = (task["arch"], settings["dim"], settings["threads"])
+                rows.setdefault(key, []).append(task)
+    groups = []  # (label, fastw2v task, gensim task)
+    for (arch, dim, threads), tasks in sorted(rows.items(), key=lambda item: (
+            item[0][1], item[0][0] != "skipgram", -item[0][2])):
+        ours = [t for t in tasks if t["tool"] == "fastw2v" and t["mode"] == "ns-shared"]
+        theirs = sorted((t for t in tasks if t["tool"] == "gensim"),
+                        key=lambda t: -t["summary"]["words_per_s"])
+        if ours or theirs:
+            groups.append((f"{arch}\ndim {dim}\n{threads} thr.",
+                           ours[0] if ours else None, theirs[0] if theirs else None))
     fig, (left, right) = plt.subplots(1, 2, figsize=(max(9, 1.5 * len(groups) + 3), 4.8))
     width = 0.38
     for axis, value, unit, title in (
