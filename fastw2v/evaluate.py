@@ -241,7 +241,8 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict: int = DEFAULT_REST
         for start in range(0, len(ids), BATCH):
             batch = ids[start:start + BATCH]
             predicted = _answer(unit, batch[:, :3], method, variants)
-            score.correct += int(np.sum(group_of[predicted] == batch[:, 3]))
+            score.correct += int(np.sum((predicted >= 0)
+                                        & (group_of[predicted] == batch[:, 3])))
         score.answered = len(ids)
         scores.append(score)
 
@@ -258,7 +259,8 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict: int = DEFAULT_REST
 
 def _answer(unit: np.ndarray, abc: np.ndarray, method: str,
             variants: Dict[int, List[int]]) -> np.ndarray:
-    """The best row for each question (a, b, c rows), never a, b, c or their variants."""
+    """The best row for each question (a, b, c rows), never a, b, c or their variants;
+    -1 when every row is one of those (a tiny vocabulary), as no answer is possible."""
     a, b, c = unit[abc[:, 0]], unit[abc[:, 1]], unit[abc[:, 2]]
     if method == "3cosadd":
         # argmax of cos(x, b - a + c) = argmax of x . (b - a + c) for unit rows x
@@ -274,7 +276,10 @@ def _answer(unit: np.ndarray, abc: np.ndarray, method: str,
             for group in question:
                 if group in variants:
                     scores[i, variants[group]] = -np.inf
-    return np.argmax(scores, axis=1)
+    best = np.argmax(scores, axis=1)
+    # argmax of a row of -inf is 0, an excluded word that could be the expected answer.
+    best[scores[rows, best] == -np.inf] = -1
+    return best
 
 
 # ---------------------------------------------------------------------------------------
