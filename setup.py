@@ -40,7 +40,12 @@ def kernel_extension(name, source, extra_args=()):
 # The baseline build runs on any CPU of the platform. On x86-64 a second build of the
 # same source uses AVX2 and FMA; fastw2v/kernel.py picks it at import time when the CPU
 # has both, so no wheel ever needs -march=native.
-extensions = [kernel_extension("fastw2v._kernel", "src/_kernel.pyx")]
+extensions = [
+    kernel_extension("fastw2v._kernel", "src/_kernel.pyx"),
+    # Tokenising, counting and encoding the corpus: byte work, no floating point, so one
+    # portable build serves every CPU.
+    kernel_extension("fastw2v._text", "src/_text.pyx"),
+]
 if platform.machine().lower() in ("x86_64", "amd64") and not NATIVE:
     extensions.append(
         kernel_extension("fastw2v._kernel_avx2", "src/_kernel_avx2.pyx", ["-mavx2", "-mfma"])

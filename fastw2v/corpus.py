@@ -1,17 +1,26 @@
-"""Reading a corpus into tokens, and encoding it into the id stream the kernel trains on.
+"""Reading a corpus, counting its words, and encoding it into the kernel's id stream.
 
-A corpus is UTF-8 text, one sentence per line, tokens separated by white space. It may
-be plain or compressed (.gz, .bz2, .xz). Lines of any length work: the file is read in
-blocks cut at white space, so a token is never split and memory does not depend on the
-length of a line.
+A corpus is UTF-8 text, one sentence per line, tokens separated by ASCII white space.
+It may be plain or compressed (.gz, .bz2, .xz). The file is read in blocks of
+BLOCK_BYTES, and the compiled text pipeline (src/_text.pyx) tokenises, counts and
+encodes them without making a Python object per token; lines of any length work and
+memory does not depend on the length of a line.
+
+One pass does the work when it can: `scan_corpus` counts the words and at the same time
+writes each token's provisional id (its hash-table entry) to a temporary file;
+`encode_corpus` then maps those ids to vocabulary ids. Only when the count had to prune
+rare words (more than --max-vocab distinct words: the provisional ids of early tokens
+are then stale), or when the vocabulary comes from elsewhere (--read-vocab), does
+encoding read the corpus a second time.
 
 Decisions a user should know:
+- Tokens are split at ASCII white space only (space, tab, newline, CR, vertical tab,
+  form feed), as word2vec.c and fastText do; a no-break space is part of a word.
 - Invalid UTF-8 bytes are replaced by U+FFFD and counted; training goes on and a warning
   gives the count. (Refusing would lose a whole web crawl to a few stray bytes.)
-- Tokens longer than MAX_TOKEN_BYTES (1,000 UTF-8 bytes) are skipped and counted in a
-  warning, never truncated; the reader never holds more than one block plus that much.
+- Tokens longer than MAX_TOKEN_BYTES (1,000 bytes) are skipped and counted in a warning,
+  never truncated.
 - A NUL byte means the file is binary, not text: it is refused, naming the line.
-- CRLF line ends are fine: the CR is white space.
 - Sentences are lines. A line with more than MAX_SENTENCE_TOKENS in-vocabulary tokens is
   cut into sentences of that many (no token is dropped); context windows do not cross
   sentence ends.
@@ -22,51 +31,38 @@ Decisions a user should know:
 from __future__ import annotations
 
 import bz2
-import codecs
 import gzip
-import itertools
 import lzma
 import os
-import re
 import tempfile
-import threading
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Dict, Iterator, List, Tuple
+from typing import IO, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import _text
 from .config import MAX_SENTENCE_TOKENS
 from .errors import CorpusError
 
-SENTENCE_END = -1  # the id that ends a sentence in the encoded stream (kernel's SENTENCE_END)
-# Text read per step. Each step holds its tokens as Python strings (about 60 bytes a
-# token), so this bounds the reader's memory: 1 MiB of text is about 10 MB of tokens.
+SENTENCE_END = _text.SENTENCE_END  # the id that ends a sentence (the kernel's SENTENCE_END)
+MAX_TOKEN_BYTES = _text.MAX_TOKEN_BYTES
+# Text read per step. The compiled scanner keeps no per-token objects, so this only sets
+# how often Python is entered: 1 MiB is a few hundred microseconds of scanning.
 BLOCK_BYTES = 1 << 20
-_ASCII_SPACE = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
-# Tokens longer than this many UTF-8 bytes are skipped and counted (a warning reports
-# them): such "words" are base64 blobs, URLs of query strings or broken markup, and
-# reading one whole would let a file without white space fill memory.
-MAX_TOKEN_BYTES = 1000
-_SPACE = re.compile(rb"[ \t\n\r\x0b\x0c]")
-
-_replaced = threading.local()
-
-
-def _count_and_replace(exc: UnicodeDecodeError):
-    _replaced.n = getattr(_replaced, "n", 0) + (exc.end - exc.start)
-    return ("\ufffd", exc.end)
-
-
-codecs.register_error("fastw2v.count_replace", _count_and_replace)
+# Ids read or written per step when a stream is re-encoded (16 MiB of int32).
+STREAM_CHUNK = 1 << 22
 
 
 @dataclass
 class ReadStats:
-    """What reading the corpus found besides tokens."""
+    """What reading the corpus found besides the words."""
 
+    n_tokens: int = 0  # tokens read (over-long ones excluded)
     n_invalid_bytes: int = 0
     n_long_tokens: int = 0  # tokens over MAX_TOKEN_BYTES, skipped
+    n_lines: int = 0
 
 
 def check_corpus_path(path: str) -> None:
@@ -90,123 +86,155 @@ def _open_binary(path: str) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _last_space_end(data: bytes) -> int:
-    """Index just past the last ASCII white-space byte of `data` (0 if none)."""
-    return max(data.rfind(s) for s in _ASCII_SPACE) + 1
-
-
-@dataclass
-class TokenBlock:
-    """The tokens of one read block, with where its lines end.
-
-    `line_lengths[i]` is the number of tokens of the block's i-th line piece (possibly
-    0); every piece ends its line except the last, which continues into the next block
-    when `last_continues` is true.
-    """
-
-    tokens: List[str]
-    line_lengths: List[int]
-    last_continues: bool
-
-
-def iter_token_blocks(path: str, stats: ReadStats = None) -> Iterator[TokenBlock]:
-    """Yield the corpus as TokenBlocks of about BLOCK_BYTES of text each, in order."""
+def _scan_file(path: str, scanner: "_text.Scanner", sink=None) -> ReadStats:
+    """Feed the whole file to `scanner`; pass each block's emitted ids to `sink`."""
     check_corpus_path(path)
-    stats = stats if stats is not None else ReadStats()
-    _replaced.n = 0
     try:
         with _open_binary(path) as f:
-            carry = b""
-            line_no = 1
-            skipping = False  # inside an over-long token that began in an earlier block
             while True:
                 block = f.read(BLOCK_BYTES)
-                at_end = not block
-                if skipping and not at_end:
-                    space = _SPACE.search(block)
-                    if space is None:
-                        continue
-                    block = block[space.start():]
-                    skipping = False
-                data = carry + block
-                cut = len(data) if at_end else _last_space_end(data)
-                part, carry = data[:cut], data[cut:]
-                if len(carry) > MAX_TOKEN_BYTES:
-                    stats.n_long_tokens += 1
-                    carry = b""
-                    skipping = True
-                if part:
-                    nul = part.find(b"\0")
-                    if nul >= 0:
-                        nul_line = line_no + part.count(b"\n", 0, nul)
-                        raise CorpusError(
-                            f"{path}: line {nul_line}: NUL byte; "
-                            f"this looks like a binary file, not text"
-                        )
-                    lines = part.decode("utf-8", "fastw2v.count_replace").split("\n")
-                    line_no += len(lines) - 1
-                    tokens: List[str] = []
-                    lengths: List[int] = []
-                    has_long = _longest_run(part) > MAX_TOKEN_BYTES
-                    for line in lines:
-                        pieces = line.split()
-                        if has_long:
-                            pieces = _drop_long_tokens(pieces, stats)
-                        tokens += pieces
-                        lengths.append(len(pieces))
-                    # Every piece but the last ends its line, even an empty one: it may
-                    # close a line the previous block left open. The last piece goes on
-                    # in the next block unless the file ends here.
-                    yield TokenBlock(tokens, lengths, last_continues=not at_end)
-                if at_end:
+                try:
+                    ids = scanner.feed(block, final=not block)
+                except ValueError:
+                    raise CorpusError(f"{path}: line {scanner.nul_line}: NUL byte; "
+                                      f"this looks like a binary file, not text") from None
+                if sink is not None and len(ids):
+                    sink(ids)
+                if not block:
                     break
     except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise CorpusError(f"{path}: cannot read: {reason}") from None
-    finally:
-        stats.n_invalid_bytes = getattr(_replaced, "n", 0)
+    return ReadStats(n_tokens=scanner.n_tokens, n_invalid_bytes=scanner.n_invalid_bytes,
+                     n_long_tokens=scanner.n_long_tokens, n_lines=scanner.line - 1)
 
 
-def _longest_run(part: bytes) -> int:
-    """Length of the longest run of bytes without ASCII white space, in C-speed numpy
-    passes (about 1 ms per MiB; a regular expression took 30 times as long)."""
-    codes = np.frombuffer(part, dtype=np.uint8)
-    spaces = np.flatnonzero((codes == 32) | ((codes >= 9) & (codes <= 13)))
-    if len(spaces) == 0:
-        return len(codes)
-    return int(max(spaces[0], len(codes) - 1 - spaces[-1],
-                   np.diff(spaces).max() - 1 if len(spaces) > 1 else 0))
+class IdStream:
+    """An int32 stream in an unlinked temporary file, read by position (`IdStream.of`
+    makes one from an array).
+
+    The file is unlinked as soon as it is created, so nothing is left on disk even if the
+    process dies. Reads go through pread rather than a memory map: the stream's pages
+    then stay in the page cache and do not count towards the process's memory.
+    """
+
+    def __init__(self, tmp_dir: Optional[str], prefix: str):
+        directory = tmp_dir or tempfile.gettempdir()
+        try:
+            self._file = tempfile.TemporaryFile(prefix=prefix, suffix=".int32", dir=tmp_dir)
+        except OSError as exc:
+            raise CorpusError(f"cannot create a temporary file in {directory}: "
+                              f"{exc.strerror}") from None
+        self._directory = directory
+        self.length = 0
+
+    @classmethod
+    def of(cls, ids, tmp_dir: Optional[str] = None) -> "IdStream":
+        stream = cls(tmp_dir, "fastw2v-ids-")
+        stream.append(np.asarray(ids, dtype=np.int32))
+        stream.flush()
+        return stream
+
+    def append(self, ids: np.ndarray) -> None:
+        try:
+            self._file.write(np.ascontiguousarray(ids, dtype=np.int32).data)
+        except OSError as exc:
+            raise CorpusError(f"cannot write the encoded corpus in {self._directory}: "
+                              f"{exc.strerror}") from None
+        self.length += len(ids)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        """Ids [start, end) as a new array (safe to call from several threads at once)."""
+        start, end = max(0, start), min(end, self.length)
+        if end <= start:
+            return np.zeros(0, dtype=np.int32)
+        data = os.pread(self._file.fileno(), 4 * (end - start), 4 * start)
+        return np.frombuffer(data, dtype=np.int32)
+
+    def chunks(self, size: int = STREAM_CHUNK) -> Iterator[np.ndarray]:
+        for start in range(0, self.length, size):
+            yield self.read(start, start + size)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def close(self) -> None:
+        self._file.close()
 
 
-def _drop_long_tokens(pieces: List[str], stats: ReadStats) -> List[str]:
-    kept = [t for t in pieces if len(t.encode("utf-8")) <= MAX_TOKEN_BYTES]
-    stats.n_long_tokens += len(pieces) - len(kept)
-    return kept
+@dataclass
+class CorpusScan:
+    """One counting pass over a corpus: the word table, and the entry-id stream when it is
+    still valid (no pruning happened), which spares encoding a second read."""
+
+    path: str
+    table: "_text.WordTable"
+    stats: ReadStats
+    entries: Optional[IdStream]
+
+    @property
+    def n_prunes(self) -> int:
+        return self.table.n_prunes
+
+    @property
+    def prune_threshold(self) -> int:
+        """Words counted up to this many times were dropped by pruning (0: no pruning)."""
+        return self.table.prune_threshold
+
+
+def scan_corpus(path: str, max_vocab: int, tmp_dir: Optional[str] = None) -> CorpusScan:
+    """Count the corpus's words, keeping at most `max_vocab` distinct ones at a time
+    (word2vec.c's pruning), and record its tokens' entry ids for `encode_corpus`."""
+    table = _text.WordTable(max_vocab)
+    scanner = _text.Scanner(table, emit=True)
+    entries = IdStream(tmp_dir, "fastw2v-scan-")
+    try:
+        # Once a pruning has made the stream stale, the scanner stops emitting.
+        stats = _scan_file(path, scanner, entries.append)
+    except BaseException:
+        entries.close()
+        raise
+    if not scanner.stream_valid:
+        entries.close()
+        entries = None
+    else:
+        entries.flush()
+    return CorpusScan(path, table, stats, entries)
 
 
 @dataclass
 class EncodedCorpus:
-    """The corpus as one int32 id stream, memory-mapped from a temporary file.
+    """The corpus as one int32 id stream: word ids, SENTENCE_END after every sentence."""
 
-    `ids` holds word ids with SENTENCE_END after every sentence. The file behind it is
-    unlinked as soon as it is mapped, so nothing is left on disk even if the process dies.
-    """
-
-    ids: np.ndarray
+    stream: IdStream
     n_words: int  # in-vocabulary tokens
     n_skipped: int  # tokens of words not in the vocabulary
     n_sentences: int
 
+    def __len__(self) -> int:
+        return len(self.stream)
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        return self.stream.read(start, end)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The whole stream as one array (a copy: meant for tests and small corpora)."""
+        return self.stream.read(0, len(self.stream))
+
     def job_bounds(self, job_tokens: int) -> List[Tuple[int, int]]:
         """Split the stream into [start, end) jobs of about job_tokens, at sentence ends."""
         job_tokens = max(1, job_tokens)
-        ids = self.ids
-        n = len(ids)
+        n = len(self.stream)
         bounds = []
         start = 0
         while start < n:
             probe = min(start + job_tokens, n) - 1
-            window = ids[probe:probe + MAX_SENTENCE_TOKENS + 1]
+            # A sentence end comes at least every MAX_SENTENCE_TOKENS ids.
+            window = self.stream.read(probe, probe + MAX_SENTENCE_TOKENS + 1)
             hits = np.flatnonzero(window == SENTENCE_END)
             end = probe + int(hits[0]) + 1 if len(hits) else n
             bounds.append((start, end))
@@ -214,62 +242,41 @@ class EncodedCorpus:
         return bounds
 
 
-def encode_corpus(path: str, index: Dict[str, int], tmp_dir: str = None,
-                  max_sentence: int = MAX_SENTENCE_TOKENS) -> EncodedCorpus:
-    """Encode the corpus with the vocabulary `index` into a memory-mapped id stream."""
-    n_words = n_skipped = n_sentences = 0
-    sentence_len = 0  # in-vocabulary tokens of the open sentence so far
-    lookup = index.get
-    missing = itertools.repeat(-2)
+def encode_corpus(path: str, words: Sequence[str], tmp_dir: Optional[str] = None,
+                  max_sentence: int = MAX_SENTENCE_TOKENS, scan: Optional[CorpusScan] = None,
+                  entry_of_word: Optional[np.ndarray] = None) -> EncodedCorpus:
+    """Encode the corpus with the vocabulary `words` (word i has id i).
+
+    With `scan` (from scan_corpus on this corpus) the scan's entry stream is mapped to
+    word ids without reading the corpus again, when it is valid; otherwise the corpus is
+    read once more. `entry_of_word` (the scan-table entry of each word, -1 for a word
+    the table lacks) saves looking the words up again.
+    """
+    encoder = _text.StreamEncoder(max_sentence)
+    out = IdStream(tmp_dir, "fastw2v-ids-")
+    n_unknown = 0  # tokens the fixed table did not know (the re-reading path)
     try:
-        handle = tempfile.NamedTemporaryFile(prefix="fastw2v-ids-", suffix=".int32",
-                                             dir=tmp_dir, delete=False)
-    except OSError as exc:
-        raise CorpusError(f"cannot create a temporary file in {tmp_dir or tempfile.gettempdir()}:"
-                          f" {exc.strerror}") from None
-    try:
-        with handle as out:
-            for block in iter_token_blocks(path):
-                ids = np.fromiter(map(lookup, block.tokens, missing), dtype=np.int32,
-                                  count=len(block.tokens))
-                known = ids >= 0
-                # In-vocabulary tokens per line piece, then where sentence ends go.
-                known_before = np.concatenate(([0], np.cumsum(known)))
-                piece_ends = np.cumsum(block.line_lengths)
-                per_line = np.diff(known_before[piece_ends], prepend=0).tolist()
-                ids = ids[known]
-                n_skipped += len(known) - len(ids)
-                n_words += len(ids)
-                ends = []  # positions in `ids` after which a SENTENCE_END goes
-                position = 0
-                last = len(per_line) - 1
-                for i, count in enumerate(per_line):
-                    while sentence_len + count >= max_sentence:
-                        room = max_sentence - sentence_len
-                        position += room
-                        count -= room
-                        ends.append(position)
-                        sentence_len = 0
-                    position += count
-                    sentence_len += count
-                    if sentence_len and not (i == last and block.last_continues):
-                        ends.append(position)
-                        sentence_len = 0
-                np.insert(ids, ends, SENTENCE_END).tofile(out)
-                n_sentences += len(ends)
-            if sentence_len:
-                np.array([SENTENCE_END], dtype=np.int32).tofile(out)
-                n_sentences += 1
-        if os.path.getsize(handle.name) == 0:
-            mapped = np.zeros(0, dtype=np.int32)
+        if scan is not None and scan.entries is not None:
+            if entry_of_word is None:
+                entry_of_word = scan.table.entries_of(words)
+            entry_of_word = np.asarray(entry_of_word, dtype=np.int64)
+            present = entry_of_word >= 0
+            id_map = np.full(len(scan.table), -1, dtype=np.int32)
+            id_map[entry_of_word[present]] = np.flatnonzero(present).astype(np.int32)
+            for chunk in scan.entries.chunks():
+                out.append(encoder.encode(chunk, id_map))
         else:
-            mapped = np.memmap(handle.name, dtype=np.int32, mode="r")
-    except OSError as exc:
-        raise CorpusError(f"cannot write the encoded corpus to {handle.name}: "
-                          f"{exc.strerror}") from None
-    finally:
-        try:
-            os.unlink(handle.name)
-        except OSError:
-            pass
-    return EncodedCorpus(mapped, n_words, n_skipped, n_sentences)
+            try:
+                table = _text.WordTable.fixed(words)
+            except ValueError as exc:
+                raise CorpusError(f"the vocabulary is not usable: {exc}") from None
+            scanner = _text.Scanner(table, emit=True)
+            _scan_file(path, scanner, lambda ids: out.append(encoder.encode(ids)))
+            n_unknown = scanner.n_unknown
+        out.append(encoder.finish())
+        out.flush()
+    except BaseException:
+        out.close()
+        raise
+    return EncodedCorpus(out, encoder.n_words, encoder.n_skipped + n_unknown,
+                         encoder.n_sentences)

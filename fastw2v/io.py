@@ -163,12 +163,18 @@ def _permissions_for(path: str) -> int:
         return 0o666 & ~umask
 
 
+# The bytes that separate words in the word2vec formats, and tokens in a corpus. Other
+# Unicode white space (a no-break space, say) can be part of a word.
+ASCII_WHITE_SPACE = frozenset(" \t\n\r\x0b\x0c")
+
+
 def check_words(path: str, words: Sequence[str]) -> None:
-    """Every word must be non-empty, free of white space and NUL, and listed once, or the
-    file written would be one that no reader (ours included) accepts."""
+    """Every word must be non-empty, free of ASCII white space and NUL, and listed once,
+    or the file written would be one that no reader (ours included) accepts."""
     for word in words:
-        if not word or "\0" in word or any(ch.isspace() for ch in word):
-            raise OutputError(f"{path}: word {word!r} is empty or holds white space or NUL")
+        if not word or "\0" in word or any(ch in ASCII_WHITE_SPACE for ch in word):
+            raise OutputError(f"{path}: word {word!r} is empty or holds ASCII white space "
+                              f"or NUL")
     if len(set(words)) != len(words):
         seen: set = set()
         twice = next(w for w in words if w in seen or seen.add(w))

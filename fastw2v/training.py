@@ -20,15 +20,15 @@ import numpy as np
 
 from .kernel import kernel as _kernel
 from .config import MAX_SENTENCE_TOKENS, TrainConfig, config_from_options
-from .corpus import (MAX_TOKEN_BYTES, EncodedCorpus, ReadStats, check_corpus_path,
-                     encode_corpus, iter_token_blocks)
+from .corpus import (MAX_TOKEN_BYTES, CorpusScan, EncodedCorpus, check_corpus_path,
+                     encode_corpus, scan_corpus)
 from .errors import CorpusError, TrainingDiverged, VocabularyError
 from .model import Model, TrainStats
 from .progress import ProgressPrinter
 from .huffman import huffman_paths
 from .sampling import (KernelTables, alias_table, keep_probabilities, log_noise,
                        noise_distribution)
-from .vocab import Vocabulary, count_tokens
+from .vocab import Vocabulary
 
 # Tokens per job: large enough that Python's share of the time is negligible, small
 # enough that the learning rate moves smoothly and both threads finish together.
@@ -55,13 +55,17 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
     stats = TrainStats()
 
     started = time.perf_counter()
-    vocab = _build_vocabulary(corpus, config, read_vocab, stats, warn)
+    scan = None if read_vocab is not None else scan_corpus(corpus, config.max_vocab, tmp_dir)
+    vocab, entry_of_word = _build_vocabulary(corpus, config, read_vocab, scan, stats, warn)
     if save_vocab is not None:
         vocab.save(save_vocab)
     stats.seconds["vocab"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    encoded = encode_corpus(corpus, vocab.index, tmp_dir)
+    encoded = encode_corpus(corpus, vocab.words, tmp_dir, scan=scan,
+                            entry_of_word=entry_of_word)
+    if scan is not None and scan.entries is not None:
+        scan.entries.close()  # the scan's stream is spent; free its disk space now
     if encoded.n_words == 0:
         raise CorpusError(f"{corpus}: no token of the corpus is in the vocabulary")
     stats.n_words, stats.n_skipped = encoded.n_words, encoded.n_skipped
@@ -77,34 +81,41 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
 
 
 def _build_vocabulary(corpus: str, config: TrainConfig, read_vocab: Optional[str],
-                      stats: TrainStats, warn) -> Vocabulary:
+                      scan: Optional[CorpusScan], stats: TrainStats, warn):
+    """The vocabulary, and the scan-table entry of each of its words (None when it was
+    read from a file)."""
+    entry_of_word = None
     if read_vocab is not None:
         counts = Vocabulary.read_counts(read_vocab)
+        vocab = Vocabulary.from_counts(counts, config.min_count)
         source = read_vocab
     else:
-        read_stats = ReadStats()
-        blocks = (block.tokens for block in iter_token_blocks(corpus, read_stats))
-        result = count_tokens(blocks, config.max_vocab)
-        counts = result.counts
-        stats.n_tokens_read = result.n_tokens
-        stats.n_prunes, stats.prune_threshold = result.n_prunes, result.prune_threshold
-        stats.n_invalid_bytes = read_stats.n_invalid_bytes
+        read = scan.stats
+        stats.n_tokens_read = read.n_tokens
+        stats.n_prunes, stats.prune_threshold = scan.n_prunes, scan.prune_threshold
+        stats.n_invalid_bytes = read.n_invalid_bytes
         source = corpus
-        if result.n_tokens == 0:
+        if read.n_tokens == 0:
             raise CorpusError(f"{corpus}: the corpus is empty (no tokens)")
-        if read_stats.n_long_tokens:
-            warn(f"{corpus}: {read_stats.n_long_tokens} tokens longer than "
+        if read.n_long_tokens:
+            warn(f"{corpus}: {read.n_long_tokens} tokens longer than "
                  f"{MAX_TOKEN_BYTES:,} bytes were skipped")
-        if read_stats.n_invalid_bytes:
-            warn(f"{corpus}: {read_stats.n_invalid_bytes} invalid UTF-8 bytes were "
+        if read.n_invalid_bytes:
+            warn(f"{corpus}: {read.n_invalid_bytes} invalid UTF-8 bytes were "
                  f"replaced by U+FFFD")
-        if result.n_prunes:
+        if scan.n_prunes:
             warn(f"more than {config.max_vocab:,} distinct words (--max-vocab): pruned "
-                 f"{result.n_prunes} times; words seen up to {result.prune_threshold} times "
+                 f"{scan.n_prunes} times; words seen up to {scan.prune_threshold} times "
                  f"at a pruning were dropped, so rare counts may be underestimated")
-    vocab = Vocabulary.from_counts(counts, config.min_count)
+        vocab, entry_of_word = Vocabulary.from_table(scan.table, config.min_count)
+        counts = None
     if len(vocab) == 0:
-        top_word, top_count = max(counts.items(), key=lambda item: item[1])
+        if counts is None:
+            table_counts = scan.table.counts()
+            top = int(np.argmax(table_counts))
+            top_word, top_count = scan.table.words([top])[0], int(table_counts[top])
+        else:
+            top_word, top_count = max(counts.items(), key=lambda item: item[1])
         raise VocabularyError(
             f"{source}: no word occurs at least {config.min_count} times (--min-count); "
             f"the most frequent, {top_word!r}, occurs {top_count} times"
@@ -112,7 +123,7 @@ def _build_vocabulary(corpus: str, config: TrainConfig, read_vocab: Optional[str
     if len(vocab) > 2**31 - 1:
         raise VocabularyError(f"{source}: {len(vocab):,} words is more than the 2^31 - 1 "
                               f"ids the kernel supports; raise --min-count")
-    return vocab
+    return vocab, entry_of_word
 
 
 def _initial_arrays(n_words: int, config: TrainConfig):
@@ -193,7 +204,7 @@ def _run_epochs(encoded: EncodedCorpus, tables: KernelTables, vocab: Vocabulary,
     # value and reports the change its thread made, so no scalar is shared in the kernel.
     global_gamma = [float(gamma[0])]
     bounds = encoded.job_bounds(JOB_TOKENS)
-    stream_length = len(encoded.ids)
+    stream_length = len(encoded)
     total_positions = stream_length * config.epochs
     alpha0, alpha_min = config.alpha, config.min_alpha
 
@@ -214,7 +225,7 @@ def _run_epochs(encoded: EncodedCorpus, tables: KernelTables, vocab: Vocabulary,
                 epoch, start, end = job
                 a_start, a_end = alpha_at(epoch, start), alpha_at(epoch, end)
                 loss, n_examples, n_words, n_kept, gamma_change = trainer.train_job(
-                    worker, encoded.ids[start:end], a_start, a_end, global_gamma[0])
+                    worker, encoded.read(start, end), a_start, a_end, global_gamma[0])
                 with shared.lock:
                     global_gamma[0] += gamma_change
                     shared.loss[epoch] += loss

@@ -1,4 +1,7 @@
-"""The vocabulary: streaming counts with bounded memory, and frequency-sorted word ids.
+"""The vocabulary: frequency-sorted word ids, from a corpus scan or a `word count` file.
+
+Counting itself happens in the compiled word table (fastw2v._text.WordTable, driven by
+fastw2v.corpus.scan_corpus), which bounds its memory by pruning as word2vec.c does.
 
 Ids run from the most to the least frequent word; ties are broken by the words' code
 points, so the same counts always give the same ids whatever order the corpus was read in.
@@ -6,9 +9,8 @@ points, so the same counts always give the same ids whatever order the corpus wa
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -17,39 +19,6 @@ from .io import atomic_write
 
 # Counts are held as int64 and summed (Vocabulary.total): a larger total would wrap.
 MAX_TOTAL_COUNT = 2**63 - 1
-
-
-@dataclass
-class CountResult:
-    """Raw counts from one pass over the corpus, and what pruning did to them."""
-
-    counts: Counter
-    n_tokens: int
-    n_prunes: int = 0
-    # Words with a count up to this were removed by pruning at least once, so counts
-    # at or near it may be underestimates (0 when no pruning happened).
-    prune_threshold: int = 0
-
-
-def count_tokens(batches: Iterable[List[str]], max_vocab: int) -> CountResult:
-    """Count tokens, pruning rare words whenever more than `max_vocab` are held.
-
-    Pruning follows word2vec.c's ReduceVocab: drop every word seen at most `t` times,
-    with t = 1 at the first pruning and one more at each following one. Memory stays
-    bounded by about `max_vocab` distinct strings however many the corpus has.
-    """
-    counts: Counter = Counter()
-    n_tokens = 0
-    n_prunes = 0
-    threshold = 0
-    for tokens in batches:
-        counts.update(tokens)
-        n_tokens += len(tokens)
-        while len(counts) > max_vocab:
-            threshold += 1
-            n_prunes += 1
-            counts = Counter({w: c for w, c in counts.items() if c > threshold})
-    return CountResult(counts, n_tokens, n_prunes, threshold)
 
 
 @dataclass
@@ -66,6 +35,21 @@ class Vocabulary:
         kept.sort(key=lambda item: (-item[1], item[0]))
         words = [w for w, _ in kept]
         return cls(words, np.array([c for _, c in kept], dtype=np.int64))
+
+    @classmethod
+    def from_table(cls, table, min_count: int) -> Tuple["Vocabulary", np.ndarray]:
+        """The vocabulary of a counted WordTable, and the table entry of each word.
+
+        Only the words that reach min_count are turned into Python strings: most of a
+        corpus's distinct words are rare, and the encoder needs entry ids, not strings.
+        """
+        counts = table.counts()
+        entries = np.flatnonzero(counts >= min_count)
+        words = table.words(entries.tolist())
+        order = sorted(range(len(words)), key=lambda i: (-int(counts[entries[i]]), words[i]))
+        vocab = cls([words[i] for i in order], counts[entries[order]] if order
+                    else np.zeros(0, dtype=np.int64))
+        return vocab, entries[order] if order else np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.words)

@@ -109,7 +109,7 @@ cdef inline int32_t draw_noise(const TablesC *t, int n_words, uint64_t *rng) noe
     return t.alias_index[slot]
 
 
-# Fill s.targets / s.labels with the outputs that predict `word`; return how many.
+# Fill targets / labels with the outputs that predict `word`; return how many.
 # NS and NCE: the word itself (label 1) then k noise words (label 0). A noise word equal
 # to the real one stays a noise example (word2vec.c skips it): the estimators analysed in
 # docs/theory.md assume independent noise, and the difference is invisible in quality.
@@ -117,23 +117,47 @@ cdef inline int32_t draw_noise(const TablesC *t, int n_words, uint64_t *rng) noe
 # matrix much larger than the cache, and their fetches then overlap each other.
 # HS: the inner nodes on the word's path, labelled 1 for a 0 branch, as in word2vec.c.
 cdef inline int fill_targets(const ModelC *m, const TablesC *t, const ParamsC *p, ScratchC *s,
-                             int32_t word) noexcept nogil:
+                             int32_t word, int32_t *targets, uint8_t *labels) noexcept nogil:
     cdef int64_t start
     cdef int n, d
     if p.loss == HIERARCHICAL_SOFTMAX:
         start = t.path_offsets[word]
         n = <int>(t.path_offsets[word + 1] - start)
         for d in range(n):
-            s.targets[d] = t.path_nodes[start + d]
-            s.labels[d] = 1 - t.path_codes[start + d]
+            targets[d] = t.path_nodes[start + d]
+            labels[d] = 1 - t.path_codes[start + d]
         return n
-    s.targets[0] = word
-    s.labels[0] = 1
+    targets[0] = word
+    labels[0] = 1
     for d in range(1, p.negative + 1):
-        s.targets[d] = draw_noise(t, m.n_words, &s.rng)
-        s.labels[d] = 0
-        fw_prefetch_row(m.w_out + <Py_ssize_t>s.targets[d] * m.dim, m.dim)
+        targets[d] = draw_noise(t, m.n_words, &s.rng)
+        labels[d] = 0
+        fw_prefetch_row(m.w_out + <Py_ssize_t>targets[d] * m.dim, m.dim)
     return p.negative + 1
+
+
+# One centre word's targets for the sentence loops, drawn one position ahead. A block's
+# noise rows are random rows of a matrix larger than the cache; drawn and prefetched
+# just before use (as word2vec.c does) their fetches stall the block, drawn a position
+# early they arrive while the current position trains. The RNG order is therefore: the
+# targets of position 0 when the sentence starts, then at each position i its window
+# draw followed by the targets of position i + 1. HS draws nothing and is not pipelined.
+cdef inline int targets_for_position(const ModelC *m, const TablesC *t, const ParamsC *p,
+                                     ScratchC *s, int i, int length) noexcept nogil:
+    if p.loss == HIERARCHICAL_SOFTMAX:
+        return fill_targets(m, t, p, s, s.sentence[i], s.targets, s.labels)
+    s.targets, s.next_targets = s.next_targets, s.targets
+    s.labels, s.next_labels = s.next_labels, s.labels
+    if i + 1 < length:
+        fill_targets(m, t, p, s, s.sentence[i + 1], s.next_targets, s.next_labels)
+    return p.negative + 1
+
+
+# Start a sentence's pipeline: draw position 0's targets (see targets_for_position).
+cdef inline void start_target_pipeline(const ModelC *m, const TablesC *t, const ParamsC *p,
+                                       ScratchC *s) noexcept nogil:
+    if p.loss != HIERARCHICAL_SOFTMAX:
+        fill_targets(m, t, p, s, s.sentence[0], s.next_targets, s.next_labels)
 
 
 # With one input and distinct output rows, no output row's update can change another
@@ -207,7 +231,8 @@ cdef double train_one_input(const ModelC *m, const TablesC *t, const ParamsC *p,
     fw_axpys(s.out_rows, n_targets, s.coef, s.grads, dim)
     for k in range(n_targets):
         fw_axpy(s.coef[k], h, s.out_rows[k], dim)
-    fw_axpy(1.0, s.grads, h, dim)
+    if s.in_words[0] >= 0:  # CBOW's input is a scratch mean: its caller spreads s.grads
+        fw_axpy(1.0, s.grads, h, dim)
     return loss
 
 
@@ -264,6 +289,8 @@ cdef void train_sentence_sg(const ModelC *m, const TablesC *t, const ParamsC *p,
                             int length, float alpha, JobResultC *result) noexcept nogil:
     cdef int i, j, lo, hi, reach, n_in, n_targets
     cdef int dim = m.dim
+    if p.shared_negatives:
+        start_target_pipeline(m, t, p, s)
     for i in range(length):
         prefetch_ahead(m, p, s, i, length)
         # word2vec's shrunk window: reach drawn uniformly from 1..window per position.
@@ -273,15 +300,14 @@ cdef void train_sentence_sg(const ModelC *m, const TablesC *t, const ParamsC *p,
         # As in word2vec.c, each context word's input vector predicts the centre word;
         # over a symmetric window this visits the same pairs as the other direction.
         if p.shared_negatives:
+            # Every position of a sentence of 2 or more words has a context word.
+            n_targets = targets_for_position(m, t, p, s, i, length)
             n_in = 0
             for j in range(lo, hi):
                 if j != i:
                     s.in_rows[n_in] = m.w_in + <Py_ssize_t>s.sentence[j] * dim
                     s.in_words[n_in] = s.sentence[j]
                     n_in += 1
-            if n_in == 0:
-                continue
-            n_targets = fill_targets(m, t, p, s, s.sentence[i])
             result.loss += train_block(m, t, p, s, n_in, n_targets, alpha)
             result.n_examples += n_in
         else:
@@ -290,7 +316,7 @@ cdef void train_sentence_sg(const ModelC *m, const TablesC *t, const ParamsC *p,
                     continue
                 s.in_rows[0] = m.w_in + <Py_ssize_t>s.sentence[j] * dim
                 s.in_words[0] = s.sentence[j]
-                n_targets = fill_targets(m, t, p, s, s.sentence[i])
+                n_targets = fill_targets(m, t, p, s, s.sentence[i], s.targets, s.labels)
                 result.loss += train_block(m, t, p, s, 1, n_targets, alpha)
                 result.n_examples += 1
 
@@ -299,14 +325,14 @@ cdef void train_sentence_cbow(const ModelC *m, const TablesC *t, const ParamsC *
                               int length, float alpha, JobResultC *result) noexcept nogil:
     cdef int i, j, lo, hi, reach, n_context, n_targets
     cdef int dim = m.dim
+    start_target_pipeline(m, t, p, s)
     for i in range(length):
         prefetch_ahead(m, p, s, i, length)
         reach = p.window - <int>rng_below(&s.rng, p.window)
         lo = i - reach if i >= reach else 0
         hi = i + reach + 1 if i + reach + 1 <= length else length
-        n_context = hi - lo - 1
-        if n_context <= 0:
-            continue
+        # Every position of a sentence of 2 or more words has a context word.
+        n_targets = targets_for_position(m, t, p, s, i, length)
         n_context = 0
         for j in range(lo, hi):
             if j != i:
@@ -317,7 +343,6 @@ cdef void train_sentence_cbow(const ModelC *m, const TablesC *t, const ParamsC *
         fw_axpys(s.context_rows, n_context, s.weights, s.hidden, dim)  # the mean
         s.in_rows[0] = s.hidden
         s.in_words[0] = -1
-        n_targets = fill_targets(m, t, p, s, s.sentence[i])
         result.loss += train_block(m, t, p, s, 1, n_targets, alpha)
         # As word2vec.c does, each context row receives the full hidden-layer gradient
         # (not divided by n_context); the default CBOW alpha of 0.05 is tuned for this.
@@ -389,6 +414,8 @@ cdef class Worker:
         in_words = np.zeros(max_inputs, dtype=np.int32)
         targets = np.zeros(max_targets, dtype=np.int32)
         labels = np.zeros(max_targets, dtype=np.uint8)
+        next_targets = np.zeros(max_targets, dtype=np.int32)
+        next_labels = np.zeros(max_targets, dtype=np.uint8)
         sentence = np.zeros(max_sentence, dtype=np.int32)
         out_rows = np.zeros(max_targets, dtype=np.uintp)
         scores = np.zeros(max_targets, dtype=np.float32)
@@ -396,10 +423,13 @@ cdef class Worker:
         weights = np.zeros(max_inputs, dtype=np.float32)
         in_gamma = np.zeros(max_inputs, dtype=np.float32)
         self._buffers = (hidden, grads, coef, in_rows, in_words, targets, labels, sentence,
-                         out_rows, scores, context_rows, weights, in_gamma)
+                         out_rows, scores, context_rows, weights, in_gamma, next_targets,
+                         next_labels)
         cdef float[::1] hidden_v = hidden, grads_v = grads, coef_v = coef
         cdef size_t[::1] in_rows_v = in_rows
         cdef int32_t[::1] in_words_v = in_words, targets_v = targets, sentence_v = sentence
+        cdef int32_t[::1] next_targets_v = next_targets
+        cdef uint8_t[::1] next_labels_v = next_labels
         cdef size_t[::1] out_rows_v = out_rows, context_rows_v = context_rows
         cdef float[::1] scores_v = scores, weights_v = weights, in_gamma_v = in_gamma
         cdef uint8_t[::1] labels_v = labels
@@ -410,6 +440,8 @@ cdef class Worker:
         self.scratch.in_words = &in_words_v[0]
         self.scratch.targets = &targets_v[0]
         self.scratch.labels = &labels_v[0]
+        self.scratch.next_targets = &next_targets_v[0]
+        self.scratch.next_labels = &next_labels_v[0]
         self.scratch.sentence = &sentence_v[0]
         self.scratch.out_rows = <float **>&out_rows_v[0]
         self.scratch.scores = &scores_v[0]
@@ -600,7 +632,7 @@ cdef class Trainer:
         worker.scratch.in_words[0] = input_word
         with nogil:
             n_targets = fill_targets(&self.model, &self.tables, &self.params, &worker.scratch,
-                                     word)
+                                     word, worker.scratch.targets, worker.scratch.labels)
             loss = train_block(&self.model, &self.tables, &self.params, &worker.scratch, 1,
                                n_targets, alpha)
         targets = [worker.scratch.targets[i] for i in range(n_targets)]

@@ -79,6 +79,8 @@ cdef struct ScratchC:
     int32_t *in_words  # their word ids (-1 for CBOW's hidden mean)
     int32_t *targets   # output rows of the current block: word + noise, or an HS path
     uint8_t *labels    # 1 for the real word (HS: left branch), 0 for noise (right)
+    int32_t *next_targets  # the next position's targets, drawn one step early so that
+    uint8_t *next_labels   # their rows arrive in cache by the time they are used
     float **out_rows   # the targets' rows, for the one-input path of train_block
     float **context_rows  # CBOW: the input rows of the current window (max_inputs)
     float *weights     # CBOW: 1 / window size, once per context row (max_inputs)

@@ -1,4 +1,11 @@
-"""Unit tests for fastw2v.corpus: block reading, decoding, compression, encoding, jobs."""
+"""Unit tests for fastw2v.corpus: reading, decoding, compression, counting, encoding, jobs.
+
+Most tests read a corpus the way training does (a counting scan, a vocabulary of every
+word, the encoded stream) and turn the stream back into lines of words; each is run at
+several block sizes, so that tokens, multi-byte characters and line ends are cut by block
+edges. Both encoding paths are checked against each other every time: mapping the scan's
+entry stream, and reading the corpus again with a fixed vocabulary.
+"""
 
 import bz2
 import gzip
@@ -9,9 +16,10 @@ import pytest
 
 import fastw2v.corpus as corpus
 from fastw2v.config import MAX_SENTENCE_TOKENS
-from fastw2v.corpus import (SENTENCE_END, EncodedCorpus, ReadStats, encode_corpus,
-                            iter_token_blocks)
+from fastw2v.corpus import (SENTENCE_END, EncodedCorpus, IdStream, ReadStats,
+                            encode_corpus, scan_corpus)
 from fastw2v.errors import CorpusError
+from fastw2v.vocab import Vocabulary
 
 # A long line (far more than 16 bytes), multi-byte tokens that a byte cut could split,
 # a token longer than a block, blank and white-space-only lines, tabs and other ASCII
@@ -30,35 +38,45 @@ TEXT = (
 )
 
 BLOCK_SIZES = [1, 2, 3, 5, 7, 16, 17, 31, 64, 4096]
+NO_CUT = 10**9  # max_sentence that never cuts a line
 
 
 def expected_lines(text):
     return [line.split() for line in text.split("\n") if line.split()]
 
 
-def lines_from_blocks(blocks):
-    """Rebuild the corpus's lines (as token lists) from TokenBlocks."""
+def stream_lines(ids, words):
+    """The stream's sentences as lists of words."""
     lines, current = [], []
-    for block in blocks:
-        assert block.line_lengths, "a block without line pieces"
-        assert all(n >= 0 for n in block.line_lengths)  # empty pieces close open lines
-        assert sum(block.line_lengths) == len(block.tokens)
-        pos = 0
-        for k, length in enumerate(block.line_lengths):
-            current += block.tokens[pos:pos + length]
-            pos += length
-            if k == len(block.line_lengths) - 1 and block.last_continues:
-                continue
-            if current:
-                lines.append(current)
+    for i in ids.tolist():
+        if i == SENTENCE_END:
+            lines.append(current)
             current = []
-    if current:
-        lines.append(current)
+        else:
+            current.append(words[i])
+    assert current == [], "the stream must end with a sentence end"
     return lines
 
 
-def read_blocks(path, stats=None):
-    return list(iter_token_blocks(str(path), stats))
+def read_corpus(path, stats=None, max_vocab=10**6):
+    """Read `path` as training does, with every word in the vocabulary; return its lines.
+
+    `stats`, if given, receives the reader's counts. Both encoding paths must agree.
+    """
+    scan = scan_corpus(str(path), max_vocab)
+    vocab, entries = Vocabulary.from_table(scan.table, 1)
+    mapped = encode_corpus(str(path), vocab.words, scan=scan, entry_of_word=entries,
+                           max_sentence=NO_CUT)
+    reread = encode_corpus(str(path), vocab.words, max_sentence=NO_CUT)
+    assert mapped.ids.tolist() == reread.ids.tolist()
+    assert (mapped.n_words, mapped.n_sentences) == (reread.n_words, reread.n_sentences)
+    if stats is not None:
+        stats.__dict__.update(scan.stats.__dict__)
+    return stream_lines(mapped.ids, vocab.words)
+
+
+def read_tokens(path, stats=None):
+    return [t for line in read_corpus(path, stats) for t in line]
 
 
 @pytest.fixture
@@ -70,38 +88,61 @@ def tiny_blocks(monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------
-# iter_token_blocks
+# Reading: tokens, lines, decoding
 # ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("block_bytes", BLOCK_SIZES)
-def test_blocks_yield_exact_tokens_in_order(tmp_path, tiny_blocks, block_bytes):
+def test_reading_gives_exact_tokens_in_order(tmp_path, tiny_blocks, block_bytes):
     tiny_blocks(block_bytes)
     path = tmp_path / "c.txt"
     path.write_text(TEXT, encoding="utf-8")
-    blocks = read_blocks(path)
-    tokens = [t for b in blocks for t in b.tokens]
+    tokens = read_tokens(path)
     # Equality with str.split() also proves no token was cut in two (a cut token would
     # show up as two tokens) and no multi-byte character was broken (no U+FFFD).
     assert tokens == TEXT.split()
     assert LONG_TOKEN in tokens
-    if block_bytes <= 16:
-        assert len(blocks) > 10  # the tiny block size really cuts often
+
+
+def test_tiny_blocks_really_cut_the_file(tmp_path, tiny_blocks, monkeypatch):
+    tiny_blocks(16)
+    path = tmp_path / "c.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    fed = []
+    real_feed = corpus._text.Scanner.feed
+
+    class CountingScanner(corpus._text.Scanner):
+        def feed(self, block, final=False):
+            fed.append(len(block))
+            return real_feed(self, block, final)
+
+    monkeypatch.setattr(corpus._text, "Scanner", CountingScanner)
+    scan_corpus(str(path), 1000)
+    assert max(fed) == 16 and len(fed) > len(TEXT.encode("utf-8")) // 16
 
 
 @pytest.mark.parametrize("block_bytes", BLOCK_SIZES)
-def test_blocks_mark_line_ends(tmp_path, tiny_blocks, block_bytes):
+def test_reading_keeps_line_ends(tmp_path, tiny_blocks, block_bytes):
     tiny_blocks(block_bytes)
     path = tmp_path / "c.txt"
     path.write_text(TEXT, encoding="utf-8")
-    assert lines_from_blocks(read_blocks(path)) == expected_lines(TEXT)
+    assert read_corpus(path) == expected_lines(TEXT)
 
 
 def test_default_block_size_reads_a_small_file_whole(tmp_path):
     path = tmp_path / "c.txt"
     path.write_text(TEXT + "\n", encoding="utf-8")
-    blocks = read_blocks(path)
-    assert [t for b in blocks for t in b.tokens] == TEXT.split()
-    assert lines_from_blocks(blocks) == expected_lines(TEXT)
+    stats = ReadStats()
+    assert read_corpus(path, stats) == expected_lines(TEXT)
+    assert stats.n_tokens == len(TEXT.split())
+    assert stats.n_lines == TEXT.count("\n") + 1
+
+
+def test_only_ascii_white_space_separates_tokens(tmp_path):
+    # A no-break space (U+00A0) and an ideographic space (U+3000) are part of a word, as
+    # in word2vec.c and fastText; Python's str.split() would cut there.
+    path = tmp_path / "c.txt"
+    path.write_text("new\u00a0york and\u3000tokyo\n", encoding="utf-8")
+    assert read_corpus(path) == [["new\u00a0york", "and\u3000tokyo"]]
 
 
 @pytest.mark.parametrize("opener, suffix", [(gzip.open, ".gz"), (bz2.open, ".bz2"),
@@ -116,17 +157,14 @@ def test_compressed_files_give_the_same_tokens_as_plain(tmp_path, tiny_blocks, o
     with opener(packed, "wb") as f:
         f.write(TEXT.encode("utf-8"))
     assert packed.read_bytes() != plain.read_bytes()
-    plain_blocks = read_blocks(plain)
-    packed_blocks = read_blocks(packed)
-    assert [t for b in packed_blocks for t in b.tokens] == TEXT.split()
-    assert lines_from_blocks(packed_blocks) == lines_from_blocks(plain_blocks)
+    assert read_corpus(packed) == read_corpus(plain) == expected_lines(TEXT)
 
 
 def test_corrupt_compressed_file_is_corpus_error(tmp_path):
     path = tmp_path / "c.txt.gz"
     path.write_bytes(b"this is not gzip data at all\n")
     with pytest.raises(CorpusError, match="c.txt.gz"):
-        read_blocks(path)
+        scan_corpus(str(path), 100)
 
 
 @pytest.mark.parametrize("block_bytes", [1, 3, 16, 4 << 20])
@@ -141,8 +179,7 @@ def test_invalid_utf8_is_replaced_and_counted(tmp_path, tiny_blocks, block_bytes
     path = tmp_path / "c.txt"
     path.write_bytes(data)
     stats = ReadStats()
-    blocks = read_blocks(path, stats)
-    tokens = [t for b in blocks for t in b.tokens]
+    tokens = read_tokens(path, stats)
     assert tokens == data.decode("utf-8", "replace").split()
     assert tokens[:4] == ["good", "café", "\ufffd", "bad"]
     assert "a\ufffdb" in tokens and "euro\ufffd" in tokens
@@ -155,10 +192,10 @@ def test_invalid_byte_count_is_zero_for_clean_file_and_resets(tmp_path):
     good = tmp_path / "good.txt"
     good.write_text("a b\n")
     stats = ReadStats()
-    read_blocks(bad, stats)
+    read_corpus(bad, stats)
     assert stats.n_invalid_bytes == 1
     stats = ReadStats()
-    read_blocks(good, stats)
+    read_corpus(good, stats)
     assert stats.n_invalid_bytes == 0
 
 
@@ -168,7 +205,7 @@ def test_nul_byte_raises_corpus_error_naming_the_line(tmp_path, tiny_blocks, blo
     path = tmp_path / "c.bin"
     path.write_bytes(b"first line here\nsecond\n\nfourth has a \x00 in it\nfifth\n")
     with pytest.raises(CorpusError) as info:
-        read_blocks(path)
+        scan_corpus(str(path), 100)
     message = str(info.value)
     assert message.startswith(f"{path}: line 4:"), message
     assert "NUL" in message
@@ -181,10 +218,8 @@ def test_crlf_gives_the_same_tokens_as_lf(tmp_path, tiny_blocks, block_bytes):
     crlf = tmp_path / "crlf.txt"
     lf.write_bytes(TEXT.encode("utf-8"))
     crlf.write_bytes(TEXT.replace("\n", "\r\n").encode("utf-8"))
-    lf_tokens = [t for b in read_blocks(lf) for t in b.tokens]
-    crlf_tokens = [t for b in read_blocks(crlf) for t in b.tokens]
-    assert crlf_tokens == lf_tokens == TEXT.split()
-    assert not any("\r" in t for t in crlf_tokens)
+    assert read_corpus(crlf) == read_corpus(lf) == expected_lines(TEXT)
+    assert not any("\r" in t for t in read_tokens(crlf))
 
 
 # Lines that end in white space before the newline, so that a block can be cut after
@@ -201,16 +236,16 @@ def test_line_ends_survive_a_cut_just_before_the_newline(tmp_path, tiny_blocks, 
     wrong = []
     for block_bytes in range(1, 41):
         tiny_blocks(block_bytes)
-        if lines_from_blocks(read_blocks(path)) != expected_lines(text):
+        if read_corpus(path) != expected_lines(text):
             wrong.append(block_bytes)
     assert wrong == [], f"line ends lost or merged with BLOCK_BYTES in {wrong}"
 
 
 def test_missing_file_and_folder_are_corpus_errors(tmp_path):
     with pytest.raises(CorpusError, match="no such file"):
-        read_blocks(tmp_path / "missing.txt")
+        scan_corpus(str(tmp_path / "missing.txt"), 100)
     with pytest.raises(CorpusError, match="folder"):
-        read_blocks(tmp_path)
+        scan_corpus(str(tmp_path), 100)
 
 
 def test_empty_and_blank_files_yield_no_tokens(tmp_path):
@@ -219,7 +254,8 @@ def test_empty_and_blank_files_yield_no_tokens(tmp_path):
     blank = tmp_path / "blank.txt"
     blank.write_bytes(b"\n \n\t\r\n")
     for path in (empty, blank):
-        assert [t for b in read_blocks(path) for t in b.tokens] == []
+        scan = scan_corpus(str(path), 100)
+        assert len(scan.table) == 0 and scan.stats.n_tokens == 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -227,13 +263,20 @@ def test_empty_and_blank_files_yield_no_tokens(tmp_path):
 # ---------------------------------------------------------------------------------------
 
 E = SENTENCE_END
-INDEX = {"the": 0, "cat": 1, "sat": 2, "on": 3, "mat": 4, "dog": 5, "東京": 6}
+WORDS = ["the", "cat", "sat", "on", "mat", "dog", "東京"]
 
 
-def encode(tmp_path, text, index=INDEX, **kwargs):
+def encode(tmp_path, text, words=WORDS, **kwargs):
+    """Encode `text` with the vocabulary `words` by both paths; they must agree."""
     path = tmp_path / "c.txt"
     path.write_bytes(text.encode("utf-8"))
-    return encode_corpus(str(path), index, tmp_dir=str(tmp_path), **kwargs)
+    reread = encode_corpus(str(path), words, tmp_dir=str(tmp_path), **kwargs)
+    scan = scan_corpus(str(path), 10**6, tmp_dir=str(tmp_path))
+    mapped = encode_corpus(str(path), words, tmp_dir=str(tmp_path), scan=scan, **kwargs)
+    assert mapped.ids.tolist() == reread.ids.tolist()
+    assert ((mapped.n_words, mapped.n_skipped, mapped.n_sentences)
+            == (reread.n_words, reread.n_skipped, reread.n_sentences))
+    return reread
 
 
 @pytest.mark.parametrize("block_bytes", [1, 4, 16, 4 << 20])
@@ -255,7 +298,7 @@ def test_encode_corpus_ids_with_sentence_ends_and_oov_removed(tmp_path, tiny_blo
     assert enc.n_words == 11
     assert enc.n_skipped == 5
     assert enc.n_sentences == 4
-    # The temporary file is gone (unlinked as soon as it is mapped).
+    # The temporary files never show in the folder (created unlinked).
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]
 
 
@@ -263,13 +306,14 @@ def test_encode_corpus_matches_independent_encoding_on_random_text(tmp_path, tin
     tiny_blocks(16)
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(30)] + ["東京", "naïve"]
-    index = {w: i for i, w in enumerate(words) if i % 3}  # a third are out of vocabulary
+    vocabulary = [w for i, w in enumerate(words) if i % 3]  # a third are out of vocabulary
+    index = {w: i for i, w in enumerate(vocabulary)}
     lines = []
     for _ in range(200):
         n = int(rng.integers(0, 12))
         lines.append(" ".join(words[j] for j in rng.integers(0, len(words), size=n)))
     text = "\n".join(lines) + "\n"
-    enc = encode(tmp_path, text, index)
+    enc = encode(tmp_path, text, vocabulary)
     expected = []
     n_skipped = 0
     for line in lines:
@@ -287,12 +331,12 @@ def test_encode_corpus_matches_independent_encoding_on_random_text(tmp_path, tin
 def test_encode_corpus_cuts_long_lines_every_max_sentence_tokens(tmp_path, tiny_blocks,
                                                                  block_bytes):
     tiny_blocks(block_bytes)
-    index = {f"t{i}": i for i in range(20)}
+    words = [f"t{i}" for i in range(20)]
     text = ("t0 t1 t2 t3 t4 t5 t6 t7 t8 t9 t10\n"   # 11 tokens: 3 + 3 + 3 + 2
             "t11 t12 t13\n"                          # exactly 3: one sentence
             "t14 oov t15 oov oov t16 t17\n"          # OOV do not count: 3 + 1
             "t18 t19\n")
-    enc = encode(tmp_path, text, index, max_sentence=3)
+    enc = encode(tmp_path, text, words, max_sentence=3)
     assert enc.ids.tolist() == [0, 1, 2, E, 3, 4, 5, E, 6, 7, 8, E, 9, 10, E,
                                 11, 12, 13, E,
                                 14, 15, 16, E, 17, E,
@@ -306,10 +350,11 @@ def test_encode_corpus_cuts_long_lines_every_max_sentence_tokens(tmp_path, tiny_
 def test_encode_corpus_sentences_never_exceed_max_sentence(tmp_path, tiny_blocks):
     tiny_blocks(16)
     rng = np.random.default_rng(2)
-    index = {f"w{i}": i for i in range(10)}
+    words = [f"w{i}" for i in range(10)]
+    index = {w: i for i, w in enumerate(words)}
     text = "\n".join(" ".join(f"w{j}" for j in rng.integers(0, 12, size=int(rng.integers(0, 40))))
                      for _ in range(50))
-    enc = encode(tmp_path, text, index, max_sentence=7)
+    enc = encode(tmp_path, text, words, max_sentence=7)
     ids = enc.ids.tolist()
     assert ids[-1] == E
     lengths = []
@@ -330,8 +375,7 @@ def test_encode_corpus_keeps_lines_apart_when_a_cut_falls_before_the_newline(tmp
     # after the trailing space and the newline opens the second block. The two lines
     # are two sentences and must stay two sentences.
     tiny_blocks(16)
-    index = {"aaa": 0, "bbb": 1, "ccc": 2, "ddd": 3, "eee": 4}
-    enc = encode(tmp_path, "aaa bbb ccc ddd \neee\n", index)
+    enc = encode(tmp_path, "aaa bbb ccc ddd \neee\n", ["aaa", "bbb", "ccc", "ddd", "eee"])
     assert enc.ids.tolist() == [0, 1, 2, 3, E, 4, E]
     assert enc.n_sentences == 2
 
@@ -350,10 +394,9 @@ def test_encode_corpus_crlf_corpus_at_default_block_size(tmp_path):
     text = first + "\r\n" + line * n_lines
     data = text.encode("ascii")
     assert data[block - 1:block + 1] == b"\r\n"
-    index = {f"w{i}": i for i in range(10)}
     path = tmp_path / "crlf.txt"
     path.write_bytes(data)
-    enc = encode_corpus(str(path), index, tmp_dir=str(tmp_path))
+    enc = encode_corpus(str(path), [f"w{i}" for i in range(10)], tmp_dir=str(tmp_path))
     expected_sentences = len([ln for ln in text.split("\n") if ln.split()])
     assert enc.n_words == len(text.split())
     assert enc.n_sentences == expected_sentences
@@ -394,7 +437,7 @@ def test_job_bounds_cover_the_stream_and_end_after_sentence_ends(job_tokens):
     for _ in range(300):
         pieces += rng.integers(0, 50, size=int(rng.integers(1, 15))).tolist() + [E]
     ids = np.array(pieces, dtype=np.int32)
-    enc = EncodedCorpus(ids, int(np.sum(ids != E)), 0, int(np.sum(ids == E)))
+    enc = EncodedCorpus(IdStream.of(ids), int(np.sum(ids != E)), 0, int(np.sum(ids == E)))
     bounds = enc.job_bounds(job_tokens)
     _check_bounds(ids, bounds, job_tokens)
     if job_tokens >= len(ids):
@@ -413,14 +456,14 @@ def test_job_bounds_with_longest_possible_sentences():
     # Sentences of MAX_SENTENCE_TOKENS tokens: the end must still be found.
     sentence = [1] * MAX_SENTENCE_TOKENS + [E]
     ids = np.array(sentence * 3, dtype=np.int32)
-    enc = EncodedCorpus(ids, 3 * MAX_SENTENCE_TOKENS, 0, 3)
+    enc = EncodedCorpus(IdStream.of(ids), 3 * MAX_SENTENCE_TOKENS, 0, 3)
     bounds = enc.job_bounds(1)
     L = MAX_SENTENCE_TOKENS + 1
     assert bounds == [(0, L), (L, 2 * L), (2 * L, 3 * L)]
 
 
 def test_job_bounds_of_empty_stream():
-    enc = EncodedCorpus(np.zeros(0, dtype=np.int32), 0, 0, 0)
+    enc = EncodedCorpus(IdStream.of(np.zeros(0, dtype=np.int32)), 0, 0, 0)
     assert enc.job_bounds(10) == []
 
 
@@ -443,8 +486,7 @@ def test_over_long_tokens_are_skipped_and_counted(tmp_path, monkeypatch, block_b
     path = tmp_path / "long.txt"
     path.write_text(text, encoding="utf-8")
     stats = ReadStats()
-    blocks = read_blocks(path, stats)
-    assert lines_from_blocks(blocks) == [["a", "b"], ["c", at_limit, "d"], ["e", "f"], ["g"]]
+    assert read_corpus(path, stats) == [["a", "b"], ["c", at_limit, "d"], ["e", "f"], ["g"]]
     assert stats.n_long_tokens == 4
 
 

@@ -80,7 +80,9 @@ def test_save_rejects_bad_words_and_shapes(tmp_path):
     with pytest.raises(OutputError):
         save_word2vec(path, ["", "c"], np.zeros((2, 2)))
     with pytest.raises(OutputError):
-        save_word2vec(path, ["a\u00a0b", "c"], np.zeros((2, 2)))  # Unicode white space
+        save_word2vec(path, ["a\x00b", "c"], np.zeros((2, 2)))
+    with pytest.raises(OutputError, match="listed twice"):
+        save_word2vec(path, ["a", "a"], np.zeros((2, 2)))
     with pytest.raises(ValueError):
         save_word2vec(path, ["a", "b"], np.zeros((3, 2)))
     assert listing(tmp_path) == []

@@ -237,18 +237,34 @@ class Reference:
         self.w_in[input_word] += grads[0]
         return loss
 
+    # targets_for_position ---------------------------------------------------------
+    def start_pipeline(self, sentence):
+        """NS and NCE draw each position's targets one position early: position 0's
+        when the sentence starts, then position i + 1's right after position i's window
+        draw. HS draws nothing and takes each position's path when it comes."""
+        self.pending = None if self.s.loss == "hs" else self.targets_for(sentence[0])
+
+    def position_targets(self, sentence, i):
+        if self.s.loss == "hs":
+            return self.targets_for(sentence[i])
+        targets = self.pending
+        if i + 1 < len(sentence):
+            self.pending = self.targets_for(sentence[i + 1])
+        return targets
+
     # train_sentence_sg / train_sentence_cbow -----------------------------------------
     def sentence_sg(self, sentence, alpha):
         loss, n_examples = 0.0, 0
         length = len(sentence)
+        if self.s.shared_negatives:
+            self.start_pipeline(sentence)
         for i in range(length):
             reach = self.s.window - self.rng.below(self.s.window)
             lo, hi = max(0, i - reach), min(length, i + reach + 1)
             contexts = [sentence[j] for j in range(lo, hi) if j != i]
             if self.s.shared_negatives:
-                if not contexts:
-                    continue
-                targets = self.targets_for(sentence[i])
+                targets = self.position_targets(sentence, i)
+                assert contexts  # a sentence of 2 or more words
                 self.block_log.append((sentence[i], contexts, targets))
                 block_loss, grads = self.block([self.w_in[c].copy() for c in contexts],
                                                contexts, targets, alpha)
@@ -269,14 +285,14 @@ class Reference:
     def sentence_cbow(self, sentence, alpha):
         loss, n_examples = 0.0, 0
         length = len(sentence)
+        self.start_pipeline(sentence)
         for i in range(length):
             reach = self.s.window - self.rng.below(self.s.window)
             lo, hi = max(0, i - reach), min(length, i + reach + 1)
             contexts = [sentence[j] for j in range(lo, hi) if j != i]
-            if not contexts:
-                continue
+            targets = self.position_targets(sentence, i)
+            assert contexts  # a sentence of 2 or more words
             hidden = sum(self.w_in[c] for c in contexts) / len(contexts)
-            targets = self.targets_for(sentence[i])
             self.block_log.append((sentence[i], contexts, targets))
             block_loss, grads = self.block([hidden], [-1], targets, alpha)
             for c in contexts:
@@ -802,15 +818,17 @@ def test_shared_negatives_block_matches_numpy_reference(negative):
     loss, n_examples, n_words, n_kept, change = setup.trainer.train_job(
         worker, SHARED_STREAM, alpha, alpha)
     assert (n_examples, n_words, n_kept, change) == (4 + 4, 6, 6, 0.0)
-    # The kernel's draws, per position: one for the window (rng_below and draw_noise
-    # each take one 64-bit value, so a twin mirrors it with a discarded draw), then the
-    # centre's `negative` noise words.
+    # The kernel's draws, per sentence: position 0's `negative` noise words, then per
+    # position one draw for the window (rng_below and draw_noise each take one 64-bit
+    # value, so a twin mirrors it with a discarded draw) followed by the next position's
+    # noise words (they are drawn one position early; see targets_for_position).
     noise = []
     for sentence in SHARED_SENTENCES:
-        noise.append([])
-        for _ in sentence:
+        noise.append([setup.trainer.draw_noise(twin, negative).tolist()])
+        for i in range(len(sentence)):
             setup.trainer.draw_noise(twin, 1)
-            noise[-1].append(setup.trainer.draw_noise(twin, negative).tolist())
+            if i + 1 < len(sentence):
+                noise[-1].append(setup.trainer.draw_noise(twin, negative).tolist())
     assert worker.rng_state == twin.rng_state
 
     mag = max(np.abs(old_in).max(), np.abs(old_out).max()) * 2

@@ -1,118 +1,152 @@
-"""Unit tests for fastw2v.vocab: counting, ReduceVocab-style pruning, sorting, vocab files."""
+"""Unit tests for fastw2v.vocab and the compiled word table: counting, ReduceVocab-style
+pruning, sorting, vocabulary files."""
 
 from collections import Counter
 
 import numpy as np
 import pytest
 
+from fastw2v._text import WordTable
+from fastw2v.corpus import encode_corpus, scan_corpus
 from fastw2v.errors import VocabularyError
-from fastw2v.vocab import Vocabulary, count_tokens
+from fastw2v.vocab import Vocabulary
+
+
+def count(tokens, max_vocab):
+    """Count str tokens in a WordTable; return (word -> count, the table)."""
+    table = WordTable(max_vocab)
+    table.count_words(tokens)
+    return dict(zip(table.words(), table.counts().tolist())), table
 
 
 # ---------------------------------------------------------------------------------------
-# count_tokens
+# WordTable counting and pruning
 # ---------------------------------------------------------------------------------------
 
-def test_count_tokens_counts_exactly_without_pruning():
-    batches = [
-        ["the", "cat", "sat", "on", "the", "mat"],
-        [],
-        ["the", "dog", "sat", "on", "the", "log", "Ωmega", "東京"],
-        ["東京"],
-    ]
-    result = count_tokens(batches, max_vocab=1000)
-    assert dict(result.counts) == {
+def test_table_counts_exactly_without_pruning():
+    tokens = ["the", "cat", "sat", "on", "the", "mat",
+              "the", "dog", "sat", "on", "the", "log", "Ωmega", "東京", "東京"]
+    counts, table = count(tokens, max_vocab=1000)
+    assert counts == {
         "the": 4, "cat": 1, "sat": 2, "on": 2, "mat": 1, "dog": 1, "log": 1,
         "Ωmega": 1, "東京": 2,
     }
-    assert result.n_tokens == 15
-    assert result.n_prunes == 0
-    assert result.prune_threshold == 0
+    assert table.words()[:3] == ["the", "cat", "sat"]  # entries in order of first sight
+    assert table.n_prunes == 0 and table.prune_threshold == 0
 
 
-def test_count_tokens_accepts_a_generator_and_counts_random_stream_exactly():
+def test_table_counts_a_random_stream_exactly_at_its_bound():
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(50)]
-    batches = [[words[j] for j in rng.integers(0, 50, size=int(rng.integers(0, 40)))]
-               for _ in range(100)]
-    expected = Counter(token for batch in batches for token in batch)
-    result = count_tokens((b for b in batches), max_vocab=50)  # exactly the distinct count
-    assert result.counts == expected
-    assert result.n_tokens == sum(len(b) for b in batches)
-    assert result.n_prunes == 0
+    tokens = [words[j] for j in rng.integers(0, 50, size=3000)]
+    counts, table = count(tokens, max_vocab=50)  # exactly the distinct count
+    assert counts == Counter(tokens)
+    assert table.n_prunes == 0
 
 
-def test_pruning_follows_reduce_vocab_threshold_one_then_two_then_three():
-    # max_vocab = 3; each batch is worked out by hand following word2vec.c's ReduceVocab:
-    # when too many words are held, drop every word with count <= t, t = 1, 2, 3, ...
-    batches = [
-        # a:10 b:5 c:1 d:1 e:1 -> 5 > 3 -> prune t=1 -> {a:10, b:5}
-        ["a"] * 10 + ["b"] * 5 + ["c", "d", "e"],
-        # + c:2 d:2 e:2 -> 5 > 3 -> prune t=2 -> {a:10, b:5}
-        ["c", "c", "d", "d", "e", "e"],
-        # a:11, f g h:1 -> 5 > 3 -> prune t=3 -> {a:11, b:5}
-        ["f", "g", "h", "a"],
-        # b:6, i:4 -> {a:11, b:6, i:4}: 3 words, no pruning
-        ["b", "i", "i", "i", "i"],
-    ]
-    result = count_tokens(batches, max_vocab=3)
-    assert dict(result.counts) == {"a": 11, "b": 6, "i": 4}
-    assert result.n_prunes == 3
-    assert result.prune_threshold == 3
-    assert result.n_tokens == 18 + 6 + 4 + 5
+def test_table_grows_past_its_first_sizes_and_keeps_every_count():
+    # Far more words than the initial 1,024 entries and slots: the table must regrow
+    # and rehash without losing or merging a word.
+    tokens = [f"word{i % 5000}" for i in range(20000)]
+    counts, table = count(tokens, max_vocab=10**6)
+    assert len(table) == 5000 and set(counts.values()) == {4}
+    assert table.entries_of(["word0", "word4999", "absent"]).tolist() == [0, 4999, -1]
 
 
-def test_pruning_can_raise_the_threshold_several_times_within_one_batch():
-    # max_vocab = 2: after t=1 {p:2, q:2, r:2, a:5} still holds 4 words, so t=2 follows
-    # at once, leaving {a:5}.
-    batch = ["p", "p", "q", "q", "r", "r", "s"] + ["a"] * 5
-    result = count_tokens([batch], max_vocab=2)
-    assert dict(result.counts) == {"a": 5}
-    assert result.n_prunes == 2
-    assert result.prune_threshold == 2
-    assert result.n_tokens == 12
+def test_pruning_follows_reduce_vocab_with_a_growing_threshold():
+    # max_vocab = 3. Worked by hand after word2vec.c's ReduceVocab, applied as soon as a
+    # new word makes the table hold more than max_vocab words:
+    #   a x10, b x5, c      -> {a:10, b:5, c:1}
+    #   d                   -> 4 words: prune t=1 -> {a:10, b:5}
+    #   c, c                -> {a:10, b:5, c:2}
+    #   d                   -> 4 words: prune t=2 -> {a:10, b:5}
+    #   i x4                -> {a:10, b:5, i:4}
+    tokens = ["a"] * 10 + ["b"] * 5 + ["c", "d", "c", "c", "d"] + ["i"] * 4
+    counts, table = count(tokens, max_vocab=3)
+    assert counts == {"a": 10, "b": 5, "i": 4}
+    assert table.n_prunes == 2
+    assert table.prune_threshold == 2
 
 
 def test_pruning_threshold_keeps_growing_and_frequent_words_keep_exact_counts():
-    # Every batch holds 20 never-seen words once each plus frequent words, so every batch
-    # forces exactly one pruning: after k batches the threshold is k. "the" (50 per batch)
-    # and "of" (30 per batch) always stay far above it and must keep their exact counts.
-    batches = []
+    # Each round brings 20 never-seen words once each: with max_vocab = 10 each round
+    # forces two or three prunings, and the threshold climbs by one at each. "the" and
+    # "of" gain 50 and 30 a round, faster than the threshold climbs, so they are never
+    # pruned and must keep their exact counts.
+    tokens = []
     for k in range(30):
-        batch = ["the"] * 50 + ["of"] * 30 + [f"rare{k}_{i}" for i in range(20)]
-        batches.append(batch)
-    result = count_tokens(batches, max_vocab=10)
-    assert result.n_prunes == 30
-    assert result.prune_threshold == 30
-    assert result.counts["the"] == 50 * 30
-    assert result.counts["of"] == 30 * 30
-    assert set(result.counts) == {"the", "of"}
-    assert result.n_tokens == 30 * 100
-    assert len(result.counts) <= 10
+        tokens += ["the"] * 50 + ["of"] * 30 + [f"rare{k}_{i}" for i in range(20)]
+    counts, table = count(tokens, max_vocab=10)
+    assert table.n_prunes >= 30
+    assert table.prune_threshold == table.n_prunes
+    assert table.prune_threshold < 30 * 3
+    assert counts["the"] == 50 * 30
+    assert counts["of"] == 30 * 30
+    assert len(counts) <= 10
 
 
 def test_pruning_memory_bound_and_exact_counts_on_zipf_like_stream():
     rng = np.random.default_rng(1)
     frequent = ["alpha", "beta", "gamma"]
-    batches = []
+    tokens = []
     for k in range(40):
         batch = [frequent[j] for j in rng.integers(0, 3, size=300)]
         batch += [f"tail{int(x)}" for x in rng.integers(0, 5000, size=60)]
         rng.shuffle(batch)
-        batches.append(batch)
-    exact = Counter(t for b in batches for t in b)
-    result = count_tokens(batches, max_vocab=25)
-    assert result.n_prunes >= 1
-    assert result.prune_threshold == result.n_prunes  # one more at each pruning
-    assert len(result.counts) <= 25
-    # Each frequent word gets ~100 per batch, far above the threshold (which ends at
-    # about one per batch here), so none can have been pruned: counts are exact.
-    assert result.prune_threshold < 100
+        tokens += batch
+    exact = Counter(tokens)
+    counts, table = count(tokens, max_vocab=25)
+    assert table.n_prunes >= 1
+    assert table.prune_threshold == table.n_prunes  # one more at each pruning
+    assert len(counts) <= 25
+    # Each frequent word comes ~100 times per 360 tokens, far faster than the threshold
+    # climbs, so none was ever pruned: their counts are exact.
+    assert table.prune_threshold < min(exact[w] for w in frequent) / 10
     for word in frequent:
-        assert result.counts[word] == exact[word]
+        assert counts[word] == exact[word]
     # No count is ever overestimated.
-    for word, count in result.counts.items():
-        assert count <= exact[word]
+    for word, n in counts.items():
+        assert n <= exact[word]
+
+
+def test_a_pruned_scan_encodes_by_reading_again_and_loses_no_token(tmp_path):
+    # Pruning makes the scan's entry stream stale; the corpus must then be encoded by a
+    # second read, and every token of a vocabulary word must still be there.
+    rng = np.random.default_rng(3)
+    lines = []
+    for k in range(200):
+        line = [f"common{j}" for j in rng.integers(0, 5, size=8)]
+        line += [f"rare{k}_{j}" for j in range(3)]
+        rng.shuffle(line)
+        lines.append(" ".join(line))
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(lines) + "\n")
+    scan = scan_corpus(str(path), max_vocab=20, tmp_dir=str(tmp_path))
+    assert scan.n_prunes > 0 and scan.entries is None
+    vocab, entries = Vocabulary.from_table(scan.table, 5)
+    assert sorted(vocab.words) == [f"common{j}" for j in range(5)]
+    enc = encode_corpus(str(path), vocab.words, scan=scan, entry_of_word=entries)
+    index = vocab.index
+    expected = []
+    for line in lines:
+        expected += [index[t] for t in line.split() if t in index] + [-1]
+    assert enc.ids.tolist() == expected
+    assert enc.n_skipped == 3 * 200
+
+
+def test_fixed_table_refuses_a_repeated_word():
+    with pytest.raises(ValueError, match="twice"):
+        WordTable.fixed(["a", "b", "a"])
+
+
+def test_from_table_sorts_by_count_then_code_point_and_applies_min_count():
+    counts, table = count(["b", "a", "c", "a", "b", "z", "é", "é"], max_vocab=100)
+    vocab, entries = Vocabulary.from_table(table, 2)
+    assert vocab.words == ["a", "b", "é"]
+    assert vocab.counts.tolist() == [2, 2, 2]
+    assert table.words(entries.tolist()) == vocab.words
+    empty, none = Vocabulary.from_table(table, 3)
+    assert len(empty) == 0 and len(none) == 0
 
 
 # ---------------------------------------------------------------------------------------
