@@ -78,7 +78,8 @@ class Vocabulary:
     def read_counts(path: str) -> Dict[str, int]:
         """Read a `word count` per line file (word2vec.c -save-vocab, ours, gensim's).
 
-        Lines end with \n (a \r before it is white space); blank lines are skipped; a
+        Lines end with \n (a \r before it is white space); fields are separated by ASCII
+        white space, as corpus tokens are; blank lines are skipped; a
         UTF-8 byte-order mark at the start is dropped (else it would glue itself to the
         most frequent word, which would then never match the corpus). Counts are plain
         ASCII digits, and their total must fit the int64 the tables use.
@@ -91,12 +92,13 @@ class Vocabulary:
                     if line_no == 1:
                         raw = raw.removeprefix(b"\xef\xbb\xbf")
                     try:
-                        line = raw.decode("utf-8")
+                        # Split at ASCII white space only, as the corpus reader splits
+                        # tokens: a no-break space is part of a word (and of its line).
+                        parts = [part.decode("utf-8") for part in raw.split()]
                     except UnicodeDecodeError as exc:
                         raise VocabularyError(
                             f"{path}: line {line_no}: not valid UTF-8 ({exc.reason})"
                         ) from None
-                    parts = line.split()
                     if not parts:
                         continue
                     if len(parts) != 2:

@@ -26,7 +26,7 @@ from fastw2v.io import save_word2vec
 from fastw2v.vocab import Vocabulary
 
 from cli_helpers import assert_one_line_error, assert_success_or_one_line_error
-from hostile_inputs import word
+from hostile_inputs import ASCII_WHITE_SPACE, word
 
 # Lines that look almost right: fields from a small pool of near-miss tokens.
 tokens = st.sampled_from(["the", "a", "5", "0", "-3", "1.5", "nan", "inf", "1e999", "٣",
@@ -46,6 +46,11 @@ def near_miss_files(draw):
 
 hostile_files = st.one_of(st.binary(max_size=200), near_miss_files(),
                           near_miss_files().map(lambda b: b"\xef\xbb\xbf" + b))
+
+
+def ascii_split(text):
+    """Fields as every fastw2v reader separates them: at ASCII white space only."""
+    return [f.decode("utf-8") for f in text.encode("utf-8").split()]
 
 
 def expect_error_or(reader, error, path):
@@ -70,10 +75,10 @@ def test_a_vocabulary_file_is_read_whole_or_refused(tmp_path, data):
     if counts is None:
         return
     assert counts
-    text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    fields = text.split()
+    fields = [f.decode("utf-8") for f in data.removeprefix(b"\xef\xbb\xbf").split()]
     for w, c in counts.items():
-        assert w and not any(ch.isspace() for ch in w) and not w.startswith("\ufeff")
+        assert w and not any(ch in ASCII_WHITE_SPACE for ch in w)
+        assert not w.startswith("\ufeff")
         assert type(c) is int and c >= 0 and str(c) in fields  # ASCII digits, as written
         assert w in fields
     assert sum(counts.values()) <= 2**63 - 1
@@ -111,6 +116,15 @@ def test_a_byte_order_mark_is_not_part_of_the_first_word(tmp_path):
     assert Vocabulary.read_counts(str(path)) == {"the": 5, "of": 3}
 
 
+def test_a_no_break_space_belongs_to_its_word_as_in_the_corpus(tmp_path):
+    # The corpus reader keeps "New\u00a0York" one token, so --save-vocab writes it as
+    # one word: --read-vocab must read it back as one.
+    vocab = Vocabulary.from_counts({"New\u00a0York": 4, "the": 9}, min_count=1)
+    path = tmp_path / "vocab.txt"
+    vocab.save(str(path))
+    assert Vocabulary.read_counts(str(path)) == {"the": 9, "New\u00a0York": 4}
+
+
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
@@ -146,7 +160,8 @@ def test_an_analogy_file_is_read_whole_or_refused(tmp_path, data):
         assert name
         for line_no, *question in questions:
             line = lines[line_no - 1]
-            assert question == (line.lstrip("\ufeff") if line_no == 1 else line).split()
+            line = line.lstrip("\ufeff") if line_no == 1 else line
+            assert question == ascii_split(line)
 
 
 @given(data=hostile_files)
@@ -161,7 +176,8 @@ def test_a_similarity_file_is_read_whole_or_refused(tmp_path, data):
     for line_no, w1, w2, score in pairs:
         assert math.isfinite(score)
         line = lines[line_no - 1]
-        assert w1 in line and w2 in line and w1.strip() == w1 and w2.strip() == w2
+        assert w1 in line and w2 in line
+        assert ascii_split(w1) == [w1] and ascii_split(w2) == [w2]
 
 
 @pytest.fixture
@@ -195,6 +211,15 @@ def test_a_question_with_no_possible_answer_is_not_counted_correct(tmp_path):
     assert result.exit_code == 0, result.output
     overall = json.loads(result.output)["analogies"][0]["overall"]
     assert overall["answered"] == 1 and overall["correct"] == 0
+
+
+def test_a_no_break_space_belongs_to_its_word_in_evaluation_files(tmp_path):
+    questions = tmp_path / "q.txt"
+    questions.write_text(": s\nNew\u00a0York a b c\n", encoding="utf-8")
+    assert read_analogies(str(questions))[0][1] == [(2, "New\u00a0York", "a", "b", "c")]
+    pairs = tmp_path / "s.txt"
+    pairs.write_text("New\u00a0York city 5\n", encoding="utf-8")
+    assert read_similarity_pairs(str(pairs)) == [(1, "New\u00a0York", "city", 5.0)]
 
 
 def test_evaluate_errors_name_file_and_line(tmp_path, small_model):
