@@ -63,7 +63,8 @@ class Estimator:
                               f"a .fw2v file written by 'fastw2v train' can be scored")
         loss = training.get("loss", "ns")
         negative = training.get("negative", 5)
-        gamma = np.asarray(native.metadata.get("nce_gamma", [0.0]), dtype=np.float64)
+        gamma = native.metadata.get("nce_gamma")  # absent or null: the default, 0
+        gamma = np.asarray([0.0] if gamma is None else gamma, dtype=np.float64)
         # What training writes, checked so that a damaged or hand-edited file fails here
         # with its name rather than inside the matrix products below.
         n_words = len(native.words)

@@ -11,8 +11,9 @@ or without a newline after the values, a binary file without its final newline. 
 else that is wrong stops the load with `path: line N: what is wrong` (text) or
 `path: vector N: what is wrong` (binary, which has no lines), among them:
 
-- a NaN or infinite value (and a text value too large for float32): refused, naming
-  the line or vector, since every cosine with that vector would be NaN;
+- a NaN or infinite value (and a text value too large for float32), or a vector whose
+  length overflows float32: refused, naming the line or vector, since no cosine with
+  that vector could be computed. The writers refuse such vectors too;
 - a word listed twice: refused, naming both places, since a query could only ever
   reach the first of the two vectors;
 - a text file whose last row ends without a line end (or fastText's trailing space):
@@ -52,6 +53,7 @@ FORMAT_NAMES = {"native": "fastw2v native", "bin": "word2vec binary",
                 "text": "word2vec text"}
 UTF8_BOM = b"\xef\xbb\xbf"  # some Windows editors start a text file with it
 MAX_DIM = 2**31 - 1  # the largest vector dimension any reader accepts
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def format_for_path(path: str, requested: str = "auto") -> str:
@@ -168,6 +170,31 @@ def _permissions_for(path: str) -> int:
 ASCII_WHITE_SPACE = frozenset(" \t\n\r\x0b\x0c")
 
 
+def unusable_rows(vectors: np.ndarray) -> np.ndarray:
+    """A mask of the rows no query can use: those with a NaN or infinite value, and
+    those so long that their Euclidean norm, which cosines divide by and native files
+    store as float32, overflows float32 (each value finite, the sum of squares not)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
+    return ~(squares <= FLOAT32_MAX ** 2)  # NaN compares false: unusable too
+
+
+def row_problem(row: np.ndarray) -> str:
+    """What makes an unusable row (see unusable_rows) unusable, for an error message."""
+    if not np.isfinite(row).all():
+        return "holds a NaN or infinite value"
+    return "is too long: its length overflows float32"
+
+
+def check_vectors(path: str, words: Sequence[str], vectors: np.ndarray) -> None:
+    """Refuse to write vectors that no reader (ours included) accepts back."""
+    bad = np.flatnonzero(unusable_rows(vectors))
+    if len(bad):
+        row = int(bad[0])
+        raise OutputError(f"{path}: the vector of {words[row]!r} {row_problem(vectors[row])}"
+                          f"; nothing was written")
+
+
 def check_words(path: str, words: Sequence[str]) -> None:
     """Every word must be non-empty, free of ASCII white space and NUL, and listed once,
     or the file written would be one that no reader (ours included) accepts."""
@@ -191,6 +218,7 @@ def save_word2vec(path: str, words: Sequence[str], vectors: np.ndarray,
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError("need one vector row per word")
     check_words(path, words)
+    check_vectors(path, words, vectors)
     n_words, dim = vectors.shape
     with atomic_write(path, "wb") as out:
         out.write(f"{n_words} {dim}\n".encode("ascii"))
@@ -329,11 +357,11 @@ def _parse_binary(path: str, data: bytes, pos: int, n_words: int,
     body = bytearray().join(rows)  # a bytearray, so the matrix below is writable
     vectors = np.frombuffer(body, dtype="<f4").astype(np.float32, copy=False)
     vectors = vectors.reshape(n_words, dim)
-    finite = np.isfinite(vectors).all(axis=1)
-    if not finite.all():
-        bad = int(np.flatnonzero(~finite)[0])
-        raise FormatError(f"{path}: vector {bad + 1} ({words[bad]!r}): holds a NaN or "
-                          f"infinite value")
+    bad = np.flatnonzero(unusable_rows(vectors))
+    if len(bad):
+        row = int(bad[0])
+        raise FormatError(f"{path}: vector {row + 1} ({words[row]!r}) "
+                          f"{row_problem(vectors[row])}")
     _check_unique(path, words, lambda i: f"vector {i + 1}")
     return words, vectors
 
@@ -382,5 +410,9 @@ def _parse_text(path: str, data: bytes, pos: int, n_words: int,
         row += 1
     if row != n_words:
         raise FormatError(f"{path}: header announces {n_words} words, file has {row}")
+    bad = np.flatnonzero(unusable_rows(vectors))
+    if len(bad):
+        raise FormatError(f"{path}: line {line_numbers[bad[0]]}: the vector "
+                          f"{row_problem(vectors[bad[0]])}")
     _check_unique(path, words, lambda i: f"line {line_numbers[i]}")
     return words, vectors

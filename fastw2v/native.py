@@ -39,8 +39,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .errors import FormatError
-from .io import MAX_DIM, NATIVE_MAGIC, atomic_write, check_words
+from .errors import FormatError, OutputError
+from .io import MAX_DIM, NATIVE_MAGIC, atomic_write, check_vectors, check_words
 
 VERSION = 1
 HEADER = struct.Struct("<8sII12Q")
@@ -82,6 +82,9 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
     if norms.shape != (n_words,):
         raise ValueError("need one norm per word")
     check_words(path, words)
+    check_vectors(path, words, vectors)
+    if not np.isfinite(norms).all():
+        raise ValueError("the norms must be finite")
     vocab = "\n".join(words).encode("utf-8")
     meta = json.dumps(metadata or {}, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
@@ -105,6 +108,9 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
         context = np.ascontiguousarray(context, dtype="<f4")
         if context.ndim != 2 or context.shape[1] != dim:
             raise ValueError("the context matrix needs the vectors' dimension")
+        if not np.isfinite(context).all():
+            raise OutputError(f"{path}: the output matrix holds a NaN or infinite value; "
+                              f"nothing was written")
         flags |= FLAG_CONTEXT
         context_rows = context.shape[0]
         context_offset = _align(file_size, MATRIX_ALIGN)
