@@ -1,4 +1,4 @@
-"""Hypothesis strategies and file builders shared by the tests in tests/property.
+"""Hypothesis strategies and file builders shared by the tests in tests/hostile.
 
 The builders write word2vec files byte by byte from the format's definition, not through
 fastw2v's writer, so that a reader test does not lean on the code it checks.
