@@ -152,7 +152,9 @@ def atomic_write(path: str, mode: str = "wb") -> Iterator[IO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise OutputError(f"{path}: write failed: {exc.strerror or exc}") from None
+            # Say what the user most needs to know after a full disk: nothing is lost.
+            raise OutputError(f"{path}: write failed: {exc.strerror or exc}; the file was "
+                              f"left as it was") from None
         raise
 
 
