@@ -707,6 +707,9 @@ def summarise(task: dict) -> dict:
     summary["effective_words_per_s"] = median(
         [r["words_effective"] / r["seconds"]["train"] for r in runs])
     summary["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
+    if all("examples" in r for r in runs):
+        summary["examples_per_s"] = median([r["examples"] / r["seconds"]["train"]
+                                            for r in runs])
     if all("coverage" in r for r in runs):
         summary["coverage"] = min(r["coverage"] for r in runs)
     summary["incomplete"] = summary.get("coverage", 1.0) < MIN_COVERAGE
@@ -814,7 +817,13 @@ def comparisons(tasks):
                      "words_per_s_ratio": fast["summary"]["words_per_s"]
                      / g["summary"]["words_per_s"],
                      "effective_words_per_s_ratio": fast["summary"]["effective_words_per_s"]
-                     / g["summary"]["effective_words_per_s"]}
+                     / g["summary"]["effective_words_per_s"],
+                     # Reading, vocabulary, training and saving, each tool in its own
+                     # process (imports and interpreter start excluded for both).
+                     "whole_command_ratio": g["summary"]["total_s"]
+                     / fast["summary"]["total_s"],
+                     "peak_rss_ratio": fast["summary"]["peak_rss_mib"]
+                     / g["summary"]["peak_rss_mib"]}
             fe, ge = fast.get("evaluation"), g.get("evaluation")
             if fe and ge:
                 diffs = {}
@@ -840,7 +849,9 @@ def print_comparisons(entries) -> None:
         print(f"{e['arch']}: fastw2v {e['fastw2v_variant']} / gensim {e['gensim_mode']} "
               f"({which}): "
               f"words/s x{e['words_per_s_ratio']:.2f}, effective words/s "
-              f"x{e['effective_words_per_s_ratio']:.2f}")
+              f"x{e['effective_words_per_s_ratio']:.2f}, whole command "
+              f"x{e['whole_command_ratio']:.2f} faster, peak RSS "
+              f"x{e['peak_rss_ratio']:.2f} of gensim's")
         d = e.get("quality_diff")
         if d:
             ws, sl = d["wordsim353_rho"], d["simlex999_rho"]
@@ -850,6 +861,57 @@ def print_comparisons(entries) -> None:
                   f"ws353 ρ {fmt(ws, '+.3f')}, simlex ρ {fmt(sl, '+.3f')} "
                   f"({fmt(None if ws is None else 100 * ws, '+.1f')} / "
                   f"{fmt(None if sl is None else 100 * sl, '+.1f')} points of ρ x 100)")
+
+
+def fp32_peak_gflops(cores: int):
+    """(GFLOP/s, how it was worked out) for float32 multiply-adds on `cores` cores.
+
+    Two FMA pipes per core of 256-bit vectors where the CPU has AVX2 and FMA (Zen 2/3,
+    Haswell and later), each 8 lanes x 2 flops, at the clock /proc/cpuinfo reports.
+    None when the CPU or its clock cannot be read."""
+    flags, mhz = set(), None
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "flags" and not flags:
+                    flags = set(value.split())
+                elif key.strip() == "cpu MHz" and mhz is None:
+                    mhz = float(value)
+    except (OSError, ValueError):
+        return None, "cannot read /proc/cpuinfo"
+    if mhz is None or not {"avx2", "fma"} <= flags:
+        return None, "no AVX2+FMA or no clock in /proc/cpuinfo"
+    per_cycle = 2 * 8 * 2
+    peak = per_cycle * mhz / 1000 * cores
+    return peak, (f"{per_cycle} flops/cycle (2 FMA x 8 float32 lanes x 2) x {mhz / 1000:.2f} "
+                  f"GHz x {cores} core(s) = {peak:.1f} GFLOP/s")
+
+
+def print_flops(tasks, args) -> None:
+    """Skip-gram's arithmetic rate: 6·d·(k+1) + 2·d flops per trained (word, context) pair
+    (a dot product and two axpys per output row, and the input's update)."""
+    rows = [t for t in tasks if t["arch"] == "skipgram" and t["loss"] == "ns" and t["summary"]]
+    counted = [t for t in rows if t["summary"].get("examples_per_s")]
+    if not counted:
+        return
+    # gensim does not report its pairs. It draws windows and subsamples by the same
+    # rules, so it trains as many pairs per word left after subsampling as fastw2v does.
+    pairs_per_kept = (counted[0]["summary"]["examples_per_s"]
+                      / counted[0]["summary"]["effective_words_per_s"])
+    peak, how = fp32_peak_gflops(args.threads)
+    flops = 6 * args.dim * (args.negative + 1) + 2 * args.dim
+    print()
+    print(f"fp32 rate (skip-gram, {flops:,} flops per pair; peak: {how}):")
+    for t in rows:
+        pairs = t["summary"].get("examples_per_s")
+        note = ""
+        if pairs is None:
+            pairs = t["summary"]["effective_words_per_s"] * pairs_per_kept
+            note = " (pairs estimated from fastw2v's pairs per kept word)"
+        gflops = pairs * flops / 1e9
+        share = f", {100 * gflops / peak:.1f}% of peak" if peak else ""
+        print(f"  {label(t)}: {pairs / 1e6:.2f} M pairs/s, {gflops:.1f} GFLOP/s{share}{note}")
 
 
 def draw_chart(tasks, args, path: str) -> None:
@@ -877,6 +939,54 @@ def draw_chart(tasks, args, path: str) -> None:
             axis.annotate(f"{v:.2f}{unit}", (x, v), ha="center", va="bottom", fontsize=8)
     fig.suptitle(f"fastw2v (blue) vs gensim (orange): dim {args.dim}, window {args.window}, "
                  f"negative {args.negative}, {args.epochs} epochs, {args.threads} threads")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def draw_combined_chart(json_paths, path: str) -> None:
+    """One chart from several runs of this script (--json files): per architecture,
+    dimension and thread count, fastw2v's default variant beside gensim's faster mode,
+    training words/s on the left and analogy accuracy on the right."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = []  # (label, fastw2v task, gensim task)
+    for json_path in json_paths:
+        with open(json_path, encoding="utf-8") as f:
+            payload = json.load(f)
+        settings = payload["settings"]
+        for arch in settings["architectures"]:
+            rows = [t for t in payload["tasks"] if t["arch"] == arch and t["summary"]
+                    and t["loss"] == "ns"]
+            ours = [t for t in rows if t["tool"] == "fastw2v"]
+            theirs = sorted((t for t in rows if t["tool"] == "gensim"),
+                            key=lambda t: -t["summary"]["words_per_s"])
+            if ours:
+                groups.append((f"{arch}\ndim {settings['dim']}\n{settings['threads']} thr.",
+                               ours[0], theirs[0] if theirs else None))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(max(9, 1.5 * len(groups) + 3), 4.8))
+    width = 0.38
+    for axis, value, unit, title in (
+            (left, lambda t: t["summary"]["words_per_s"] / 1e6, "M",
+             "training words/s (millions, all in-vocabulary tokens)"),
+            (right, lambda t: ((t.get("evaluation") or {}).get("analogy") or {})
+             .get("total_pct") or 0.0, "%", "analogy accuracy, 30k words (%)")):
+        for offset, index, colour, name in ((-width / 2, 1, "#1f77b4", "fastw2v"),
+                                            (width / 2, 2, "#ff7f0e", "gensim")):
+            xs = [x + offset for x, g in enumerate(groups) if g[index]]
+            ys = [value(g[index]) for g in groups if g[index]]
+            axis.bar(xs, ys, width, color=colour, label=name)
+            for x, y in zip(xs, ys):
+                axis.annotate(f"{y:.2f}{unit}" if unit == "M" else f"{y:.1f}", (x, y),
+                              ha="center", va="bottom", fontsize=7)
+        axis.set_xticks(range(len(groups)))
+        axis.set_xticklabels([g[0] for g in groups], fontsize=7)
+        axis.set_ylabel(title, fontsize=8)
+    left.legend(fontsize=8)
+    fig.suptitle("fastw2v vs gensim (its faster input mode) on the same corpus and settings")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -968,6 +1078,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="PATH", help="also write all raw results here as JSON")
     p.add_argument("--chart", metavar="PNG",
                    help="also draw training words/s and analogy accuracy per row (matplotlib)")
+    p.add_argument("--chart-from", nargs="+", metavar="JSON",
+                   help="train nothing: draw --chart from the --json files of earlier runs "
+                        "(one group of bars per architecture, dimension and thread count)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     return p
 
@@ -977,6 +1090,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.child is not None:
         return child_main(args.child)
+    if args.chart_from:
+        if not args.chart:
+            parser.error("--chart-from needs --chart PNG (where to draw)")
+        draw_combined_chart(args.chart_from, args.chart)
+        log(f"chart written to {args.chart}")
+        return 0
 
     archs = list(dict.fromkeys(args.arch or ["skipgram"]))
     for option, path in (("--corpus", args.corpus), ("--analogies", args.analogies),
@@ -1081,6 +1200,7 @@ def main(argv=None) -> int:
     print_details(tasks, args)
     entries = comparisons(tasks)
     print_comparisons(entries)
+    print_flops(tasks, args)
 
     if args.chart:
         draw_chart(tasks, args, args.chart)

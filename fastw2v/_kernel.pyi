@@ -24,6 +24,8 @@ class Worker:
     ) -> None: ...
     @property
     def rng_state(self) -> int: ...
+    @rng_state.setter
+    def rng_state(self, state: int) -> None: ...  # non-zero uint64
 
 class Trainer:
     def __init__(

@@ -7,6 +7,7 @@ argument (click's usage errors), 1 for a problem with the input or the environme
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -17,8 +18,10 @@ import click
 from . import synthetic
 from .config import (DEFAULT_ALPHA, DEFAULT_MODEL_PATH, GAMMA_MODES, LOSSES, TrainConfig,
                      available_cores)
-from .errors import FastW2VError, OutputError
+from .checkpoint import DEFAULT_INTERVAL, CheckpointInterval
+from .errors import ConfigError, FastW2VError, OutputError
 from .io import ALL_FORMATS, check_writable_path
+from .training import CHECKPOINT_EVERY_ALONE, TrainingInterrupted, check_starting_point
 from .training import train as train_model
 
 DEFAULTS = TrainConfig()
@@ -37,12 +40,19 @@ class OneLineErrors(click.Group):
             _fail(exc.format_message() + hint, exc.exit_code)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
-        except click.exceptions.Abort:  # click's name for a KeyboardInterrupt
-            _fail("interrupted", 130)
+        except click.exceptions.Abort as exc:  # click's name for a KeyboardInterrupt
+            _fail(_interrupted(exc.__cause__), 130)
         except FastW2VError as exc:
             _fail(str(exc), 1)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
+        except KeyboardInterrupt as exc:
+            _fail(_interrupted(exc), 130)
+
+
+def _interrupted(exc) -> str:
+    """The interruption message; it says how to resume when a checkpoint was written."""
+    if isinstance(exc, TrainingInterrupted):
+        return f"interrupted; {exc}"
+    return "interrupted"
 
 
 def _stop_on_sigterm() -> None:
@@ -80,13 +90,39 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _check_outputs(corpus: str, outputs: dict) -> None:
-    """Refuse, before any work, outputs that cannot be written or would overwrite the corpus."""
-    for option, path in outputs.items():
-        if path is None:
-            continue
+    """Refuse, before any work, outputs that cannot be written, would overwrite the
+    corpus, or would overwrite each other."""
+    given = [(option, path) for option, path in outputs.items() if path is not None]
+    for i, (option, path) in enumerate(given):
         if _same_file(path, corpus):
             raise OutputError(f"{option} {path} is the corpus itself; choose another path")
+        for other, other_path in given[:i]:
+            if _same_file(path, other_path):
+                raise OutputError(f"{other} and {option} are the same file {path}; "
+                                  f"choose two paths")
         check_writable_path(path, option)
+
+
+class IntervalType(click.ParamType):
+    """A checkpoint interval: 90s, 30m, 2h, or 2e (epochs)."""
+
+    name = "INTERVAL"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, CheckpointInterval):
+            return value
+        try:
+            return CheckpointInterval.parse(value)
+        except ConfigError as exc:  # the message starts with the option; click adds it
+            self.fail(str(exc).removeprefix("--checkpoint-every "), param, ctx)
+
+
+def _given_options(ctx: click.Context, options: dict) -> dict:
+    """The training options typed on the command line (not left at their defaults)."""
+    from click.core import ParameterSource
+
+    return {name: value for name, value in options.items()
+            if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT}
 
 
 @main.command()
@@ -148,18 +184,58 @@ def _check_outputs(corpus: str, outputs: dict) -> None:
               help="Take the vocabulary from this file instead of counting the corpus.")
 @click.option("--tmp-dir", type=click.Path(file_okay=False, exists=True, path_type=str),
               help="Folder for the temporary encoded corpus  [default: the system's]")
+@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=str),
+              metavar="PATH",
+              help="Write the whole training state to this file every --checkpoint-every "
+                   "and when interrupted (Ctrl-C, SIGTERM), to continue with --resume "
+                   "PATH. Deleted once the vectors are saved.")
+@click.option("--checkpoint-every", type=IntervalType(), default=None,
+              help=f"How often to write --checkpoint: a time (90s, 30m, 2h) or a number "
+                   f"of epochs (1e, 2e)  [default: {DEFAULT_INTERVAL}]")
+@click.option("--resume", type=click.Path(dir_okay=False, path_type=str), metavar="PATH",
+              help="Continue the run saved in this checkpoint, on the same CORPUS and with "
+                   "its settings (only --threads may change); new checkpoints go to the "
+                   "same file unless --checkpoint names another.")
+@click.option("--init-from", type=click.Path(dir_okay=False, path_type=str),
+              metavar="MODEL",
+              help="Train this .fw2v model (written by 'fastw2v train') further on CORPUS. "
+                   "Its vocabulary stays fixed: other words are counted, reported and left "
+                   "out. Its settings are the defaults; --dim, --loss and --nce-gamma "
+                   "cannot change.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
-def train(corpus, output, fmt, save_context, skipgram, quiet, save_vocab, read_vocab,
-          tmp_dir, **options):
+@click.pass_context
+def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, read_vocab,
+          tmp_dir, checkpoint, checkpoint_every, resume, init_from, **options):
     """Learn word vectors from CORPUS (UTF-8 text, one sentence per line; .gz, .bz2 and
     .xz are read directly)."""
-    _check_outputs(corpus, {"--output": output, "--save-context": save_context,
-                            "--save-vocab": save_vocab})
+    check_starting_point(read_vocab, resume, init_from)
+    if checkpoint_every is not None and checkpoint is None and resume is None:
+        raise click.UsageError(CHECKPOINT_EVERY_ALONE, ctx)
+    outputs = {"--output": output, "--save-context": save_context,
+               "--save-vocab": save_vocab}
+    if checkpoint is not None:
+        outputs["--checkpoint"] = checkpoint
+    elif resume is not None:  # a resumed run writes its checkpoints back to that file
+        checkpoint = outputs["--resume"] = resume
+    _check_outputs(corpus, outputs)
     options["architecture"] = "skipgram" if skipgram else "cbow"
+    if resume is not None or init_from is not None:
+        # Settings come from the checkpoint or the model: pass on only those typed here,
+        # so that a default is not mistaken for a change.
+        options = _given_options(ctx, options)
+        if ctx.get_parameter_source("skipgram") is click.core.ParameterSource.DEFAULT:
+            del options["architecture"]
     started = time.perf_counter()
     model = train_model(corpus, progress=not quiet, read_vocab=read_vocab,
-                        save_vocab=save_vocab, tmp_dir=tmp_dir, warn=_warn, **options)
+                        save_vocab=save_vocab, tmp_dir=tmp_dir, warn=_warn,
+                        checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                        resume=resume, init_from=init_from, **options)
     model.save(output, fmt, context_path=save_context)
+    if checkpoint is not None:
+        # The vectors are safely written: the checkpoint of a finished run has no use
+        # left (--init-from continues from the saved model) and may be gigabytes.
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(checkpoint)
     if not quiet:
         stats = model.stats
         click.echo(

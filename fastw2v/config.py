@@ -145,3 +145,21 @@ def config_from_options(**options) -> TrainConfig:
             f"known: {', '.join(sorted(known))}"
         )
     return TrainConfig(**options).resolved()
+
+
+def config_with_overrides(base: TrainConfig, options: dict, fixed, why: str) -> TrainConfig:
+    """`base` with the options given here (None means not given), resolved.
+
+    A field in `fixed` may be given only with the value `base` already has; otherwise
+    ConfigError names the option, both values and `why` it cannot change.
+    """
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(f"unknown training option(s): {', '.join(unknown)}")
+    given = {name: value for name, value in options.items() if value is not None}
+    for name in sorted(set(given) & set(fixed)):
+        if given[name] != getattr(base, name):
+            raise ConfigError(f"{option_name(name)} {given[name]} differs from "
+                              f"{getattr(base, name)} in {why}")
+    return dataclasses.replace(base, **given).resolved()

@@ -17,8 +17,11 @@ def format_duration(seconds: float) -> str:
 
 
 class ProgressPrinter:
-    def __init__(self, total_words: int, stream: Optional[IO] = None):
+    def __init__(self, total_words: int, stream: Optional[IO] = None, words_before: int = 0):
         self.total_words = max(1, total_words)
+        # Words a resumed run had trained before it started: they count towards the
+        # fraction done but not towards this run's speed.
+        self.words_before = words_before
         self.stream = stream if stream is not None else sys.stderr
         self.is_tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.started = time.perf_counter()
@@ -28,7 +31,7 @@ class ProgressPrinter:
     def update(self, words_done: int, epoch: int, alpha: float, loss: float) -> None:
         fraction = min(1.0, words_done / self.total_words)
         elapsed = time.perf_counter() - self.started
-        speed = words_done / elapsed if elapsed > 0 else 0.0
+        speed = (words_done - self.words_before) / elapsed if elapsed > 0 else 0.0
         eta = (self.total_words - words_done) / speed if speed > 0 else 0.0
         line = (f"training {100 * fraction:5.1f}% | epoch {epoch} | {speed:,.0f} words/s"
                 f" | alpha {alpha:.5f} | loss {loss:.4f} | ETA {format_duration(eta)}")

@@ -160,10 +160,10 @@ cdef inline void start_target_pipeline(const ModelC *m, const TablesC *t, const 
         fill_targets(m, t, p, s, s.sentence[0], s.next_targets, s.next_labels)
 
 
-# With one input and distinct output rows, no output row's update can change another
-# target's score, so all scores can be taken first, together (fw_dots keeps several
-# independent sums in flight), and the result is the sequential update's. A repeated
-# noise word is rare but possible; train_block then takes the general path.
+# The inputs change only at the end of a block, and with distinct output rows no output
+# row's update can change another target's score: all scores can then be taken first,
+# together, and the result is the sequential update's. A repeated noise word is rare but
+# possible; train_block then takes the sequential path.
 cdef inline bint targets_distinct(const ScratchC *s, int n_targets) noexcept nogil:
     cdef int a, b
     for a in range(1, n_targets):
@@ -203,41 +203,55 @@ cdef inline void nce_gamma_step(const ModelC *m, const ParamsC *p, ScratchC *s,
         s.gamma_delta -= g
 
 
-cdef double train_one_input(const ModelC *m, const TablesC *t, const ParamsC *p, ScratchC *s,
-                            int n_targets, float alpha) noexcept nogil:
+# The block with distinct targets (see targets_distinct), as three small matrix products:
+# all scores at once, then every input's gradient from the output rows as they were,
+# then every output row's update from the inputs as they were, then the inputs'. Each
+# row is loaded a few times per block instead of once per (input, target) pair.
+cdef double train_block_all_pairs(const ModelC *m, const TablesC *t, const ParamsC *p,
+                                  ScratchC *s, int n_in, int n_targets,
+                                  float alpha) noexcept nogil:
     cdef int dim = m.dim
-    cdef int k, label
+    cdef int j, k, label
     cdef float score, prob, g
     cdef double loss = 0.0
-    cdef float *h = s.in_rows[0]
     cdef bint nce = p.loss == NCE
+    # Steps, once target-major (for the output rows' updates) and once input-major (for
+    # the inputs' gradients), so that both products read contiguous coefficients.
+    cdef float *step_by_target = s.coef
+    cdef float *step_by_input = s.coef + n_in * n_targets
     if nce:
-        nce_gamma_at_block_start(m, p, s, 1)
+        nce_gamma_at_block_start(m, p, s, n_in)
     for k in range(n_targets):
         s.out_rows[k] = m.w_out + <Py_ssize_t>s.targets[k] * dim
-    fw_dots(s.out_rows, n_targets, h, s.scores, dim)
-    fw_zero(s.grads, dim)
+    fw_dot_block(s.out_rows, n_targets, s.in_rows, n_in, s.scores, dim)
     for k in range(n_targets):
         label = s.labels[k]
-        score = s.scores[k]
-        if nce:
-            score = nce_logit(t, p, s, score, 0, s.targets[k])
-        loss += classify(t, score, label, &prob)
-        g = (label - prob) * alpha
-        s.coef[k] = g
-        if nce:
-            nce_gamma_step(m, p, s, s.in_words[0], g)
-    # The input's gradient from the output rows as they were, then each row's update.
-    fw_axpys(s.out_rows, n_targets, s.coef, s.grads, dim)
+        for j in range(n_in):
+            score = s.scores[k * n_in + j]
+            if nce:
+                score = nce_logit(t, p, s, score, j, s.targets[k])
+            loss += classify(t, score, label, &prob)
+            g = (label - prob) * alpha
+            step_by_target[k * n_in + j] = g
+            step_by_input[j * n_targets + k] = g
+            if nce:
+                nce_gamma_step(m, p, s, s.in_words[j], g)
+    for j in range(n_in):
+        fw_zero(s.grads + j * dim, dim)
+        fw_axpys(s.out_rows, n_targets, step_by_input + j * n_targets, s.grads + j * dim, dim)
     for k in range(n_targets):
-        fw_axpy(s.coef[k], h, s.out_rows[k], dim)
-    if s.in_words[0] >= 0:  # CBOW's input is a scratch mean: its caller spreads s.grads
-        fw_axpy(1.0, s.grads, h, dim)
+        fw_axpys(s.in_rows, n_in, step_by_target + k * n_in, s.out_rows[k], dim)
+    for j in range(n_in):
+        # CBOW's input is a scratch mean (word -1): its caller spreads the gradient.
+        if s.in_words[j] >= 0:
+            fw_axpy(1.0, s.grads + j * dim, s.in_rows[j], dim)
     return loss
 
 
 # Train the inputs s.in_rows[0 .. n_in) against the outputs s.targets[0 .. n_targets).
-# Returns the summed loss of the n_in * n_targets examples.
+# Returns the summed loss of the n_in * n_targets examples. This is the sequential
+# definition, target by target; train_block_all_pairs gives the same result faster when
+# no target repeats, which is nearly always.
 cdef double train_block(const ModelC *m, const TablesC *t, const ParamsC *p, ScratchC *s,
                         int n_in, int n_targets, float alpha) noexcept nogil:
     cdef int dim = m.dim
@@ -247,8 +261,8 @@ cdef double train_block(const ModelC *m, const TablesC *t, const ParamsC *p, Scr
     cdef float *out_row
     cdef double loss = 0.0
     cdef bint nce = p.loss == NCE
-    if n_in == 1 and targets_distinct(s, n_targets):
-        return train_one_input(m, t, p, s, n_targets, alpha)
+    if targets_distinct(s, n_targets):
+        return train_block_all_pairs(m, t, p, s, n_in, n_targets, alpha)
     if nce:
         nce_gamma_at_block_start(m, p, s, n_in)
     for j in range(n_in):
@@ -271,7 +285,8 @@ cdef double train_block(const ModelC *m, const TablesC *t, const ParamsC *p, Scr
         fw_axpy_rows(out_row, n_in, s.coef, s.grads, dim)
         fw_axpys(s.in_rows, n_in, s.coef, out_row, dim)
     for j in range(n_in):
-        fw_axpy(1.0, s.grads + j * dim, s.in_rows[j], dim)
+        if s.in_words[j] >= 0:  # CBOW's scratch mean: its caller spreads the gradient
+            fw_axpy(1.0, s.grads + j * dim, s.in_rows[j], dim)
     return loss
 
 
@@ -409,7 +424,7 @@ cdef class Worker:
         self.max_inputs, self.max_targets = max_inputs, max_targets
         hidden = np.zeros(dim, dtype=np.float32)
         grads = np.zeros(max_inputs * dim, dtype=np.float32)
-        coef = np.zeros(max(max_inputs, max_targets), dtype=np.float32)
+        coef = np.zeros(2 * max_inputs * max_targets, dtype=np.float32)
         in_rows = np.zeros(max_inputs, dtype=np.uintp)
         in_words = np.zeros(max_inputs, dtype=np.int32)
         targets = np.zeros(max_targets, dtype=np.int32)
@@ -418,7 +433,7 @@ cdef class Worker:
         next_labels = np.zeros(max_targets, dtype=np.uint8)
         sentence = np.zeros(max_sentence, dtype=np.int32)
         out_rows = np.zeros(max_targets, dtype=np.uintp)
-        scores = np.zeros(max_targets, dtype=np.float32)
+        scores = np.zeros(max_inputs * max_targets, dtype=np.float32)
         context_rows = np.zeros(max_inputs, dtype=np.uintp)
         weights = np.zeros(max_inputs, dtype=np.float32)
         in_gamma = np.zeros(max_inputs, dtype=np.float32)
@@ -460,6 +475,15 @@ cdef class Worker:
     @property
     def rng_state(self):
         return self.scratch.rng
+
+    @rng_state.setter
+    def rng_state(self, unsigned long long state):
+        # Restoring a checkpoint sets the generator to where it stood, so a resumed run
+        # draws exactly what the uninterrupted one would have. Zero is xorshift's fixed
+        # point (it would only ever yield zeros), so no real state is zero.
+        if state == 0:
+            raise ValueError("an RNG state must not be zero")
+        self.scratch.rng = state
 
 
 cdef class Trainer:

@@ -7,6 +7,7 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 cdef extern from "vecops.h" nogil:
     float fw_dot(const float *a, const float *b, int n) noexcept
     void fw_dots(float **rows, int n, const float *v, float *scores, int d) noexcept
+    void fw_dot_block(float **a, int na, float **b, int nb, float *scores, int d) noexcept
     void fw_axpy(float alpha, const float *x, float *y, int n) noexcept
     void fw_axpys(float **rows, int n, const float *coef, float *y, int d) noexcept
     void fw_axpy_rows(const float *x, int n, const float *coef, float *ys, int d) noexcept
@@ -74,7 +75,8 @@ cdef struct ParamsC:
 cdef struct ScratchC:
     float *hidden      # CBOW: mean of the context vectors (dim)
     float *grads       # input-side gradients, one row of dim per input (max_inputs x dim)
-    float *coef        # per input (or per target, one-input path): score, then gradient step
+    float *coef        # steps: per input of one target (sequential path), or all pairs
+                       # twice, target-major then input-major (max_targets x max_inputs x 2)
     float **in_rows    # the input rows of the current block
     int32_t *in_words  # their word ids (-1 for CBOW's hidden mean)
     int32_t *targets   # output rows of the current block: word + noise, or an HS path
@@ -84,7 +86,7 @@ cdef struct ScratchC:
     float **out_rows   # the targets' rows, for the one-input path of train_block
     float **context_rows  # CBOW: the input rows of the current window (max_inputs)
     float *weights     # CBOW: 1 / window size, once per context row (max_inputs)
-    float *scores      # their scores against the one input
+    float *scores      # every (target, input) score of a block (max_targets x max_inputs)
     int32_t *sentence  # the current sentence after subsampling (max_sentence)
     uint64_t rng
     float *in_gamma    # NCE: each input's normaliser when the block began (max_inputs)

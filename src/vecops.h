@@ -58,6 +58,59 @@ static inline void fw_dots(float *const *rows, int n, const float *restrict v,
     }
 }
 
+/* scores[k * nb + j] = <a[k], b[j]> for every k < na, j < nb. Two a-rows by four b-rows
+ * go through the loop together: eight independent sums from six loads, where one row
+ * against four (fw_dots) needs five loads for four sums. Loads, not multiply-adds, bound
+ * these loops, so the all-pairs scores of a shared-negatives block cost about a third
+ * less this way. */
+static inline void fw_dot_block(float *const *a, int na, float *const *b, int nb,
+                                float *restrict scores, int d)
+{
+    int k = 0;
+    if (nb == 1) {
+        fw_dots(a, na, b[0], scores, d);
+        return;
+    }
+    for (; k + 2 <= na; k += 2) {
+        const float *a0 = a[k], *a1 = a[k + 1];
+        float *row0 = scores + (size_t)k * nb, *row1 = row0 + nb;
+        int j = 0;
+        for (; j + 4 <= nb; j += 4) {
+            const float *b0 = b[j], *b1 = b[j + 1], *b2 = b[j + 2], *b3 = b[j + 3];
+            float s00 = 0.0f, s01 = 0.0f, s02 = 0.0f, s03 = 0.0f;
+            float s10 = 0.0f, s11 = 0.0f, s12 = 0.0f, s13 = 0.0f;
+#pragma omp simd reduction(+:s00, s01, s02, s03, s10, s11, s12, s13)
+            for (int i = 0; i < d; i++) {
+                const float x0 = a0[i], x1 = a1[i];
+                s00 += x0 * b0[i];
+                s01 += x0 * b1[i];
+                s02 += x0 * b2[i];
+                s03 += x0 * b3[i];
+                s10 += x1 * b0[i];
+                s11 += x1 * b1[i];
+                s12 += x1 * b2[i];
+                s13 += x1 * b3[i];
+            }
+            row0[j] = s00; row0[j + 1] = s01; row0[j + 2] = s02; row0[j + 3] = s03;
+            row1[j] = s10; row1[j + 1] = s11; row1[j + 2] = s12; row1[j + 3] = s13;
+        }
+        for (; j < nb; j++) {
+            const float *b0 = b[j];
+            float s00 = 0.0f, s10 = 0.0f;
+#pragma omp simd reduction(+:s00, s10)
+            for (int i = 0; i < d; i++) {
+                s00 += a0[i] * b0[i];
+                s10 += a1[i] * b0[i];
+            }
+            row0[j] = s00;
+            row1[j] = s10;
+        }
+    }
+    for (; k < na; k++) {
+        fw_dots(b, nb, a[k], scores + (size_t)k * nb, d);
+    }
+}
+
 /* y += alpha * x */
 static inline void fw_axpy(float alpha, const float *restrict x, float *restrict y, int n)
 {

@@ -8,7 +8,7 @@ from gensim.models import KeyedVectors
 
 from fastw2v.cli import main
 
-from cli_helpers import assert_one_line_error
+from cli_helpers import assert_one_line_error, interrupt_training
 
 
 def run(*args):
@@ -159,34 +159,13 @@ def test_demo_shows_the_planted_structure():
 
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
 def test_a_signal_stops_training_quickly_and_keeps_the_old_output(tmp_path, signal_name):
-    import signal
-    import subprocess
-    import sys
-    import time
-
     corpus = tmp_path / "big.txt"
     corpus.write_text("alpha beta gamma delta epsilon zeta eta theta\n" * 20_000)
     out = tmp_path / "v.bin"
     out.write_bytes(b"previous model")
-    command = [sys.executable, "-c", "from fastw2v.cli import main; main()", "train",
-               str(corpus), "-o", str(out), "--epochs", "1000", "--min-count", "1"]
-    # The child must import the same fastw2v as this test (installed or in-place build).
-    import fastw2v
-
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(fastw2v.__file__)))
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=tmp_path, env=env)
-    deadline = time.monotonic() + 60
-    while "training" not in process.stderr.readline() and time.monotonic() < deadline:
-        pass  # wait until the progress line shows that training runs
-    sent = time.monotonic()
-    process.send_signal(getattr(signal, signal_name))
-    try:
-        _, stderr = process.communicate(timeout=30)
-    finally:
-        process.kill()  # never leave a child behind, whatever failed
-    assert time.monotonic() - sent < 5, stderr
-    assert process.returncode == 130, stderr
+    status, stderr = interrupt_training(
+        [corpus, "-o", out, "--epochs", "1000", "--min-count", "1"], tmp_path, signal_name)
+    assert status == 130, stderr
     assert stderr.strip().splitlines()[-1] == "Error: interrupted"
     assert "Traceback" not in stderr
     assert out.read_bytes() == b"previous model"

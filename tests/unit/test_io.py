@@ -80,6 +80,8 @@ def test_save_rejects_bad_words_and_shapes(tmp_path):
     with pytest.raises(OutputError):
         save_word2vec(path, ["", "c"], np.zeros((2, 2)))
     with pytest.raises(OutputError):
+        save_word2vec(path, ["a\tb", "c"], np.zeros((2, 2)))
+    with pytest.raises(OutputError):
         save_word2vec(path, ["a\x00b", "c"], np.zeros((2, 2)))
     with pytest.raises(OutputError, match="listed twice"):
         save_word2vec(path, ["a", "a"], np.zeros((2, 2)))
@@ -88,6 +90,19 @@ def test_save_rejects_bad_words_and_shapes(tmp_path):
     with pytest.raises(ValueError):
         save_word2vec(path, ["a", "b"], np.zeros((3, 2)))
     assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", [".bin", ".txt"])
+def test_words_with_unicode_white_space_round_trip(tmp_path, suffix):
+    # The corpus reader splits tokens at ASCII white space only, so a word may hold a
+    # no-break space; both word2vec formats separate fields with ASCII bytes and keep it.
+    path = str(tmp_path / ("v" + suffix))
+    words = ["new\u00a0york", "tokyo\u3000city"]
+    vectors = np.arange(4, dtype=np.float32).reshape(2, 2)
+    save_word2vec(path, words, vectors)
+    loaded_words, loaded = load_word2vec(path)
+    assert loaded_words == words
+    np.testing.assert_array_equal(loaded, vectors)
 
 
 # ---------------------------------------------------------------------------------------

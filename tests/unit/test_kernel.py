@@ -469,6 +469,23 @@ def test_worker_seeding():
     assert _kernel.Worker(3, 10, 2, 2, 7).rng_state == trainer.new_worker(7).rng_state
 
 
+def test_a_restored_rng_state_continues_the_same_stream():
+    counts = np.array([50, 20, 9, 4, 1])
+    tables = make_tables(counts)
+    w = np.zeros((len(counts), 2), dtype=np.float32)
+    trainer = make_trainer(w, w.copy(), tables=tables)
+    worker = trainer.new_worker(11)
+    trainer.draw_noise(worker, 100)  # move away from the seeded state
+    saved = worker.rng_state
+    expected = trainer.draw_noise(worker, 500)
+    other = trainer.new_worker(99)
+    other.rng_state = saved
+    assert other.rng_state == saved
+    assert trainer.draw_noise(other, 500).tolist() == expected.tolist()
+    with pytest.raises(ValueError, match="zero"):
+        other.rng_state = 0
+
+
 # ---------------------------------------------------------------------------------------
 # One update (train_pair) against the numpy reference, for every loss
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,295 @@
+"""Checkpoints: the whole state of a training run in one file, so that it can be resumed.
+
+fastw2v/training.py takes a checkpoint between two jobs, with no job in flight, so the
+file describes one consistent point of the run: every job before `(epoch, position)` is
+fully applied to the matrices, none after it has started. Resuming re-encodes the same
+corpus with the saved vocabulary, restores the matrices, the sums and every thread's
+random generator, and carries on with the job at `(epoch, position)`; the learning rate
+is a function of that position, so it needs no state of its own. With one thread the
+job order is fixed, and a resumed run ends bit-identical to an uninterrupted one.
+
+The file is an uncompressed NumPy .npz archive (a zip of .npy arrays, as np.savez
+writes it), written through io.atomic_write so it appears complete or not
+at all. Its members:
+
+    meta            uint8, UTF-8 JSON: "format" (FORMAT) and "version" (VERSION), the
+                    resolved training config, the corpus fingerprint, the size of the
+                    encoded stream, the job size, the next job (epoch, position), words
+                    done, tokens kept, the global NCE normaliser, and the statistics of
+                    the vocabulary pass (they are not recounted on resume)
+    words           uint8, the vocabulary in UTF-8, words separated by "\\n", in id order
+    counts          int64 (n_words,)
+    w_in            float32 (n_words, dim), word2vec's syn0
+    w_out           float32 (n_out, dim): syn1neg, or the inner nodes for hierarchical softmax
+    gamma           float32 (1,) or (n_words,), NCE's normaliser(s)
+    rng_states      uint64 (threads,), each worker's xorshift state
+    epoch_loss      float64 (epochs,), the summed loss of each epoch so far
+    epoch_examples  int64 (epochs,), the examples those sums are over
+
+Nothing is pickled (the loader passes allow_pickle=False), so a checkpoint from an
+unknown source cannot run code; zip's CRC-32 of each member is checked as it is read,
+so a damaged file is refused rather than silently resumed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from .config import TrainConfig
+from .errors import ConfigError, CorpusError, FormatError
+from .io import atomic_write
+from .vocab import Vocabulary
+
+FORMAT = "fastw2v-checkpoint"
+VERSION = 1
+# The fingerprint hashes this much of the corpus's start and of its end: enough to tell
+# two corpora apart in practice, and quick on a file of any size.
+FINGERPRINT_BYTES = 1 << 20
+ARRAYS = ("words", "counts", "w_in", "w_out", "gamma", "rng_states", "epoch_loss",
+          "epoch_examples")
+# The first bytes of every zip archive, hence of every .npz file.
+ZIP_MAGIC = b"PK\x03\x04"
+# The interval `--checkpoint PATH` uses when --checkpoint-every is not given.
+DEFAULT_INTERVAL = "30m"
+
+
+@dataclass(frozen=True)
+class CorpusFingerprint:
+    """What identifies the corpus a checkpoint was made from.
+
+    Size and hashes of the first and last MiB are compared; the path and modification
+    time are not, since a corpus moved or copied to another disk is still the same text.
+    """
+
+    path: str  # as given when training started, for messages
+    size: int
+    head: str  # sha256 of the first FINGERPRINT_BYTES, hex
+    tail: str  # sha256 of the last FINGERPRINT_BYTES, hex
+
+    @classmethod
+    def of(cls, path: str) -> "CorpusFingerprint":
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                head = hashlib.sha256(f.read(FINGERPRINT_BYTES)).hexdigest()
+                f.seek(max(0, size - FINGERPRINT_BYTES))
+                tail = hashlib.sha256(f.read(FINGERPRINT_BYTES)).hexdigest()
+        except OSError as exc:
+            raise CorpusError(f"{path}: cannot read: {exc.strerror}") from None
+        return cls(path, size, head, tail)
+
+    def check(self, path: str, checkpoint: str) -> None:
+        """Refuse to resume `checkpoint` on a corpus other than the one it was made from."""
+        other = CorpusFingerprint.of(path)
+        if other.size != self.size:
+            what = f"{other.size:,} bytes, not {self.size:,}"
+        elif (other.head, other.tail) != (self.head, self.tail):
+            what = "the same size but different content"
+        else:
+            return
+        raise CorpusError(f"{path}: is not the corpus the checkpoint {checkpoint} was made "
+                          f"from ({self.path}): it has {what}; resume with that corpus")
+
+
+@dataclass(frozen=True)
+class CheckpointInterval:
+    """How often a checkpoint is written: every `seconds` of training, or every
+    `epochs` epochs (at the start of the epoch that follows)."""
+
+    seconds: Optional[float] = None
+    epochs: Optional[int] = None
+
+    @classmethod
+    def parse(cls, text: str) -> "CheckpointInterval":
+        """'90s', '30m', '2h' (time) or '1e' (epochs); ConfigError names the option."""
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([smhe])\s*", str(text).lower())
+        problem = None
+        if match is None:
+            problem = "expected a number and a unit: 90s, 30m, 2h, or 2e for epochs"
+        else:
+            number, unit = float(match.group(1)), match.group(2)
+            if unit == "e":
+                if number != int(number) or number < 1:
+                    problem = "a number of epochs must be a whole number of at least 1"
+                else:
+                    return cls(epochs=int(number))
+            elif number <= 0:
+                problem = "the interval must be longer than 0"
+            else:
+                return cls(seconds=number * {"s": 1, "m": 60, "h": 3600}[unit])
+        raise ConfigError(f"--checkpoint-every {text!r}: {problem}")
+
+    def __str__(self) -> str:
+        return f"{self.epochs}e" if self.epochs is not None else f"{self.seconds:g}s"
+
+
+@dataclass
+class TrainingState:
+    """Everything a run needs to continue from between two jobs."""
+
+    config: TrainConfig
+    vocab: Vocabulary
+    w_in: np.ndarray
+    w_out: np.ndarray
+    gamma: np.ndarray
+    global_gamma: float  # NCE's global normaliser, kept in float64 by training.py
+    epoch: int  # the next job: its epoch (== config.epochs when no job is left) ...
+    position: int  # ... and its first token in the encoded stream
+    words_done: int
+    kept: int
+    epoch_loss: List[float]
+    epoch_examples: List[int]
+    rng_states: List[int]
+    corpus: CorpusFingerprint
+    stream_length: int  # tokens and sentence ends of the encoded corpus
+    n_words: int  # in-vocabulary tokens per epoch
+    job_tokens: int  # the job size the run was cut with
+    stats: Dict[str, Any]  # the vocabulary pass's counts, training seconds so far
+
+
+def save_checkpoint(path: str, state: TrainingState) -> None:
+    """Write `state` to `path` atomically (the previous checkpoint stays until then)."""
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": dataclasses.asdict(state.config),
+        "corpus": dataclasses.asdict(state.corpus),
+        "stream_length": state.stream_length,
+        "n_words": state.n_words,
+        "job_tokens": state.job_tokens,
+        "epoch": state.epoch,
+        "position": state.position,
+        "words_done": state.words_done,
+        "kept": state.kept,
+        # JSON writes a float's shortest round-tripping repr: the value comes back exact.
+        "global_gamma": state.global_gamma,
+        "stats": state.stats,
+    }
+    arrays = {
+        "meta": _bytes_array(json.dumps(meta, sort_keys=True).encode("utf-8")),
+        "words": _bytes_array("\n".join(state.vocab.words).encode("utf-8")),
+        "counts": np.asarray(state.vocab.counts, dtype=np.int64),
+        "w_in": state.w_in,
+        "w_out": state.w_out,
+        "gamma": state.gamma,
+        "rng_states": np.array(state.rng_states, dtype=np.uint64),
+        "epoch_loss": np.array(state.epoch_loss, dtype=np.float64),
+        "epoch_examples": np.array(state.epoch_examples, dtype=np.int64),
+    }
+    with atomic_write(path, "wb") as out:
+        np.savez(out, **arrays)
+
+
+def _bytes_array(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+def load_checkpoint(path: str) -> TrainingState:
+    """Read and validate a checkpoint; FormatError (one line, naming `path`) if it is
+    missing, truncated, damaged, foreign or inconsistent."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(ZIP_MAGIC))
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such checkpoint file") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
+    if magic != ZIP_MAGIC:  # a model, a corpus, a .npy: not something we wrote
+        raise _foreign(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "meta" not in archive:
+                raise _foreign(path)
+            meta = json.loads(bytes(archive["meta"]).decode("utf-8"))
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                raise _foreign(path)
+            if meta.get("version") != VERSION:
+                raise FormatError(f"{path}: checkpoint version {meta.get('version')} is not "
+                                  f"supported (this fastw2v reads version {VERSION})")
+            missing = [name for name in ARRAYS if name not in archive]
+            if missing:
+                raise FormatError(f"{path}: the checkpoint lacks {', '.join(missing)} "
+                                  f"(file damaged)")
+            arrays = {name: archive[name] for name in ARRAYS}
+    except FormatError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        # np.load raises these for a truncated archive (no zip directory at its end) and
+        # for a member whose CRC-32 does not match its bytes.
+        raise FormatError(f"{path}: the checkpoint is truncated or damaged: "
+                          f"{' '.join(str(exc).split())}") from None
+    try:
+        return _state_from(meta, arrays)
+    except (KeyError, TypeError, ValueError, ConfigError, UnicodeDecodeError) as exc:
+        raise FormatError(f"{path}: the checkpoint is inconsistent (file damaged?): "
+                          f"{' '.join(str(exc).split())}") from None
+
+
+def _foreign(path: str) -> FormatError:
+    return FormatError(f"{path}: is not a fastw2v checkpoint (give a file written by "
+                       f"'fastw2v train --checkpoint')")
+
+
+def _state_from(meta: Dict[str, Any], arrays: Dict[str, np.ndarray]) -> TrainingState:
+    """Build the state and check that every part agrees with the others."""
+    config = TrainConfig(**meta["config"]).resolved()
+    words = bytes(arrays["words"]).decode("utf-8").split("\n")
+    counts = arrays["counts"]
+    n_words, dim = len(words), config.dim
+    w_in, w_out, gamma = arrays["w_in"], arrays["w_out"], arrays["gamma"]
+    n_out = max(1, n_words - 1) if config.loss == "hs" else n_words
+    per_word = config.loss == "nce" and config.nce_gamma == "per-word"
+    expected = {
+        "counts": (counts, (n_words,), np.int64),
+        "w_in": (w_in, (n_words, dim), np.float32),
+        "w_out": (w_out, (n_out, dim), np.float32),
+        "gamma": (gamma, (n_words if per_word else 1,), np.float32),
+        "epoch_loss": (arrays["epoch_loss"], (config.epochs,), np.float64),
+        "epoch_examples": (arrays["epoch_examples"], (config.epochs,), np.int64),
+    }
+    for name, (array, shape, dtype) in expected.items():
+        if array.shape != shape or array.dtype != dtype:
+            raise ValueError(f"{name} is {array.dtype} {array.shape}, expected "
+                             f"{np.dtype(dtype)} {shape}")
+    rng_states = arrays["rng_states"]
+    if rng_states.ndim != 1 or len(rng_states) < 1 or np.any(rng_states == 0):
+        raise ValueError("the random generators' states are missing or zero")
+    epoch, position = int(meta["epoch"]), int(meta["position"])
+    stream_length = int(meta["stream_length"])
+    if not (0 <= epoch <= config.epochs and 0 <= position < max(1, stream_length)):
+        raise ValueError(f"the next job (epoch {epoch}, token {position}) is outside the run")
+    if not math.isfinite(meta["global_gamma"]):
+        raise ValueError("the NCE normaliser is not finite")
+    # Training updates these in place: they must be writable and C-contiguous (np.load
+    # returns them so; np.require copies only if not).
+    return TrainingState(
+        config=config,
+        vocab=Vocabulary(words, counts),
+        w_in=np.require(w_in, requirements=["C", "W"]),
+        w_out=np.require(w_out, requirements=["C", "W"]),
+        gamma=np.require(gamma, requirements=["C", "W"]),
+        global_gamma=float(meta["global_gamma"]),
+        epoch=epoch,
+        position=position,
+        words_done=int(meta["words_done"]),
+        kept=int(meta["kept"]),
+        epoch_loss=[float(x) for x in arrays["epoch_loss"]],
+        epoch_examples=[int(x) for x in arrays["epoch_examples"]],
+        rng_states=[int(x) for x in rng_states],
+        corpus=CorpusFingerprint(**meta["corpus"]),
+        stream_length=stream_length,
+        n_words=int(meta["n_words"]),
+        job_tokens=int(meta["job_tokens"]),
+        stats=dict(meta["stats"]),
+    )

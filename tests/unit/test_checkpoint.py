@@ -1,0 +1,144 @@
+"""The checkpoint file: exact round trip, damaged and foreign files, intervals, fingerprints."""
+
+import dataclasses
+import shutil
+
+import numpy as np
+import pytest
+
+from fastw2v.checkpoint import (CheckpointInterval, CorpusFingerprint, TrainingState,
+                                load_checkpoint, save_checkpoint)
+from fastw2v.config import TrainConfig
+from fastw2v.errors import ConfigError, CorpusError, FormatError
+from fastw2v.vocab import Vocabulary
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("the cat sat on the mat\n" * 100, encoding="utf-8")
+    return str(path)
+
+
+def make_state(corpus, loss="nce", nce_gamma="per-word", threads=2, epochs=3):
+    rng = np.random.default_rng(0)
+    config = TrainConfig(dim=4, loss=loss, nce_gamma=nce_gamma, threads=threads,
+                         epochs=epochs).resolved()
+    words = ["the", "cat", "sat", "on", "mat", "ünïcode"]
+    n_out = len(words) - 1 if loss == "hs" else len(words)
+    n_gamma = len(words) if nce_gamma == "per-word" else 1
+    return TrainingState(
+        config=config,
+        vocab=Vocabulary(words, np.array([200, 100, 100, 100, 100, 7], dtype=np.int64)),
+        w_in=rng.standard_normal((len(words), 4)).astype(np.float32),
+        w_out=rng.standard_normal((n_out, 4)).astype(np.float32),
+        gamma=rng.standard_normal(n_gamma).astype(np.float32),
+        global_gamma=0.1 + 0.2,  # a float64 with no short decimal form
+        epoch=1, position=350, words_done=1234, kept=1000,
+        epoch_loss=[123.456789012345678, 1.0 / 3.0, 0.0], epoch_examples=[5000, 17, 0],
+        rng_states=[2**64 - 1, 12345][:threads],
+        corpus=CorpusFingerprint.of(corpus), stream_length=700, n_words=600,
+        job_tokens=20_000, stats={"n_tokens_read": 600, "train_seconds": 1.5})
+
+
+@pytest.mark.parametrize("loss, nce_gamma", [("nce", "per-word"), ("nce", "global"),
+                                             ("hs", "global"), ("ns", "global")])
+def test_round_trip_is_exact(tmp_path, corpus, loss, nce_gamma):
+    state = make_state(corpus, loss, nce_gamma)
+    path = str(tmp_path / "state.ckpt")
+    save_checkpoint(path, state)
+    back = load_checkpoint(path)
+    for name in ("w_in", "w_out", "gamma"):
+        assert np.array_equal(getattr(back, name), getattr(state, name)), name
+        assert getattr(back, name).dtype == np.float32
+        assert getattr(back, name).flags.writeable  # training writes in place
+    assert back.vocab.words == state.vocab.words
+    assert np.array_equal(back.vocab.counts, state.vocab.counts)
+    for field in ("config", "global_gamma", "epoch", "position", "words_done", "kept",
+                  "epoch_loss", "epoch_examples", "rng_states", "corpus", "stream_length",
+                  "n_words", "job_tokens", "stats"):
+        assert getattr(back, field) == getattr(state, field), field
+
+
+def test_saving_replaces_the_old_checkpoint_without_temporary_files(tmp_path, corpus):
+    path = tmp_path / "state.ckpt"
+    save_checkpoint(str(path), make_state(corpus))
+    later = dataclasses.replace(make_state(corpus), words_done=9999)
+    save_checkpoint(str(path), later)
+    assert load_checkpoint(str(path)).words_done == 9999
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.txt", "state.ckpt"]
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 0.999])
+def test_a_truncated_checkpoint_is_refused_naming_the_file(tmp_path, corpus, keep):
+    path = tmp_path / "state.ckpt"
+    save_checkpoint(str(path), make_state(corpus))
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+    with pytest.raises(FormatError, match="state.ckpt: the checkpoint is truncated or damaged"):
+        load_checkpoint(str(path))
+
+
+def test_a_flipped_byte_in_a_matrix_is_detected(tmp_path, corpus):
+    state = make_state(corpus)
+    path = tmp_path / "state.ckpt"
+    save_checkpoint(str(path), state)
+    data = bytearray(path.read_bytes())
+    where = data.find(state.w_in.tobytes())  # uncompressed: the matrix is there verbatim
+    assert where > 0
+    data[where + 5] ^= 0x40
+    path.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match="state.ckpt: .*damaged.*CRC"):
+        load_checkpoint(str(path))
+
+
+def test_foreign_files_are_refused(tmp_path, corpus):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n")
+    other_npz = tmp_path / "other.npz"
+    np.savez(other_npz, a=np.arange(3))
+    for path in (text, other_npz, tmp_path / "empty"):
+        path.touch()
+        with pytest.raises(FormatError, match=f"{path.name}: is not a fastw2v checkpoint"):
+            load_checkpoint(str(path))
+    with pytest.raises(FormatError, match="missing.ckpt: no such checkpoint file"):
+        load_checkpoint(str(tmp_path / "missing.ckpt"))
+
+
+def test_an_inconsistent_checkpoint_is_refused(tmp_path, corpus):
+    state = make_state(corpus)
+    bad = dataclasses.replace(state, w_in=state.w_in[:, :3].copy())  # not --dim 4
+    path = tmp_path / "state.ckpt"
+    save_checkpoint(str(path), bad)
+    with pytest.raises(FormatError, match="state.ckpt: the checkpoint is inconsistent.*w_in"):
+        load_checkpoint(str(path))
+
+
+@pytest.mark.parametrize("text, seconds, epochs", [
+    ("90s", 90, None), ("30m", 1800, None), ("1.5h", 5400, None), ("2e", None, 2),
+    (" 1E ", None, 1), ("0.5m", 30, None)])
+def test_interval_syntax(text, seconds, epochs):
+    interval = CheckpointInterval.parse(text)
+    assert (interval.seconds, interval.epochs) == (seconds, epochs)
+
+
+@pytest.mark.parametrize("text", ["", "30", "m", "10 minutes", "0m", "0e", "1.5e", "-2e"])
+def test_bad_intervals_name_the_option(text):
+    with pytest.raises(ConfigError, match="--checkpoint-every"):
+        CheckpointInterval.parse(text)
+
+
+def test_fingerprint_accepts_a_moved_copy_and_refuses_other_text(tmp_path, corpus):
+    saved = CorpusFingerprint.of(corpus)
+    copy = tmp_path / "elsewhere.txt"
+    shutil.copy(corpus, copy)
+    saved.check(str(copy), "state.ckpt")  # same bytes at another path and time: fine
+    same_size = tmp_path / "same_size.txt"
+    same_size.write_text("the dog sat on the mat\n" * 100, encoding="utf-8")
+    with pytest.raises(CorpusError, match="same_size.txt: is not the corpus the checkpoint "
+                                          "state.ckpt was made from.*different content"):
+        saved.check(str(same_size), "state.ckpt")
+    longer = tmp_path / "longer.txt"
+    longer.write_text("the cat sat on the mat\n" * 101, encoding="utf-8")
+    with pytest.raises(CorpusError, match="2,323 bytes, not 2,300"):
+        saved.check(str(longer), "state.ckpt")
