@@ -23,10 +23,13 @@ word = st.text(
 
 @st.composite
 def models(draw, max_words=6, max_dim=5):
-    """(words, vectors): distinct words and a finite float32 matrix, one row each."""
+    """(words, vectors): distinct words and a float32 matrix, one row each, that every
+    writer accepts: finite values, and rows whose length fits float32 (values up to
+    1e37 in magnitude, so at most sqrt(max_dim) * 1e37 < 3.4e38)."""
+    assert max_dim <= 100
     words = draw(st.lists(word, min_size=1, max_size=max_words, unique=True))
     dim = draw(st.integers(1, max_dim))
-    values = st.floats(width=32, allow_nan=False, allow_infinity=False)
+    values = st.floats(-9.999999933815813e36, 9.999999933815813e36, width=32)  # +-1e37
     vectors = draw(hnp.arrays(np.float32, (len(words), dim), elements=values))
     return words, vectors
 

@@ -124,6 +124,21 @@ def test_a_nan_or_infinite_value_is_refused_naming_its_row(tmp_path, fmt, model,
     assert_format_error(path, load, where)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+@given(model=models(), data=st.data())
+def test_a_vector_too_long_for_float32_is_refused_naming_its_row(tmp_path, fmt, model,
+                                                                 data):
+    # Each value finite, the length (which cosines divide by) beyond float32.
+    words, vectors = model
+    row = data.draw(st.integers(0, len(words) - 1), label="row")
+    assume(vectors.shape[1] > 1)
+    vectors = vectors.copy()
+    vectors[row, :2] = (3e38, -3e38)
+    path, load = load_bytes(tmp_path, word2vec_bytes(words, vectors, fmt), fmt)
+    where = f"vector {row + 1}" if fmt == "bin" else f"line {row + 2}"
+    assert_format_error(path, load, where, "too long")
+
+
 @given(model=models(), digits=st.integers(20, 60))
 def test_a_text_value_beyond_float32_is_refused(tmp_path, model, digits):
     words, vectors = model
