@@ -147,14 +147,20 @@ def test_train_with_a_hostile_vocabulary_trains_or_fails_in_one_line(tmp_path, d
 # Evaluation files
 # ---------------------------------------------------------------------------------------
 
+def read_evaluation_file(tmp_path, data, reader):
+    """(what `reader` read, the file's lines), or (None, None) after an
+    EvaluationFileError that names the file."""
+    path = tmp_path / "evaluation.txt"
+    path.write_bytes(data)
+    read = expect_error_or(reader, EvaluationFileError, path)
+    return (None, None) if read is None else (read, data.decode("utf-8").split("\n"))
+
+
 @given(data=hostile_files)
 def test_an_analogy_file_is_read_whole_or_refused(tmp_path, data):
-    path = tmp_path / "questions.txt"
-    path.write_bytes(data)
-    sections = expect_error_or(read_analogies, EvaluationFileError, path)
+    sections, lines = read_evaluation_file(tmp_path, data, read_analogies)
     if sections is None:
         return
-    lines = data.decode("utf-8").split("\n")
     assert any(questions for _, questions in sections)
     for name, questions in sections:
         assert name
@@ -166,12 +172,9 @@ def test_an_analogy_file_is_read_whole_or_refused(tmp_path, data):
 
 @given(data=hostile_files)
 def test_a_similarity_file_is_read_whole_or_refused(tmp_path, data):
-    path = tmp_path / "pairs.txt"
-    path.write_bytes(data)
-    pairs = expect_error_or(read_similarity_pairs, EvaluationFileError, path)
+    pairs, lines = read_evaluation_file(tmp_path, data, read_similarity_pairs)
     if pairs is None:
         return
-    lines = data.decode("utf-8").split("\n")
     assert pairs
     for line_no, w1, w2, score in pairs:
         assert math.isfinite(score)
