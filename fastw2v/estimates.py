@@ -62,7 +62,26 @@ class Estimator:
             raise FormatError(f"{path}: holds no output matrix and training settings; only "
                               f"a .fw2v file written by 'fastw2v train' can be scored")
         loss = training.get("loss", "ns")
-        gamma = np.asarray(native.metadata.get("nce_gamma", [0.0]), dtype=np.float64)
+        negative = training.get("negative", 5)
+        gamma = native.metadata.get("nce_gamma")  # absent or null: the default, 0
+        gamma = np.asarray([0.0] if gamma is None else gamma, dtype=np.float64)
+        # What training writes, checked so that a damaged or hand-edited file fails here
+        # with its name rather than inside the matrix products below.
+        n_words = len(native.words)
+        context_rows = max(1, n_words - 1) if loss == "hs" else n_words
+        if loss not in ("ns", "nce", "hs"):
+            problem = f"its training loss {loss!r} is not ns, nce or hs"
+        elif not isinstance(negative, int) or isinstance(negative, bool) or negative < 1:
+            problem = f"its training setting negative {negative!r} is not a positive integer"
+        elif n_words and native.context.shape[0] != context_rows:
+            problem = (f"its output matrix has {native.context.shape[0]:,} rows, a {loss} "
+                       f"model of {n_words:,} words has {context_rows:,}")
+        elif len(gamma) not in (1, n_words):
+            problem = f"it has {len(gamma):,} NCE normalisers for {n_words:,} words"
+        else:
+            problem = ""
+        if problem:
+            raise FormatError(f"{path}: cannot be scored: {problem} (file damaged)")
         paths = None
         if loss == "hs":
             if native.counts is None:
@@ -70,7 +89,7 @@ class Estimator:
                                   f"counts to rebuild the tree")
             paths = huffman_paths(native.counts)
         index = {w: i for i, w in enumerate(native.words)}
-        return cls(loss, int(training.get("negative", 5)), native.words, index,
+        return cls(loss, negative, native.words, index,
                    native.vectors, native.context, gamma, paths)
 
     @property

@@ -21,6 +21,9 @@ whole vocabulary; a pair with an unknown word is skipped and counted. The result
 Spearman's rho (average ranks for ties, as scipy.stats.spearmanr) between the given
 scores and the cosines.
 
+In both kinds of file, fields are separated by ASCII white space, as corpus tokens are:
+a no-break space belongs to its word.
+
 A malformed line in either kind of file (a question without four words, a pair without
 exactly three fields, a score that is not a finite number, bytes that are not UTF-8)
 stops the evaluation with `path: line N: what is wrong`. The line is refused rather than
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -115,6 +119,15 @@ class SimilarityResult:
 # Reading the files
 # ---------------------------------------------------------------------------------------
 
+_ASCII_WHITE_SPACE = re.compile("[ \t\n\r\x0b\x0c]+")
+
+
+def _fields(text: str) -> List[str]:
+    """`text` split at ASCII white space, as the corpus reader splits tokens: other
+    white space (a no-break space) is part of a word, or it could never match one."""
+    return [f for f in _ASCII_WHITE_SPACE.split(text) if f]
+
+
 def _lines(path: str) -> Iterator[Tuple[int, str]]:
     """(line number, text without its line end) of a UTF-8 file; errors name the line."""
     path = os.fspath(path)
@@ -151,7 +164,7 @@ def read_analogies(path: str) -> List[Tuple[str, List[Question]]]:
                                           f"': name' without a name")
             sections.append((name, []))
             continue
-        words = text.split()
+        words = _fields(text)
         if not words:
             continue
         if len(words) != 4:
@@ -173,10 +186,11 @@ def read_similarity_pairs(path: str) -> List[Pair]:
     """The `word1 word2 score` pairs of a similarity file."""
     pairs: List[Pair] = []
     for line_no, text in _lines(path):
-        if not text.strip() or text.lstrip().startswith("#"):
+        fields = _fields(text)
+        if not fields or fields[0].startswith("#"):
             continue
-        fields = [f.strip() for f in text.split("\t")] if "\t" in text else text.split()
-        fields = [f for f in fields if f]
+        if "\t" in text:  # tab-separated: the fields are what lies between the tabs
+            fields = [f for f in (f.strip(" \r\x0b\x0c") for f in text.split("\t")) if f]
         if len(fields) != 3:
             raise EvaluationFileError(
                 f"{path}: line {line_no}: expected 'word1 word2 score' (tab- or "
@@ -241,7 +255,8 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict: int = DEFAULT_REST
         for start in range(0, len(ids), BATCH):
             batch = ids[start:start + BATCH]
             predicted = _answer(unit, batch[:, :3], method, variants)
-            score.correct += int(np.sum(group_of[predicted] == batch[:, 3]))
+            score.correct += int(np.sum((predicted >= 0)
+                                        & (group_of[predicted] == batch[:, 3])))
         score.answered = len(ids)
         scores.append(score)
 
@@ -258,7 +273,8 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict: int = DEFAULT_REST
 
 def _answer(unit: np.ndarray, abc: np.ndarray, method: str,
             variants: Dict[int, List[int]]) -> np.ndarray:
-    """The best row for each question (a, b, c rows), never a, b, c or their variants."""
+    """The best row for each question (a, b, c rows), never a, b, c or their variants;
+    -1 when every row is one of those (a tiny vocabulary), as no answer is possible."""
     a, b, c = unit[abc[:, 0]], unit[abc[:, 1]], unit[abc[:, 2]]
     if method == "3cosadd":
         # argmax of cos(x, b - a + c) = argmax of x . (b - a + c) for unit rows x
@@ -274,7 +290,10 @@ def _answer(unit: np.ndarray, abc: np.ndarray, method: str,
             for group in question:
                 if group in variants:
                     scores[i, variants[group]] = -np.inf
-    return np.argmax(scores, axis=1)
+    best = np.argmax(scores, axis=1)
+    # argmax of a row of -inf is 0, an excluded word that could be the expected answer.
+    best[scores[rows, best] == -np.inf] = -1
+    return best
 
 
 # ---------------------------------------------------------------------------------------

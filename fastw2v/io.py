@@ -6,17 +6,32 @@ UTF-8 bytes, a space, D little-endian float32 values, and a newline (word2vec.c 
 that newline; gensim 4 leaves it out; both are read).
 
 Variants read without complaint: trailing spaces (fastText's `.vec`), Windows line ends,
-a missing final newline, blank lines in a text file, a UTF-8 byte-order mark, non-ASCII
-words, binary rows with or without a newline after the values. Anything else
-that is wrong stops the load with `path: line N: what is wrong` (text) or
-`path: vector N: what is wrong` (binary, which has no lines). The native format lives
-in `native.py`; this module only knows its name, suffix and magic bytes.
+blank lines in a text file, a UTF-8 byte-order mark, non-ASCII words, binary rows with
+or without a newline after the values, a binary file without its final newline. Anything
+else that is wrong stops the load with `path: line N: what is wrong` (text) or
+`path: vector N: what is wrong` (binary, which has no lines), among them:
+
+- a NaN or infinite value (and a text value too large for float32), or a vector whose
+  length overflows float32: refused, naming the line or vector, since no cosine with
+  that vector could be computed. The writers refuse such vectors too;
+- a word listed twice: refused, naming both places, since a query could only ever
+  reach the first of the two vectors;
+- a text file whose last row ends without a line end (or fastText's trailing space):
+  refused, because a file cut short inside its last number ("0.25" cut to "0.2") would
+  otherwise load with a wrong value. Every writer we know ends its rows with a line end;
+- a word holding a NUL byte, or a binary word holding ASCII white space: refused; in a
+  binary file either means the reader lost its place in the rows (a wrong dimension
+  in the header).
+
+The native format lives in `native.py`; this module only knows its name, suffix and
+magic bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from typing import IO, Iterator, List, Sequence, Tuple
 
@@ -37,6 +52,8 @@ ALL_FORMATS = ("native",) + FORMATS
 FORMAT_NAMES = {"native": "fastw2v native", "bin": "word2vec binary",
                 "text": "word2vec text"}
 UTF8_BOM = b"\xef\xbb\xbf"  # some Windows editors start a text file with it
+MAX_DIM = 2**31 - 1  # the largest vector dimension any reader accepts
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def format_for_path(path: str, requested: str = "auto") -> str:
@@ -135,7 +152,9 @@ def atomic_write(path: str, mode: str = "wb") -> Iterator[IO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise OutputError(f"{path}: write failed: {exc.strerror or exc}") from None
+            # Say what the user most needs to know after a full disk: nothing is lost.
+            raise OutputError(f"{path}: write failed: {exc.strerror or exc}; the file was "
+                              f"left as it was") from None
         raise
 
 
@@ -153,12 +172,42 @@ def _permissions_for(path: str) -> int:
 ASCII_WHITE_SPACE = frozenset(" \t\n\r\x0b\x0c")
 
 
+def unusable_rows(vectors: np.ndarray) -> np.ndarray:
+    """A mask of the rows no query can use: those with a NaN or infinite value, and
+    those so long that their Euclidean norm, which cosines divide by and native files
+    store as float32, overflows float32 (each value finite, the sum of squares not)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
+    return ~(squares <= FLOAT32_MAX ** 2)  # NaN compares false: unusable too
+
+
+def row_problem(row: np.ndarray) -> str:
+    """What makes an unusable row (see unusable_rows) unusable, for an error message."""
+    if not np.isfinite(row).all():
+        return "holds a NaN or infinite value"
+    return "is too long: its length overflows float32"
+
+
+def check_vectors(path: str, words: Sequence[str], vectors: np.ndarray) -> None:
+    """Refuse to write vectors that no reader (ours included) accepts back."""
+    bad = np.flatnonzero(unusable_rows(vectors))
+    if len(bad):
+        row = int(bad[0])
+        raise OutputError(f"{path}: the vector of {words[row]!r} {row_problem(vectors[row])}"
+                          f"; nothing was written")
+
+
 def check_words(path: str, words: Sequence[str]) -> None:
-    """Every word must be non-empty and free of ASCII white space, or no format can hold
-    it."""
+    """Every word must be non-empty, free of ASCII white space and NUL, and listed once,
+    or the file written would be one that no reader (ours included) accepts."""
     for word in words:
-        if not word or any(ch in ASCII_WHITE_SPACE for ch in word):
-            raise OutputError(f"{path}: word {word!r} is empty or holds white space")
+        if not word or "\0" in word or any(ch in ASCII_WHITE_SPACE for ch in word):
+            raise OutputError(f"{path}: word {word!r} is empty or holds ASCII white space "
+                              f"or NUL")
+    if len(set(words)) != len(words):
+        seen: set = set()
+        twice = next(w for w in words if w in seen or seen.add(w))
+        raise OutputError(f"{path}: word {twice!r} is listed twice")
 
 
 def save_word2vec(path: str, words: Sequence[str], vectors: np.ndarray,
@@ -171,6 +220,7 @@ def save_word2vec(path: str, words: Sequence[str], vectors: np.ndarray,
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError("need one vector row per word")
     check_words(path, words)
+    check_vectors(path, words, vectors)
     n_words, dim = vectors.shape
     with atomic_write(path, "wb") as out:
         out.write(f"{n_words} {dim}\n".encode("ascii"))
@@ -231,13 +281,15 @@ def load_word2vec(path: str, fmt: str = "auto") -> Tuple[List[str], np.ndarray]:
 
 def _parse_header(path: str, line: bytes) -> Tuple[int, int]:
     parts = line.split()
-    try:
-        n_words, dim = (int(p) for p in parts)
-    except ValueError:
+    # Plain ASCII digits only: int() would also take "1_000", "+5" and " ５".
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
         raise FormatError(f"{path}: line 1: expected header 'words dimensions', "
-                          f"got {line[:60]!r}") from None
-    if n_words < 0 or dim < 1:
-        raise FormatError(f"{path}: line 1: impossible header {n_words} {dim}")
+                          f"got {line[:60]!r}")
+    n_words, dim = (int(p) for p in parts)
+    # The kernel and numpy index a row with a C int; a larger dimension is damage.
+    if not 1 <= dim <= MAX_DIM:
+        raise FormatError(f"{path}: line 1: impossible header {n_words} {dim} (the "
+                          f"dimension must be 1 to {MAX_DIM:,})")
     return n_words, dim
 
 
@@ -246,6 +298,24 @@ def _decode_word(path: str, raw: bytes, where: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise FormatError(f"{path}: {where}: word is not valid UTF-8") from None
+
+
+def _check_unique(path: str, words: List[str], where) -> None:
+    """Refuse a word listed twice; `where(i)` names the place of the i-th word."""
+    if len(set(words)) == len(words):  # the common case, at C speed
+        return
+    first: dict = {}
+    for i, word in enumerate(words):
+        if word in first:
+            raise FormatError(f"{path}: {where(i)}: word {word!r} is listed twice (first "
+                              f"at {where(first[word])}); a query could only reach one of "
+                              f"the two vectors")
+        first[word] = i
+
+
+# Bytes that never belong in a word: ASCII white space ends one, and a NUL is no text
+# (in a binary file it means the reader is inside the float values of a row).
+_NOT_IN_WORD = re.compile(rb"[\x00\t\n\x0b\x0c\r ]")
 
 
 def _parse_binary(path: str, data: bytes, pos: int, n_words: int,
@@ -272,9 +342,13 @@ def _parse_binary(path: str, data: bytes, pos: int, n_words: int,
             raise FormatError(f"{path}: vector {i + 1} of {n_words}: file ends early "
                               f"(truncated, or the header overstates the word count)")
         raw = data[pos:space]
-        if b"\n" in raw or not raw:
+        if not raw:
             raise FormatError(f"{path}: vector {i + 1} of {n_words}: no word before the "
                               f"values (is the header's dimension {dim} right?)")
+        if _NOT_IN_WORD.search(raw):
+            raise FormatError(f"{path}: vector {i + 1} of {n_words}: word {raw[:40]!r} holds "
+                              f"white space or a NUL byte (is the header's dimension "
+                              f"{dim} right?)")
         words.append(_decode_word(path, raw, f"vector {i + 1}"))
         pos = space + 1 + row_bytes
         rows.append(data[space + 1:pos])
@@ -285,19 +359,26 @@ def _parse_binary(path: str, data: bytes, pos: int, n_words: int,
     body = bytearray().join(rows)  # a bytearray, so the matrix below is writable
     vectors = np.frombuffer(body, dtype="<f4").astype(np.float32, copy=False)
     vectors = vectors.reshape(n_words, dim)
-    finite = np.isfinite(vectors).all(axis=1)
-    if not finite.all():
-        bad = int(np.flatnonzero(~finite)[0])
-        raise FormatError(f"{path}: vector {bad + 1} ({words[bad]!r}): holds a NaN or "
-                          f"infinite value")
+    bad = np.flatnonzero(unusable_rows(vectors))
+    if len(bad):
+        row = int(bad[0])
+        raise FormatError(f"{path}: vector {row + 1} ({words[row]!r}) "
+                          f"{row_problem(vectors[row])}")
+    _check_unique(path, words, lambda i: f"vector {i + 1}")
     return words, vectors
 
 
 def _parse_text(path: str, data: bytes, pos: int, n_words: int,
                 dim: int) -> Tuple[List[str], np.ndarray]:
     words: List[str] = []
-    vectors = np.empty((n_words, dim), dtype=np.float32)
+    # A row takes at least 2 * dim + 1 bytes (a word and dim values, one byte each,
+    # separated by spaces) and a line end between rows, so the body holds at most this
+    # many rows. Allocating for the header's count instead would let a damaged header
+    # ("99999999999 300") ask for terabytes before any row is read.
+    max_rows = (len(data) - pos + 1) // (2 * dim + 2)
+    vectors = np.empty((min(n_words, max_rows), dim), dtype=np.float32)
     lines = data[pos:].split(b"\n")
+    line_numbers: List[int] = []
     row = 0
     for line_no, line in enumerate(lines, start=2):
         parts = line.split()  # also drops a \r and trailing spaces
@@ -310,6 +391,9 @@ def _parse_text(path: str, data: bytes, pos: int, n_words: int,
         if len(parts) != dim + 1:
             raise FormatError(f"{path}: line {line_no}: expected a word and {dim} values, "
                               f"got {len(parts) - 1} values")
+        if b"\0" in parts[0]:
+            raise FormatError(f"{path}: line {line_no}: the word holds a NUL byte (is this "
+                              f"a binary file?)")
         words.append(_decode_word(path, parts[0], f"line {line_no}"))
         try:
             with np.errstate(over="ignore"):
@@ -319,8 +403,18 @@ def _parse_text(path: str, data: bytes, pos: int, n_words: int,
         if not np.isfinite(values).all():
             raise FormatError(f"{path}: line {line_no}: a value is NaN, infinite or too "
                               f"large for float32")
+        if line_no == len(lines) + 1 and not line[-1:].isspace():
+            raise FormatError(f"{path}: line {line_no}: the file ends inside this row, "
+                              f"without a line end (truncated? a complete file ends every "
+                              f"row with a line end)")
         vectors[row] = values
+        line_numbers.append(line_no)
         row += 1
     if row != n_words:
         raise FormatError(f"{path}: header announces {n_words} words, file has {row}")
+    bad = np.flatnonzero(unusable_rows(vectors))
+    if len(bad):
+        raise FormatError(f"{path}: line {line_numbers[bad[0]]}: the vector "
+                          f"{row_problem(vectors[bad[0]])}")
+    _check_unique(path, words, lambda i: f"line {line_numbers[i]}")
     return words, vectors

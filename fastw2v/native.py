@@ -31,6 +31,7 @@ n_words, finite norms) but does not scan the matrix: that would cost what the ma
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 from dataclasses import dataclass, field
@@ -38,8 +39,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .errors import FormatError
-from .io import NATIVE_MAGIC, atomic_write, check_words
+from .errors import FormatError, OutputError
+from .io import MAX_DIM, NATIVE_MAGIC, atomic_write, check_vectors, check_words
 
 VERSION = 1
 HEADER = struct.Struct("<8sII12Q")
@@ -81,6 +82,9 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
     if norms.shape != (n_words,):
         raise ValueError("need one norm per word")
     check_words(path, words)
+    check_vectors(path, words, vectors)
+    if not np.isfinite(norms).all():
+        raise ValueError("the norms must be finite")
     vocab = "\n".join(words).encode("utf-8")
     meta = json.dumps(metadata or {}, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
@@ -104,6 +108,9 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
         context = np.ascontiguousarray(context, dtype="<f4")
         if context.ndim != 2 or context.shape[1] != dim:
             raise ValueError("the context matrix needs the vectors' dimension")
+        if not np.isfinite(context).all():
+            raise OutputError(f"{path}: the output matrix holds a NaN or infinite value; "
+                              f"nothing was written")
         flags |= FLAG_CONTEXT
         context_rows = context.shape[0]
         context_offset = _align(file_size, MATRIX_ALIGN)
@@ -157,15 +164,18 @@ def read_native(path: str) -> NativeFile:
     if len(words) != n_words:
         raise FormatError(f"{path}: the word list holds {len(words)} words, the header "
                           f"announces {n_words} (file damaged)")
+    if "" in words:  # the writer never writes one (io.check_words)
+        raise FormatError(f"{path}: the word list holds an empty word (file damaged)")
     counts = None
     if flags & FLAG_COUNTS:
         counts = np.frombuffer(part(counts_offset, 8 * n_words), dtype="<i8")
+        if n_words and counts.min() < 0:
+            raise FormatError(f"{path}: a stored word count is negative (file damaged)")
     try:
         metadata = json.loads(part(meta_offset, meta_size).decode("utf-8") or "{}")
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[..."
         raise FormatError(f"{path}: the metadata is not valid JSON (file damaged)") from None
-    if not isinstance(metadata, dict):
-        raise FormatError(f"{path}: the metadata is not a JSON object (file damaged)")
+    _check_metadata(path, metadata)
 
     if n_words:
         vectors = np.asarray(np.memmap(path, dtype="<f4", mode="r", offset=matrix_offset,
@@ -186,6 +196,34 @@ def read_native(path: str) -> NativeFile:
     elif flags & FLAG_CONTEXT:
         context = np.zeros((0, dim), dtype=np.float32)
     return NativeFile(words, vectors, norms, counts, metadata, version, context)
+
+
+# The metadata entries fastw2v itself reads back (`fastw2v info`, `fastw2v score`), and
+# the JSON type each must have. Any other entry is kept as it is.
+_METADATA_TYPES = {"writer": str, "matrix": str, "training": dict, "loss_history": list,
+                   "nce_gamma": list, "corpus_tokens": int, "words_trained": int}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_metadata(path: str, metadata: Any) -> None:
+    """Refuse metadata whose known entries have the wrong type, so that no command
+    fails later, deep inside, on a damaged or hand-edited file."""
+    if not isinstance(metadata, dict):
+        raise FormatError(f"{path}: the metadata is not a JSON object (file damaged)")
+    for key, kind in _METADATA_TYPES.items():
+        value = metadata.get(key)
+        if value is None:
+            continue
+        wrong = not isinstance(value, kind) or isinstance(value, bool)
+        if kind is list and not wrong:
+            wrong = not all(_is_number(x) and math.isfinite(x) for x in value)
+        if wrong:
+            expected = "a list of finite numbers" if kind is list else f"a JSON {kind.__name__}"
+            raise FormatError(f"{path}: the metadata's {key!r} is not {expected} (file "
+                              f"damaged)")
 
 
 def _check_header(path: str, head: bytes, actual_size: int) -> tuple:
@@ -210,7 +248,7 @@ def _check_header(path: str, head: bytes, actual_size: int) -> tuple:
     matrix_bytes = 4 * n_words * dim
     counts_end = counts_offset + 8 * n_words if flags & FLAG_COUNTS else 0
     consistent = (
-        dim >= 1
+        1 <= dim <= MAX_DIM
         and vocab_offset >= HEADER_SIZE
         and vocab_offset + vocab_size <= meta_offset
         and (not flags & FLAG_COUNTS

@@ -17,6 +17,9 @@ import numpy as np
 from .errors import VocabularyError
 from .io import atomic_write
 
+# Counts are held as int64 and summed (Vocabulary.total): a larger total would wrap.
+MAX_TOTAL_COUNT = 2**63 - 1
+
 
 @dataclass
 class Vocabulary:
@@ -73,12 +76,29 @@ class Vocabulary:
 
     @staticmethod
     def read_counts(path: str) -> Dict[str, int]:
-        """Read a `word count` per line file (word2vec.c -save-vocab, ours, gensim's)."""
+        """Read a `word count` per line file (word2vec.c -save-vocab, ours, gensim's).
+
+        Lines end with \n (a \r before it is white space); fields are separated by ASCII
+        white space, as corpus tokens are; blank lines are skipped; a
+        UTF-8 byte-order mark at the start is dropped (else it would glue itself to the
+        most frequent word, which would then never match the corpus). Counts are plain
+        ASCII digits, and their total must fit the int64 the tables use.
+        """
         counts: Dict[str, int] = {}
+        total = 0
         try:
-            with open(path, "r", encoding="utf-8", newline=None) as f:
-                for line_no, line in enumerate(f, start=1):
-                    parts = line.split()
+            with open(path, "rb") as f:
+                for line_no, raw in enumerate(f, start=1):
+                    if line_no == 1:
+                        raw = raw.removeprefix(b"\xef\xbb\xbf")
+                    try:
+                        # Split at ASCII white space only, as the corpus reader splits
+                        # tokens: a no-break space is part of a word (and of its line).
+                        parts = [part.decode("utf-8") for part in raw.split()]
+                    except UnicodeDecodeError as exc:
+                        raise VocabularyError(
+                            f"{path}: line {line_no}: not valid UTF-8 ({exc.reason})"
+                        ) from None
                     if not parts:
                         continue
                     if len(parts) != 2:
@@ -86,22 +106,26 @@ class Vocabulary:
                             f"{path}: line {line_no}: expected 'word count', "
                             f"got {len(parts)} fields"
                         )
-                    word, raw = parts
-                    try:
-                        count = int(raw)
-                    except ValueError:
+                    word, raw_count = parts
+                    # isascii: str.isdigit also takes "٣" and other scripts' digits.
+                    if not (raw_count.isascii() and raw_count.isdigit()):
+                        what = ("is a negative count" if raw_count[1:].isdigit()
+                                and raw_count.startswith("-") else "is not a whole number")
                         raise VocabularyError(
-                            f"{path}: line {line_no}: count {raw!r} is not a whole number"
-                        ) from None
-                    if count < 0:
-                        raise VocabularyError(f"{path}: line {line_no}: negative count {count}")
+                            f"{path}: line {line_no}: count {raw_count!r} {what}"
+                        )
+                    count = int(raw_count)
+                    total += count
+                    if total > MAX_TOTAL_COUNT:
+                        raise VocabularyError(
+                            f"{path}: line {line_no}: the counts add up to more than "
+                            f"2^63 - 1, which no corpus holds (file damaged?)"
+                        )
                     if word in counts:
                         raise VocabularyError(
                             f"{path}: line {line_no}: word {word!r} is listed twice"
                         )
                     counts[word] = count
-        except UnicodeDecodeError as exc:
-            raise VocabularyError(f"{path}: not valid UTF-8 ({exc.reason})") from None
         except OSError as exc:
             raise VocabularyError(f"{path}: cannot read vocabulary: {exc.strerror}") from None
         if not counts:

@@ -81,6 +81,12 @@ def test_save_rejects_bad_words_and_shapes(tmp_path):
         save_word2vec(path, ["", "c"], np.zeros((2, 2)))
     with pytest.raises(OutputError):
         save_word2vec(path, ["a\tb", "c"], np.zeros((2, 2)))
+    with pytest.raises(OutputError):
+        save_word2vec(path, ["a\x00b", "c"], np.zeros((2, 2)))
+    with pytest.raises(OutputError, match="listed twice"):
+        save_word2vec(path, ["a", "a"], np.zeros((2, 2)))
+    with pytest.raises(OutputError, match="'c'"):
+        save_word2vec(path, ["a", "c"], np.array([[0, 0], [0, np.nan]]))
     with pytest.raises(ValueError):
         save_word2vec(path, ["a", "b"], np.zeros((3, 2)))
     assert listing(tmp_path) == []
@@ -342,8 +348,10 @@ def test_binary_non_finite_value_names_the_vector(tmp_path):
     vectors = make_vectors()
     vectors[3, 1] = np.inf
     path = tmp_path / "v.bin"
-    save_word2vec(str(path), WORDS, vectors)
-    with pytest.raises(FormatError, match=r"vector 4 \('😀'\): holds a NaN or infinite"):
+    # Built by hand: save_word2vec refuses to write such a vector.
+    body = b"".join(w.encode() + b" " + v.tobytes() + b"\n" for w, v in zip(WORDS, vectors))
+    path.write_bytes(f"{len(WORDS)} 7\n".encode() + body)
+    with pytest.raises(FormatError, match=r"vector 4 \('😀'\) holds a NaN or infinite"):
         load_word2vec(str(path))
 
 
