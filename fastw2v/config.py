@@ -22,6 +22,9 @@ DEFAULT_MODEL_PATH = "vectors.fw2v"
 # these breaks (gensim uses the same 10,000-token limit). No token is dropped.
 MAX_SENTENCE_TOKENS = 10_000
 
+# The largest |--nce-gamma-init| accepted (see TrainConfig._validate).
+MAX_NCE_GAMMA_INIT = 1000.0
+
 ARCHITECTURES = ("skipgram", "cbow")
 LOSSES = ("ns", "nce", "hs")
 GAMMA_MODES = ("global", "per-word", "fixed")
@@ -99,9 +102,13 @@ class TrainConfig:
         if self.loss == "nce" and self.nce_gamma == "per-word" and self.architecture == "cbow":
             raise ConfigError("--nce-gamma per-word needs skip-gram: CBOW's input is a "
                               "window, not a word")
+        # gamma is a log normaliser: log Z of a vocabulary of V words lies within
+        # |log V| plus the scores' range, a few dozen nats. A value beyond the bound is a
+        # typo, and one beyond float32 would overflow the kernel's logits.
         if not isinstance(self.nce_gamma_init, (int, float)) or not (
-                abs(self.nce_gamma_init) < float("inf")):
-            raise ConfigError(f"--nce-gamma-init must be a finite number "
+                abs(self.nce_gamma_init) <= MAX_NCE_GAMMA_INIT):
+            raise ConfigError(f"--nce-gamma-init must be a number between "
+                              f"-{MAX_NCE_GAMMA_INIT:g} and {MAX_NCE_GAMMA_INIT:g} "
                               f"(got {self.nce_gamma_init!r})")
         at_least_one = ["dim", "window", "epochs", "min_count", "max_vocab"]
         for field in at_least_one:

@@ -20,7 +20,8 @@ Decisions a user should know:
   gives the count. (Refusing would lose a whole web crawl to a few stray bytes.)
 - Tokens longer than MAX_TOKEN_BYTES (1,000 bytes) are skipped and counted in a warning,
   never truncated.
-- A NUL byte means the file is binary, not text: it is refused, naming the line.
+- A NUL byte means the file is binary, not text: it is refused, naming the line. A UTF-8
+  byte-order mark at the start of the file is dropped.
 - Sentences are lines. A line with more than MAX_SENTENCE_TOKENS in-vocabulary tokens is
   cut into sentences of that many (no token is dropped); context windows do not cross
   sentence ends.
@@ -51,6 +52,7 @@ MAX_TOKEN_BYTES = _text.MAX_TOKEN_BYTES
 # Text read per step. The compiled scanner keeps no per-token objects, so this only sets
 # how often Python is entered: 1 MiB is a few hundred microseconds of scanning.
 BLOCK_BYTES = 1 << 20
+UTF8_BOM = b"\xef\xbb\xbf"
 # Ids read or written per step when a stream is re-encoded (16 MiB of int32).
 STREAM_CHUNK = 1 << 22
 
@@ -91,8 +93,11 @@ def _scan_file(path: str, scanner: "_text.Scanner", sink=None) -> ReadStats:
     check_corpus_path(path)
     try:
         with _open_binary(path) as f:
-            while True:
+            # A UTF-8 byte-order mark is a file marker, not text of the first word.
+            block = f.read(len(UTF8_BOM))
+            if block == UTF8_BOM:
                 block = f.read(BLOCK_BYTES)
+            while True:
                 try:
                     ids = scanner.feed(block, final=not block)
                 except ValueError:
@@ -102,6 +107,7 @@ def _scan_file(path: str, scanner: "_text.Scanner", sink=None) -> ReadStats:
                     sink(ids)
                 if not block:
                     break
+                block = f.read(BLOCK_BYTES)
     except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise CorpusError(f"{path}: cannot read: {reason}") from None

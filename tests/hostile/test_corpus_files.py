@@ -147,9 +147,6 @@ def test_a_damaged_compressed_corpus_fails_in_one_line(tmp_path, suffix, compres
         assert set(load_word2vec(str(output))[0]) <= {"the", "cat", "sat", "on", "mat"}
 
 
-@pytest.mark.xfail(strict=True, reason="corpus reader keeps a UTF-8 byte-order mark: the "
-                   "file's first token becomes '\\ufeffthe', a word of its own (every "
-                   "other fastw2v reader drops it; fastw2v/corpus.py is being rewritten)")
 def test_a_byte_order_mark_is_not_part_of_the_first_token(tmp_path):
     result, output = train(tmp_path, b"\xef\xbb\xbfthe cat\nthe dog\n")
     assert result.returncode == 0, result.stderr

@@ -499,3 +499,12 @@ def test_training_warns_about_skipped_long_tokens(tmp_path):
     model = fastw2v.train(str(path), min_count=1, epochs=1, threads=1, warn=warnings.append)
     assert sorted(model.words) == ["w1", "w2", "w3", "w4"]
     assert any("20 tokens longer than 1,000 bytes were skipped" in w for w in warnings)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 2, 3, 4, 4096])
+def test_a_byte_order_mark_at_the_start_is_dropped(tmp_path, tiny_blocks, block_bytes):
+    tiny_blocks(block_bytes)
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"\xef\xbb\xbfthe cat\nthe \xef\xbb\xbfdog\n")
+    # Only the file's first three bytes are a marker; elsewhere U+FEFF is text.
+    assert read_corpus(path) == [["the", "cat"], ["the", "\ufeffdog"]]
