@@ -304,6 +304,8 @@ def counting_bound(max_vocab: int, max_key_bytes: int, block_bytes: int) -> Dict
     - the Scanner's output buffer (int32, doubling from 65,536; at most one id per 2 bytes
       of a block: a token and its separator, or a line end after a token), the numpy
       copy that feed() returns, and the block itself.
+    - this benchmark's recording (count_with_history): the pieces' id arrays and their
+      concatenation, two more copies of a block's ids.
     """
     n = max_vocab + 1
     entries = pow2_at_least(n, 1024) * 32
@@ -311,8 +313,10 @@ def counting_bound(max_vocab: int, max_key_bytes: int, block_bytes: int) -> Dict
     arena = pow2_at_least(n * max_key_bytes, 1 << 16)
     ids_per_block = block_bytes // 2 + 2
     scanner = pow2_at_least(ids_per_block, 1 << 16) * 4 + ids_per_block * 4 + block_bytes
+    recording = 2 * ids_per_block * 4
     return {"entries": entries, "slots": slots, "arena": arena, "scanner": scanner,
-            "total": entries + slots + arena + scanner}
+            "recording": recording,
+            "total": entries + slots + arena + scanner + recording}
 
 
 def count_with_history(path: str, max_vocab: int, tmp_dir: Optional[str] = None):
@@ -367,6 +371,7 @@ def count_with_history(path: str, max_vocab: int, tmp_dir: Optional[str] = None)
 def _count_child(path: str, max_vocab: int, dump_prefix: str, queue) -> None:
     """Child process: count under max_vocab; record its peak RSS and the prunings, and
     dump the table's words (as generator ids) and counts for the parent to check."""
+    import fastw2v.corpus  # noqa: F401  (imported before the baseline is read)
     baseline = proc_status_kib("VmRSS")
     scan, history, seconds = count_with_history(path, max_vocab,
                                                 os.path.dirname(dump_prefix))
@@ -441,7 +446,20 @@ def check_counts(true_counts: np.ndarray, ids: np.ndarray, counts: np.ndarray,
     absent = ~present & (true_counts > 0)
     inexact |= absent
     worst_inexact = int(true_counts[inexact].max()) if inexact.any() else 0
+    # How exactness grows with the true count, in bands of the final threshold T.
+    table_count = np.zeros(len(true_counts), dtype=np.int64)
+    table_count[ids] = counts
+    bands = []
+    edges = [1, 2, 5, 10, 20, 50] if threshold else []
+    for lo, hi in zip(edges, edges[1:] + [None]):
+        band = (true_counts > lo * threshold) & (
+            true_counts <= hi * threshold if hi else True)
+        loss = true_counts[band] - table_count[band]
+        bands.append({"from_t": lo, "to_t": hi, "words": int(band.sum()),
+                      "inexact": int(np.count_nonzero(loss)),
+                      "max_loss": int(loss.max()) if len(loss) else 0})
     return {
+        "bands": bands,
         "overestimated": int(over.sum()),
         "underestimated": int(under.sum()),
         "max_loss": int(lost.max()) if len(lost) else 0,
@@ -488,8 +506,15 @@ def count_part(args, corpus_path: str, truth: Dict, log=print) -> List[Dict]:
 # ---------------------------------------------------------------------------------------
 # Training a large vocabulary
 
-def _train_child(path: str, dim: int, threads: int, tmp_dir: str, queue) -> None:
-    """Child process: fastw2v.train for one epoch, with the RSS at each phase."""
+def _train_child(path: str, dim: int, threads: int, tmp_dir: str, release_table: bool,
+                 queue) -> None:
+    """Child process: fastw2v.train for one epoch, with the RSS at each phase.
+
+    `release_table` emulates a change to training.train: once the corpus is encoded,
+    the scan's WordTable is no longer needed, but train() keeps `scan` (and so the
+    table) until it returns. Here the table is detached from the scan object right after
+    encode_corpus, which frees it, to measure what releasing it would save.
+    """
     import fastw2v
     from fastw2v import training
 
@@ -509,6 +534,17 @@ def _train_child(path: str, dim: int, threads: int, tmp_dir: str, queue) -> None
     for name in ("scan_corpus", "_build_vocabulary", "encode_corpus", "build_tables",
                  "_initial_arrays"):
         setattr(training, name, wrap(name, getattr(training, name)))
+    if release_table:
+        encode = training.encode_corpus
+
+        def encode_then_release(*a, **k):
+            out = encode(*a, **k)
+            if k.get("scan") is not None:
+                k["scan"].table = None
+            note("released_scan_table")
+            return out
+
+        training.encode_corpus = encode_then_release
     sizes = {}
 
     real_run = training._run_epochs
@@ -524,7 +560,8 @@ def _train_child(path: str, dim: int, threads: int, tmp_dir: str, queue) -> None
         import gc
         tables_alive = [o for o in gc.get_referrers(training.CorpusScan)
                         if isinstance(o, training.CorpusScan)]
-        sizes["scan_table_alive"] = sum(s.table.memory_bytes for s in tables_alive)
+        sizes["scan_table_alive"] = sum(s.table.memory_bytes for s in tables_alive
+                                        if s.table is not None)
         note("before_epochs")
         return real_run(encoded, tables, start, *a, **k)
 
@@ -547,8 +584,8 @@ def _train_child(path: str, dim: int, threads: int, tmp_dir: str, queue) -> None
 
 def train_part(args, log=print) -> Dict:
     path = os.path.join(args.work_dir, "train-corpus.txt")
-    # Every head word appears `floor` = 6 times besides its Zipf draws, so all of them
-    # pass --min-count 5; the tail (used once each at most) adds words that do not.
+    # Every word appears `floor` = 6 times besides its Zipf draws, so all of them pass
+    # --min-count 5 and the vocabulary is exactly --train-words.
     spec = CorpusSpec(head=args.train_words, tail=0, tail_share=0.0, floor=6)
     log(f"generating the training corpus ({args.train_words:,} words, "
         f"{args.train_mb} MB of Zipf text besides the floor) ...")
@@ -556,7 +593,9 @@ def train_part(args, log=print) -> Dict:
     log(f"  {gen['bytes'] / 1e6:.0f} MB, {gen['tokens']:,} tokens, "
         f"{int(np.count_nonzero(gen['counts'] >= 5)):,} words >= 5, {gen['seconds']:.0f} s")
     log(f"training dim {args.dim}, 1 epoch, {args.threads} threads ...")
-    res = run_child(_train_child, path, args.dim, args.threads, args.work_dir)
+    res = run_child(_train_child, path, args.dim, args.threads, args.work_dir,
+                    args.release_scan_table)
+    res["release_scan_table"] = args.release_scan_table
     res["corpus_bytes"] = gen["bytes"]
     res["corpus_tokens"] = gen["tokens"]
     res["overhead"] = res["peak_rss"] - res["matrix_bytes"]
@@ -632,6 +671,9 @@ def parse_args(argv=None):
     p.add_argument("--dim", type=int, default=300)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--release-scan-table", action="store_true",
+                   help="experiment: free the counting table once the corpus is encoded "
+                        "(what training.train could do) to measure the memory it saves")
     p.add_argument("--skip-count", action="store_true")
     p.add_argument("--skip-train", action="store_true")
     p.add_argument("--keep", action="store_true", help="keep the generated corpora")
