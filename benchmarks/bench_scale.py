@@ -5,8 +5,8 @@ From the repository root, after `pip install .`:
 
     python benchmarks/bench_scale.py --work-dir /work/scale-data --json scale.json
 
-It takes about 15 minutes and needs about 3 GB of disk and 4 GB of memory at the full
-sizes (the defaults). Three parts, each run in a child process so that its peak memory
+At the full sizes (the defaults) it takes 6 to 8 minutes on 2 cores and needs about
+2.2 GB of disk and 3 GB of memory; benchmarks/SCALE.md has the figures measured. Three parts, each run in a child process so that its peak memory
 (VmHWM in /proc/self/status) is that part's alone:
 
 1. Generate a corpus (`--size-gb`, default 2) with at least `--distinct` distinct tokens
@@ -630,11 +630,27 @@ def markdown(results: Dict) -> str:
                 f"| {r['prune_threshold']} | {c['safe_count']:,} | {c['safe_words']:,} "
                 f"| {c['overestimated']} | {'ok' if c['ok'] and r['peak_within_bound'] else 'FAIL'} |")
         lines.append("")
+        for r in results["counting"]:
+            if not r["check"].get("bands"):
+                continue
+            t = r["check"]["threshold"]
+            lines += [f"Exactness by true count, max_vocab {r['max_vocab']:,} (final "
+                      f"threshold T = {t}):", "",
+                      "| true count | words | undercounted | largest loss |",
+                      "|---|---|---|---|"]
+            for band in r["check"]["bands"]:
+                top = f"{band['to_t']}T" if band["to_t"] else "inf"
+                lines.append(f"| ({band['from_t']}T, {top}] | {band['words']:,} "
+                             f"| {band['inexact']:,} | {band['max_loss']} |")
+            lines.append("")
     t = results.get("training")
     if t:
-        lines += ["| words | dim | time (s) | peak RSS (MiB) | matrices (MiB) | overhead (MiB) "
-                  "| overhead (%) |", "|---|---|---|---|---|---|---|",
-                  f"| {t['n_words']:,} | {t['dim']} | {t['seconds']:.0f} "
+        lines += ["| words | dim | counting table freed after encoding | time (s) "
+                  "| peak RSS (MiB) | matrices (MiB) | overhead (MiB) | overhead (%) |",
+                  "|---|---|---|---|---|---|---|---|",
+                  f"| {t['n_words']:,} | {t['dim']} "
+                  f"| {'yes (experiment)' if t.get('release_scan_table') else 'no (as now)'} "
+                  f"| {t['seconds']:.0f} "
                   f"| {t['peak_rss'] / MIB:.0f} | {t['matrix_bytes'] / MIB:.0f} "
                   f"| {t['overhead'] / MIB:.0f} | {t['overhead_pct']:.1f} |", "",
                   "| phase (end of) | RSS (MiB) | peak so far (MiB) |", "|---|---|---|"]
@@ -647,7 +663,8 @@ def parse_args(argv=None):
         description="Scale benchmark: bounded vocabulary counting on a generated corpus "
                     "of --size-gb with --distinct distinct tokens, and training a "
                     "--train-words vocabulary at --dim. Defaults are the full sizes of "
-                    "issue 6 (about 15 minutes).",
+                    "issue 6 (6 to 8 minutes on 2 cores, about 2.2 GB of disk and 3 GB "
+                    "of memory).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--work-dir", default="/tmp/fastw2v-scale",
                    help="folder for the generated corpora and temporary files")
@@ -661,21 +678,25 @@ def parse_args(argv=None):
     p.add_argument("--tail-share", type=float, default=0.15,
                    help="share of tokens drawn from the uniform long tail")
     p.add_argument("--max-vocab", type=int, action="append",
-                   help="bound(s) to count under; repeat for several (default 2,000,000)")
+                   help="bound(s) to count under; repeat for several (default: 2,000,000; "
+                        "a bound above the distinct count gives an exact, unpruned count)")
     p.add_argument("--train-words", type=int, default=1_050_000,
                    help="words of the training corpus's vocabulary (each appears at "
                         "least 6 times, so all pass --min-count 5)")
     p.add_argument("--train-mb", type=float, default=100.0,
                    help="MB of Zipf text in the training corpus besides the 6 floor "
                         "occurrences of each word")
-    p.add_argument("--dim", type=int, default=300)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--dim", type=int, default=300, help="vector size for training")
+    p.add_argument("--threads", type=int, default=2, help="training threads")
+    p.add_argument("--seed", type=int, default=1,
+                   help="generator seed (the training corpus uses seed + 1)")
     p.add_argument("--release-scan-table", action="store_true",
                    help="experiment: free the counting table once the corpus is encoded "
                         "(what training.train could do) to measure the memory it saves")
-    p.add_argument("--skip-count", action="store_true")
-    p.add_argument("--skip-train", action="store_true")
+    p.add_argument("--skip-count", action="store_true",
+                   help="leave out the 2 GB corpus and the counting part")
+    p.add_argument("--skip-train", action="store_true",
+                   help="leave out the training part")
     p.add_argument("--keep", action="store_true", help="keep the generated corpora")
     p.add_argument("--json", help="write the results here")
     args = p.parse_args(argv)
