@@ -17,6 +17,10 @@ from fastw2v.corpus import BLOCK_BYTES, scan_corpus
 BENCH = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "bench_scale.py")
 
 
+def quiet(*args, **kwargs):
+    """A silent log for the generator."""
+
+
 @pytest.fixture(scope="module")
 def bench():
     spec = importlib.util.spec_from_file_location("bench_scale", BENCH)
@@ -30,7 +34,7 @@ def counted(bench, tmp_path_factory):
     """A 4 MB corpus of about 180,000 distinct tokens, and its exact counts."""
     path = str(tmp_path_factory.mktemp("scale") / "count.txt")
     spec = bench.CorpusSpec(head=20_000, tail=200_000, tail_share=0.2)
-    truth = bench.generate(path, spec, 4_000_000, seed=3, log=lambda *a, **k: None)
+    truth = bench.generate(path, spec, 4_000_000, seed=3, log=quiet)
     return path, truth
 
 
@@ -63,7 +67,6 @@ def test_generator_counts_are_the_files_counts(bench, counted):
 
 def test_generation_is_deterministic(bench, tmp_path):
     spec = bench.CorpusSpec(head=1000, tail=5000, tail_share=0.3)
-    quiet = lambda *a, **k: None  # noqa: E731
     for name in ("a.txt", "b.txt"):
         bench.generate(str(tmp_path / name), spec, 50_000, seed=7, log=quiet)
     assert (tmp_path / "a.txt").read_bytes() == (tmp_path / "b.txt").read_bytes()
@@ -112,7 +115,7 @@ def test_counting_bound_formula(bench):
 def test_training_a_vocabulary_where_every_word_passes_min_count(bench, tmp_path):
     path = str(tmp_path / "train.txt")
     spec = bench.CorpusSpec(head=20_000, tail=0, tail_share=0.0, floor=6)
-    truth = bench.generate(path, spec, 300_000, seed=5, log=lambda *a, **k: None)
+    truth = bench.generate(path, spec, 300_000, seed=5, log=quiet)
     assert truth["counts"].min() >= 6
     model = fastw2v.train(path, dim=16, min_count=5, epochs=1, threads=2, seed=1)
     assert model.vectors.shape == (20_000, 16)
