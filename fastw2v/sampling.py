@@ -93,6 +93,6 @@ class KernelTables:
     noise_threshold: np.ndarray  # uint32, alias table
     noise_alias: np.ndarray  # int32, alias table
     log_noise: np.ndarray  # float32, log(k q(c))
-    path_offsets: np.ndarray  # int64, HS paths (see fastw2v.huffman)
+    path_offsets: np.ndarray  # int64, HS paths (see fastw2v.huffman); [0] without HS
     path_nodes: np.ndarray  # int32
     path_codes: np.ndarray  # uint8

@@ -497,7 +497,8 @@ cdef class Trainer:
         for other modes)
     tables : object with the attributes keep_probability (float32), noise_threshold
         (uint32), noise_alias (int32), log_noise (float32), one per word; path_offsets
-        (int64, n_words + 1), path_nodes (int32), path_codes (uint8) for HS
+        (int64, n_words + 1; at least one entry for other losses, which never read it),
+        path_nodes (int32), path_codes (uint8) for HS
     settings : object with the attributes architecture, loss and gamma_mode (names, see
         ARCHITECTURES, LOSSES, GAMMA_MODES), window, negative, max_sentence (int),
         shared_negatives and noise_correction (bool)
