@@ -34,14 +34,12 @@ cnp.import_array()
 # Ids the Scanner and StreamEncoder put in streams besides word ids (which are >= 0).
 LINE_END = -1       # in a Scanner's output: the end of a line
 SENTENCE_END = -1   # in an encoded stream: the end of a sentence (the kernel's id)
-UNKNOWN = -2        # a token the table does not hold (fixed mode); dropped by the encoder
 # Tokens longer than this many bytes are skipped and counted, never truncated.
 MAX_TOKEN_BYTES = 1000
 
 cdef enum:
     C_LINE_END = -1
     C_SENTENCE_END = -1
-    C_UNKNOWN = -2
     C_MAX_TOKEN = 1000
     # A token with invalid bytes grows by at most 2 bytes per byte (1 byte -> EF BF BD).
     C_KEY_CAPACITY = 3 * 1000 + 8
