@@ -103,11 +103,20 @@ static inline void fw_dot_block(float *const *a, int na, float *const *b, int nb
             row0[j] = s00; row0[j + 1] = s01; row0[j + 2] = s02; row0[j + 3] = s03;
             row1[j] = s10; row1[j + 1] = s11; row1[j + 2] = s12; row1[j + 3] = s13;
         }
+        /* The one to three b rows left, one at a time against a0 and a1. Written out
+         * rather than as a call to fw_dots: the compiler keeps fw_dots out of line, and
+         * the call with its generic row count made skip-gram 20-25% slower (measured on
+         * wiki8, 1 thread). */
         for (; j < nb; j++) {
-            float pair[2];  /* a0 and a1 against one b row: fw_dots's two-row pass */
-            fw_dots(a + k, 2, b[j], pair, d);
-            row0[j] = pair[0];
-            row1[j] = pair[1];
+            const float *b0 = b[j];
+            float s00 = 0.0f, s10 = 0.0f;
+#pragma omp simd reduction(+:s00, s10)
+            for (int i = 0; i < d; i++) {
+                s00 += a0[i] * b0[i];
+                s10 += a1[i] * b0[i];
+            }
+            row0[j] = s00;
+            row1[j] = s10;
         }
     }
     for (; k < na; k++) {
