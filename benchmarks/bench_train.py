@@ -49,8 +49,14 @@ files: 3CosAdd analogies on unit vectors over the --restrict-vocab most frequent
 semantic, the rest syntactic), and Spearman's rho (scipy) of cosine similarity on
 WordSim-353 and SimLex-999 over the full vocabulary (pairs with an unknown word are
 skipped and counted). As a cross-check, gensim's own evaluate_word_analogies total is
-printed for the gensim models. Quality comes from the first run; vector files are written
-to a temporary folder that is removed at the end.
+printed for the gensim models. Every run is evaluated and the table reports the medians;
+vector files are written to a temporary folder that is removed at the end.
+
+Thread scaling. --threads takes a list (--threads 1,2): every tool then trains at each
+count, the counts one after the other within each round of runs, so that both see the
+machine in the same state (on a shared virtual machine a run's speed moves by 10-20%
+from minute to minute). The scaling printed is the median, over rounds, of the speed at
+the higher count divided by the 1-thread speed of the same round.
 """
 
 from __future__ import annotations
@@ -703,7 +709,7 @@ def run_child(spec: dict):
 
 
 def label(task: dict) -> str:
-    return f"{task['tool']}/{task['mode']}/{task['arch']}"
+    return f"{task['tool']}/{task['mode']}/{task['arch']}/{task['threads']}t"
 
 
 def summarise(task: dict) -> dict:
@@ -736,7 +742,7 @@ def fmt(value, spec: str, missing: str = "-") -> str:
 
 
 def print_table(tasks) -> None:
-    headers = ["tool", "mode", "arch", "vocab s", "train s", "save s", "total s", "words/s",
+    headers = ["tool", "mode", "arch", "thr", "vocab s", "train s", "save s", "total s", "words/s",
                "eff words/s", "RSS MiB", "sem %", "syn %", "total %", "skipped", "ws353 ρ",
                "simlex ρ"]
     rows = []
@@ -746,10 +752,11 @@ def print_table(tasks) -> None:
         mode = (task["mode"] + ("*" if task.get("faster_mode") else "")
                 + ("!" if s.get("incomplete") else ""))
         if not s:
-            rows.append([task["tool"], mode, task["arch"], "failed"] + [""] * 12)
+            rows.append([task["tool"], mode, task["arch"], task["threads"], "failed"]
+                        + [""] * 12)
             continue
         rows.append([
-            task["tool"], mode, task["arch"],
+            task["tool"], mode, task["arch"], task["threads"],
             fmt(s["vocab_s"], ".1f"), fmt(s["train_s"], ".1f"), fmt(s["save_s"], ".2f"),
             fmt(s["total_s"], ".1f"), fmt(s["words_per_s"], ",.0f"),
             fmt(s["effective_words_per_s"], ",.0f"), fmt(s["peak_rss_mib"], ",.0f"),
@@ -759,7 +766,7 @@ def print_table(tasks) -> None:
             fmt(ev.get("simlex999", {}).get("rho"), ".3f"),
         ])
     widths = [max(len(str(r[i])) for r in rows + [headers]) for i in range(len(headers))]
-    left = 3  # tool, mode, arch are left-aligned, numbers right-aligned
+    left = 3  # tool, mode, arch are left-aligned, numbers (and threads) right-aligned
 
     def line(cells):
         return "  ".join(str(c).ljust(w) if i < left else str(c).rjust(w)
@@ -829,11 +836,13 @@ def comparisons(tasks):
         # Compare with gensim's rows of the same loss, or its NS rows when gensim has no
         # such loss (NCE).
         same = [t for t in tasks if t["arch"] == arch and t["tool"] == "gensim"
-                and t["summary"] and t["loss"] == fast["loss"]]
+                and t["summary"] and t["loss"] == fast["loss"]
+                and t["threads"] == fast["threads"]]
         gensims = sorted(same, key=lambda t: (not t.get("faster_mode"),
                                               -t["summary"]["words_per_s"]))
         for g in gensims:
-            entry = {"arch": arch, "fastw2v_variant": fast["mode"], "gensim_mode": g["mode"],
+            entry = {"arch": arch, "threads": fast["threads"],
+                     "fastw2v_variant": fast["mode"], "gensim_mode": g["mode"],
                      "faster_gensim_mode": bool(g.get("faster_mode")),
                      "gensim_incomplete": g["summary"]["incomplete"],
                      "words_per_s_ratio": fast["summary"]["words_per_s"]
@@ -868,7 +877,8 @@ def print_comparisons(entries) -> None:
         which = "faster gensim mode" if e["faster_gensim_mode"] else "other gensim mode"
         if e["gensim_incomplete"]:
             which += "; NOT COMPARABLE: gensim skipped part of the corpus"
-        print(f"{e['arch']}: fastw2v {e['fastw2v_variant']} / gensim {e['gensim_mode']} "
+        print(f"{e['arch']}, {e.get('threads', '?')} thread(s): fastw2v {e['fastw2v_variant']} "
+              f"/ gensim {e['gensim_mode']} "
               f"({which}): "
               f"words/s x{e['words_per_s_ratio']:.2f}, effective words/s "
               f"x{e['effective_words_per_s_ratio']:.2f}, whole command "
@@ -883,6 +893,46 @@ def print_comparisons(entries) -> None:
                   f"ws353 ρ {fmt(ws, '+.3f')}, simlex ρ {fmt(sl, '+.3f')} "
                   f"({fmt(None if ws is None else 100 * ws, '+.1f')} / "
                   f"{fmt(None if sl is None else 100 * sl, '+.1f')} points of ρ x 100)")
+
+
+def thread_scaling(tasks):
+    """Per (tool, mode, arch) run at 1 thread and more: the speed-up of each higher
+    count over 1 thread, as the median over rounds of the ratio within a round (the two
+    runs of a round are minutes apart, so a slow spell of the machine hits both), and as
+    the ratio of the medians."""
+    out = []
+    by_key = {}
+    for t in tasks:
+        by_key.setdefault((t["tool"], t["mode"], t["arch"]), {})[t["threads"]] = t
+    for (tool, mode, arch), counts in by_key.items():
+        one = counts.get(1)
+        if one is None or not one["summary"]:
+            continue
+        for threads, task in sorted(counts.items()):
+            if threads == 1 or not task["summary"]:
+                continue
+            rounds = [b["words_trained"] / b["seconds"]["train"]
+                      / (a["words_trained"] / a["seconds"]["train"])
+                      for a, b in zip(one["runs"], task["runs"]) if a and b]
+            out.append({"tool": tool, "mode": mode, "arch": arch, "threads": threads,
+                        "speedup_per_round": rounds,
+                        "speedup": statistics.median(rounds) if rounds else None,
+                        "speedup_of_medians": task["summary"]["words_per_s"]
+                        / one["summary"]["words_per_s"]})
+    return out
+
+
+def print_thread_scaling(entries) -> None:
+    if not entries:
+        return
+    print()
+    print("thread scaling (training words/s against 1 thread; median over rounds of the "
+          "ratio within a round):")
+    for e in entries:
+        rounds = ", ".join(f"{x:.2f}" for x in e["speedup_per_round"])
+        print(f"  {e['tool']}/{e['mode']}/{e['arch']}: {e['threads']} threads "
+              f"x{fmt(e['speedup'], '.2f')} (rounds: {rounds}; ratio of medians "
+              f"x{e['speedup_of_medians']:.2f})")
 
 
 def fp32_peak_gflops(cores: int):
@@ -921,11 +971,14 @@ def print_flops(tasks, args) -> None:
     # rules, so it trains as many pairs per word left after subsampling as fastw2v does.
     pairs_per_kept = (counted[0]["summary"]["examples_per_s"]
                       / counted[0]["summary"]["effective_words_per_s"])
-    peak, how = fp32_peak_gflops(args.threads)
     flops = 6 * args.dim * (args.negative + 1) + 2 * args.dim
     print()
-    print(f"fp32 rate (skip-gram, {flops:,} flops per pair; peak: {how}):")
+    print(f"fp32 rate (skip-gram, {flops:,} flops per pair):")
+    for threads in sorted({t["threads"] for t in rows}):
+        _, how = fp32_peak_gflops(threads)
+        print(f"  peak with {threads} thread(s): {how}")
     for t in rows:
+        peak, _ = fp32_peak_gflops(t["threads"])
         pairs = t["summary"].get("examples_per_s")
         note = ""
         if pairs is None:
@@ -944,7 +997,7 @@ def draw_chart(tasks, args, path: str) -> None:
     import matplotlib.pyplot as plt
 
     rows = [t for t in tasks if t["summary"]]
-    labels = [f"{t['tool']}\n{t['mode']}\n{t['arch']}" for t in rows]
+    labels = [f"{t['tool']}\n{t['mode']}\n{t['arch']}\n{t['threads']} thr." for t in rows]
     colours = ["#1f77b4" if t["tool"] == "fastw2v" else "#ff7f0e" for t in rows]
     speed = [t["summary"]["words_per_s"] / 1e6 for t in rows]
     accuracy = [(t.get("evaluation") or {}).get("analogy", {}).get("total_pct") or 0.0
@@ -960,7 +1013,7 @@ def draw_chart(tasks, args, path: str) -> None:
         for x, v in enumerate(values):
             axis.annotate(f"{v:.2f}{unit}", (x, v), ha="center", va="bottom", fontsize=8)
     fig.suptitle(f"fastw2v (blue) vs gensim (orange): dim {args.dim}, window {args.window}, "
-                 f"negative {args.negative}, {args.epochs} epochs, {args.threads} threads")
+                 f"negative {args.negative}, {args.epochs} epochs")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -984,7 +1037,8 @@ def draw_combined_chart(json_paths, path: str) -> None:
         settings = payload["settings"]
         for task in payload["tasks"]:
             if task["summary"] and task["loss"] == "ns":
-                key = (task["arch"], settings["dim"], settings["threads"])
+                # Files written before --threads took a list have one count in settings.
+                key = (task["arch"], settings["dim"], task.get("threads", settings["threads"]))
                 rows.setdefault(key, []).append(task)
     groups = []  # (label, fastw2v task, gensim task)
     for (arch, dim, threads), tasks in sorted(rows.items(), key=lambda item: (
@@ -1057,6 +1111,19 @@ def positive_int(text: str) -> int:
     return value
 
 
+def thread_counts(text: str):
+    """An argparse type: one thread count or a comma-separated list (1,2), ascending."""
+    try:
+        counts = sorted({positive_int(t) for t in text.split(",") if t.strip()})
+    except ValueError:
+        counts = []
+    if not counts:
+        raise argparse.ArgumentTypeError(
+            f"--threads takes a count or a comma-separated list of counts of at least 1 "
+            f"(got {text!r})")
+    return counts
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         description="Train fastw2v and gensim 4.x on the same corpus with the same settings "
@@ -1082,7 +1149,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", type=float, default=1e-4, help="[default: %(default)s]")
     p.add_argument("--epochs", type=positive_int, default=5, help="[default: %(default)s]")
     p.add_argument("--min-count", type=positive_int, default=5, help="[default: %(default)s]")
-    p.add_argument("--threads", type=positive_int, default=2, help="[default: %(default)s]")
+    p.add_argument("--threads", type=thread_counts, default=[2],
+                   help="training threads, or a list (1,2) to measure thread scaling; "
+                        "each tool then runs at every count [default: 2]")
     p.add_argument("--seed", type=int, default=1, help="[default: %(default)s]")
     p.add_argument("--runs", type=positive_int, default=1,
                    help="repeat each training; medians of speed, wall times and quality "
@@ -1151,8 +1220,11 @@ def main(argv=None) -> int:
                 modes = [(m if loss == "ns" else f"{m}-hs", loss)
                          for loss in gensim_losses for m in args.gensim_modes]
             for mode, loss in modes:
-                tasks.append({"tool": tool, "mode": mode, "arch": arch, "loss": loss,
-                              "runs": [], "evaluation": None, "error": None})
+                # Thread counts innermost: one tool's counts run back to back.
+                for threads in args.threads:
+                    tasks.append({"tool": tool, "mode": mode, "arch": arch, "loss": loss,
+                                  "threads": threads, "runs": [], "evaluation": None,
+                                  "error": None})
 
     settings = {"corpus": os.path.abspath(args.corpus), "corpus_used": corpus,
                 "corpus_bytes": os.path.getsize(corpus), "architectures": archs,
@@ -1173,7 +1245,7 @@ def main(argv=None) -> int:
                 out = os.path.join(work_dir, f"{task['tool']}-{task['mode']}-{task['arch']}.bin")
                 file_mode = task["mode"].startswith("corpus_file")
                 use = gensim_corpus_file if file_mode else corpus
-                spec = dict(settings, tool=task["tool"],
+                spec = dict(settings, tool=task["tool"], threads=task["threads"],
                             mode="corpus_file" if file_mode else task["mode"],
                             gensim_loss=task["loss"], arch=task["arch"],
                             corpus=use, out=out, tmp_dir=work_dir,
@@ -1204,9 +1276,9 @@ def main(argv=None) -> int:
 
     for task in tasks:
         task["summary"] = summarise(task)
-    for arch, loss in {(t["arch"], t["loss"]) for t in tasks}:
+    for arch, loss, threads in {(t["arch"], t["loss"], t["threads"]) for t in tasks}:
         gensims = [t for t in tasks if t["arch"] == arch and t["tool"] == "gensim"
-                   and t["loss"] == loss and t["summary"]]
+                   and t["loss"] == loss and t["threads"] == threads and t["summary"]]
         complete = [t for t in gensims if not t["summary"]["incomplete"]] or gensims
         if len(gensims) > 1:
             max(complete, key=lambda t: t["summary"]["words_per_s"])["faster_mode"] = True
@@ -1217,7 +1289,7 @@ def main(argv=None) -> int:
               f"{GENSIM_MAX_SENTENCE:,}-token lines)")
     print(f"settings: dim {args.dim}, window {args.window}, negative {args.negative}, "
           f"sample {args.sample:g}, epochs {args.epochs}, min-count {args.min_count}, "
-          f"threads {args.threads}, runs {args.runs}"
+          f"threads {','.join(map(str, args.threads))}, runs {args.runs}"
           + (" (medians of times, speeds and quality)" if args.runs > 1 else ""))
     versions = {t["tool"]: r["tool_version"] for t in tasks for r in t["runs"] if r}
     print("versions: " + "".join(f"{k} {v}, " for k, v in versions.items())
@@ -1232,6 +1304,8 @@ def main(argv=None) -> int:
     print_details(tasks, args)
     entries = comparisons(tasks)
     print_comparisons(entries)
+    scaling = thread_scaling(tasks)
+    print_thread_scaling(scaling)
     print_flops(tasks, args)
 
     if args.chart:
@@ -1239,7 +1313,7 @@ def main(argv=None) -> int:
         log(f"chart written to {args.chart}")
     if args.json:
         payload = {"settings": settings, "environment": environment(), "tasks": tasks,
-                   "comparisons": entries}
+                   "comparisons": entries, "thread_scaling": scaling}
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(payload, f, indent=2)
         log(f"raw results written to {args.json}")
