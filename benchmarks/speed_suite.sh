@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The measurements behind benchmarks/RESULTS.md, in the order they were run: fastw2v
-# against gensim on wiki8 at dim 100 with 2 threads, at dim 300, then with 1 thread, and
-# word2vec's per-pair sampling for the quality comparison; then the chart from all of
-# them. About 80 minutes on 2 cores; run it on an otherwise idle machine. Raw results go
+# against gensim on wiki8 at dim 100 with 2 threads; fastw2v's thread scaling; both
+# tools at dim 300; gensim at 1 thread; word2vec's per-pair sampling for the quality
+# comparison; then the chart from all of them. About 80 minutes on 2 cores; run it on an otherwise idle machine. Raw results go
 # to $OUT (default benchmarks/results/, which git ignores), one .json and one .txt per
 # step.
 #
@@ -24,12 +24,12 @@ bench() {  # bench NAME ARGS...: one run of bench_train.py, its table kept in NA
 
 # The targets: skip-gram and CBOW, 2 threads, against gensim's faster mode (corpus_file).
 bench dim100-2threads --arch skipgram --arch cbow --runs 3 --gensim-modes corpus_file
+# Thread scaling: fastw2v at 1 and 2 threads, the two counts back to back in each of
+# three rounds (gensim at 1 thread comes later, once: its 1-thread runs are the longest).
+bench dim100-threads-fastw2v --arch skipgram --arch cbow --threads 1,2 --runs 3 --tools fastw2v
 # Dimension 300, same settings otherwise.
 bench dim300-2threads --arch skipgram --arch cbow --dim 300 --runs 3 --gensim-modes corpus_file
-# Thread scaling: fastw2v at 1 and 2 threads, the two counts back to back in each of
-# three rounds; gensim once at 1 thread (its 1-thread runs are the longest), for the
-# 1-thread ratio and the chart.
-bench dim100-threads-fastw2v --arch skipgram --arch cbow --threads 1,2 --runs 3 --tools fastw2v
+# gensim at 1 thread, for the 1-thread ratio and the chart.
 bench dim100-1thread-gensim --arch skipgram --arch cbow --threads 1 --runs 1 --tools gensim \
     --gensim-modes corpus_file
 # Shared negatives off (word2vec's per-pair sampling), for the quality comparison.
