@@ -54,7 +54,7 @@ vector files are written to a temporary folder that is removed at the end.
 
 Thread scaling. --threads takes a list (--threads 1,2): every tool then trains at each
 count, the counts one after the other within each round of runs, so that both see the
-machine in the same state (on a shared virtual machine a run's speed moves by 10-20%
+machine in the same state (on a shared virtual machine a run's speed moves by 10-25%
 from minute to minute). The scaling printed is the median, over rounds, of the speed at
 the higher count divided by the 1-thread speed of the same round.
 """

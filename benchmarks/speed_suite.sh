@@ -2,9 +2,9 @@
 # The measurements behind benchmarks/RESULTS.md, in the order they were run: fastw2v
 # against gensim on wiki8 at dim 100 with 2 threads; fastw2v's thread scaling; both
 # tools at dim 300; gensim at 1 thread; word2vec's per-pair sampling for the quality
-# comparison; then the chart from all of them. About 80 minutes on 2 cores; run it on an otherwise idle machine. Raw results go
-# to $OUT (default benchmarks/results/, which git ignores), one .json and one .txt per
-# step.
+# comparison; then the chart from all of them. About 80 minutes on 2 cores; run it on
+# an otherwise idle machine. Raw results go to $OUT (default benchmarks/results/, which
+# git ignores), one .json and one .txt per step.
 #
 #   bash benchmarks/speed_suite.sh [OUT]
 #
