@@ -391,9 +391,11 @@ def peak_rss_mib() -> float:
     return kib / 1024.0
 
 
-# fastw2v's rows: the mode column names the estimator (see docs/theory.md) and how
-# skip-gram draws its noise: "-shared" one set per centre word (HogBatch, the default),
-# "-pair" a set per (word, context) pair as word2vec.c does.
+# fastw2v's rows: the mode column names the estimator (see docs/theory.md) and how noise
+# is drawn: "-shared" (the default) one set per skip-gram centre word for all its context
+# words (HogBatch), and for CBOW one set per two centre words 2 * window + 1 apart;
+# "-pair" a set per skip-gram (word, context) pair or per CBOW centre word, as word2vec.c
+# does.
 FASTW2V_VARIANTS = {
     "ns-pair": {"loss": "ns", "shared_negatives": False},
     "ns-shared": {"loss": "ns", "shared_negatives": True},

@@ -153,7 +153,9 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
 @click.option("--shared-negatives/--per-pair-negatives", default=DEFAULTS.shared_negatives,
               show_default=True,
               help="Skip-gram: train all context words of a word against one shared set "
-                   "of noise words (HogBatch; faster), or draw noise for every pair.")
+                   "of noise words (HogBatch; faster), or draw noise for every pair. "
+                   "CBOW: centre words 2*window+1 apart (no common context word) share "
+                   "one draw of noise words, or each centre word draws its own.")
 @click.option("--nce-gamma", type=click.Choice(GAMMA_MODES), default=DEFAULTS.nce_gamma,
               show_default=True,
               help="NCE normaliser: one learned value, one per word, or fixed.")

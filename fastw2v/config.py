@@ -63,10 +63,13 @@ class TrainConfig:
     # How the softmax over the vocabulary is avoided: negative sampling (ns),
     # noise-contrastive estimation (nce) or hierarchical softmax (hs). See docs/theory.md.
     loss: str = "ns"
-    # Skip-gram only: train all context words of a centre word against one shared set of
-    # output rows (the word and its noise words), as Ji et al.'s HogBatch does. On wiki8
-    # it trains 1.7x faster than per-pair noise at the same or better quality
-    # (benchmarks/RESULTS.md); False gives word2vec's per-pair sampling.
+    # Skip-gram: train all context words of a centre word against one shared set of
+    # output rows (the word and its noise words), as Ji et al.'s HogBatch does; on wiki8
+    # it trains 2.2x faster than per-pair noise at the same or better quality
+    # (benchmarks/RESULTS.md). CBOW: centre words 2 * window + 1 positions apart, whose
+    # windows share no context word, use one draw of noise words, fetched into the cache
+    # once. False gives word2vec's sampling: a draw per pair (skip-gram) or per centre
+    # word (CBOW).
     shared_negatives: bool = True
     # NCE's normaliser: one learned scalar (global), one per input word (per-word), or
     # held at nce_gamma_init (fixed).

@@ -136,6 +136,34 @@ cdef inline int fill_targets(const ModelC *m, const TablesC *t, const ParamsC *p
     return p.negative + 1
 
 
+# Position n's targets into next_targets / next_labels. CBOW with shared negatives draws
+# noise words for the first 2 * window + 1 positions of each run of twice that many and
+# gives the next 2 * window + 1 the same words again, position n the draw of position
+# n - (2 * window + 1). The two centre words' windows never share a context word, so no
+# input row meets the same noise twice more often than with a draw per position, while
+# the noise rows, fetched for the first centre word, are still in cache for the second:
+# at dim 300 fetching those rows is most of CBOW's time (benchmarks/RESULTS.md).
+cdef inline void position_targets(const ModelC *m, const TablesC *t, const ParamsC *p,
+                                  ScratchC *s, int n) noexcept nogil:
+    cdef int d
+    cdef int period = 2 * p.window + 1
+    cdef int32_t *saved
+    if p.architecture != CBOW or not p.shared_negatives:
+        fill_targets(m, t, p, s, s.sentence[n], s.next_targets, s.next_labels)
+        return
+    saved = s.noise_ring + (n % period) * p.negative
+    if (n // period) % 2 == 0:
+        fill_targets(m, t, p, s, s.sentence[n], s.next_targets, s.next_labels)
+        for d in range(p.negative):
+            saved[d] = s.next_targets[d + 1]
+    else:
+        s.next_targets[0] = s.sentence[n]
+        s.next_labels[0] = 1
+        for d in range(p.negative):
+            s.next_targets[d + 1] = saved[d]
+            s.next_labels[d + 1] = 0
+
+
 # One centre word's targets for the sentence loops, drawn one position ahead. A block's
 # noise rows are random rows of a matrix larger than the cache; drawn and prefetched
 # just before use (as word2vec.c does) their fetches stall the block, drawn a position
@@ -149,7 +177,7 @@ cdef inline int targets_for_position(const ModelC *m, const TablesC *t, const Pa
     s.targets, s.next_targets = s.next_targets, s.targets
     s.labels, s.next_labels = s.next_labels, s.labels
     if i + 1 < length:
-        fill_targets(m, t, p, s, s.sentence[i + 1], s.next_targets, s.next_labels)
+        position_targets(m, t, p, s, i + 1)
     return p.negative + 1
 
 
@@ -157,7 +185,7 @@ cdef inline int targets_for_position(const ModelC *m, const TablesC *t, const Pa
 cdef inline void start_target_pipeline(const ModelC *m, const TablesC *t, const ParamsC *p,
                                        ScratchC *s) noexcept nogil:
     if p.loss != HIERARCHICAL_SOFTMAX:
-        fill_targets(m, t, p, s, s.sentence[0], s.next_targets, s.next_labels)
+        position_targets(m, t, p, s, 0)
 
 
 # The inputs change only at the end of a block, and with distinct output rows no output
@@ -431,16 +459,19 @@ cdef class Worker:
         scores = np.zeros(max_inputs * max_targets, dtype=np.float32)
         context_rows = np.zeros(max_inputs, dtype=np.uintp)
         in_gamma = np.zeros(max_inputs, dtype=np.float32)
+        # CBOW's noise draws kept for reuse (see position_targets): 2 * window + 1 draws
+        # of at most max_targets - 1 words; max_inputs is 2 * window.
+        noise_ring = np.zeros((max_inputs + 1) * max_targets, dtype=np.int32)
         # Row j of grads starts 4 * dim * j bytes in (float32).
         grad_rows = np.array([grads.ctypes.data + 4 * dim * j for j in range(max_inputs)],
                              dtype=np.uintp)
         self._buffers = (hidden, grads, coef, in_rows, in_words, targets, labels, sentence,
                          out_rows, scores, context_rows, in_gamma, next_targets,
-                         next_labels, grad_rows)
+                         next_labels, grad_rows, noise_ring)
         cdef float[::1] hidden_v = hidden, grads_v = grads, coef_v = coef
         cdef size_t[::1] in_rows_v = in_rows, grad_rows_v = grad_rows
         cdef int32_t[::1] in_words_v = in_words, targets_v = targets, sentence_v = sentence
-        cdef int32_t[::1] next_targets_v = next_targets
+        cdef int32_t[::1] next_targets_v = next_targets, noise_ring_v = noise_ring
         cdef uint8_t[::1] next_labels_v = next_labels
         cdef size_t[::1] out_rows_v = out_rows, context_rows_v = context_rows
         cdef float[::1] scores_v = scores, in_gamma_v = in_gamma
@@ -455,6 +486,7 @@ cdef class Worker:
         self.scratch.labels = &labels_v[0]
         self.scratch.next_targets = &next_targets_v[0]
         self.scratch.next_labels = &next_labels_v[0]
+        self.scratch.noise_ring = &noise_ring_v[0]
         self.scratch.sentence = &sentence_v[0]
         self.scratch.out_rows = <float **>&out_rows_v[0]
         self.scratch.scores = &scores_v[0]

@@ -69,7 +69,8 @@ cdef struct ParamsC:
     Loss loss
     GammaMode gamma_mode
     bint noise_correction   # NCE: subtract log(k q(c)) from the logit
-    bint shared_negatives   # skip-gram: one set of targets per centre word, all contexts
+    bint shared_negatives   # skip-gram: one set of targets per centre word, all contexts;
+                            # CBOW: a draw of noise shared by centre words 2w + 1 apart
     int window
     int negative
     int max_sentence        # capacity of the per-thread sentence buffer
@@ -87,6 +88,8 @@ cdef struct ScratchC:
     uint8_t *labels    # 1 for the real word (HS: left branch), 0 for noise (right)
     int32_t *next_targets  # the next position's targets, drawn one step early so that
     uint8_t *next_labels   # their rows arrive in cache by the time they are used
+    int32_t *noise_ring    # CBOW, shared negatives: the last 2 * window + 1 draws of noise
+                           # words, for the centre words that reuse them
     float **out_rows   # the targets' rows, for the one-input path of train_block
     float **context_rows  # CBOW: the input rows of the current window (max_inputs)
     float *scores      # every (target, input) score of a block (max_targets x max_inputs)

@@ -186,6 +186,7 @@ class Reference:
         self.rng = MirrorRng(rng_state) if rng_state is not None else None
         self.scores = []
         self.block_log = []  # (centre or None, input words, [(target, label)])
+        self.n_reused_draws = 0  # CBOW, shared negatives: positions given an earlier draw
 
     # fill_targets -----------------------------------------------------------------
     def targets_for(self, word):
@@ -242,14 +243,29 @@ class Reference:
         """NS and NCE draw each position's targets one position early: position 0's
         when the sentence starts, then position i + 1's right after position i's window
         draw. HS draws nothing and takes each position's path when it comes."""
-        self.pending = None if self.s.loss == "hs" else self.targets_for(sentence[0])
+        self.saved_noise = {}
+        self.pending = None if self.s.loss == "hs" else self.drawn_targets(sentence, 0)
+
+    def drawn_targets(self, sentence, n):
+        """Position n's targets. CBOW with shared negatives: positions n and n + period
+        (period = 2 window + 1) share one draw of noise words, for every n whose
+        n // period is even."""
+        period = 2 * self.s.window + 1
+        if self.s.architecture != "cbow" or not self.s.shared_negatives:
+            return self.targets_for(sentence[n])
+        if (n // period) % 2 == 0:
+            targets = self.targets_for(sentence[n])
+            self.saved_noise[n + period] = targets[1:]
+            return targets
+        self.n_reused_draws += 1
+        return [(sentence[n], 1)] + self.saved_noise.pop(n)
 
     def position_targets(self, sentence, i):
         if self.s.loss == "hs":
             return self.targets_for(sentence[i])
         targets = self.pending
         if i + 1 < len(sentence):
-            self.pending = self.targets_for(sentence[i + 1])
+            self.pending = self.drawn_targets(sentence, i + 1)
         return targets
 
     # train_sentence_sg / train_sentence_cbow -----------------------------------------
@@ -883,6 +899,42 @@ def test_shared_negatives_differ_from_per_pair_updates():
     assert not np.array_equal(results[False][2], results[True][2])
 
 
+def test_cbow_shared_noise_matches_reference_over_long_sentences():
+    # window 1: centre words 3 positions apart share a draw of noise words, so sentences
+    # of up to 12 words reuse draws often; the kernel must follow the reference exactly,
+    # RNG consumption included (a reused draw takes nothing from the generator).
+    counts = np.array([90, 70, 50, 40, 30, 20, 15, 10, 8, 5, 3, 1] * 3)
+    n_checked, ref = _check_jobs_against_reference(
+        "cbow", "ns", "global", True, counts, dim=6, window=1, negative=3, n_seeds=10,
+        max_sentence=12, n_sentences=8)
+    assert n_checked >= 4
+    assert ref.n_reused_draws >= 5
+
+
+def test_cbow_shared_noise_takes_fewer_draws_than_a_draw_per_position():
+    # One 12-word sentence, window 1, 3 noise words: per position 12 draws of 3 words;
+    # shared, positions 3-5 and 9-11 reuse the draws of 0-2 and 6-8: 6 draws of 3.
+    tokens = np.array(list(range(12)) + [END], dtype=np.int32)
+    states = {}
+    for shared in (False, True):
+        w = (np.random.default_rng(0).standard_normal((20, 8)) * 0.1).astype(np.float32)
+        setup = build(w, w.copy(), architecture="cbow", shared=shared, window=1,
+                      negative=3, max_sentence=12)
+        worker = setup.trainer.new_worker(5)
+        ref = Reference(w, w.copy(), [GAMMA_SENTINEL], setup.tables, setup.settings,
+                        table_classify, rng_state=worker.rng_state)
+        setup.trainer.train_job(worker, tokens, 0.0, 0.0)
+        ref.train_job(tokens, 0.0, 0.0)
+        assert worker.rng_state == ref.rng.state
+        noise = [tuple(t for t, label in targets if label == 0)
+                 for _, _, targets in ref.block_log]
+        states[shared] = noise
+    per_position, shared_draws = states[False], states[True]
+    assert len(set(per_position)) == 12  # 12 independent draws (distinct here)
+    assert shared_draws[3:6] == shared_draws[0:3] and shared_draws[9:12] == shared_draws[6:9]
+    assert len(set(shared_draws)) == 6
+
+
 def test_shared_negatives_count_one_example_per_pair():
     # window = 1: sentence of length L has 2 (L - 1) (centre, context) pairs.
     rng = np.random.default_rng(33)
@@ -918,8 +970,9 @@ JOB_COMBOS = [
     ("skipgram", "hs", "global", False),
     ("skipgram", "hs", "global", True),
     ("cbow", "ns", "global", False),
-    ("cbow", "ns", "global", True),  # shared_negatives is a skip-gram setting: ignored
+    ("cbow", "ns", "global", True),
     ("cbow", "nce", "global", False),
+    ("cbow", "nce", "global", True),
     ("cbow", "nce", "fixed", False),
     ("cbow", "hs", "global", False),
 ]
