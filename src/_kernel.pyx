@@ -139,10 +139,11 @@ cdef inline int fill_targets(const ModelC *m, const TablesC *t, const ParamsC *p
 # Position n's targets into next_targets / next_labels. CBOW with shared negatives draws
 # noise words for the first 2 * window + 1 positions of each run of twice that many and
 # gives the next 2 * window + 1 the same words again, position n the draw of position
-# n - (2 * window + 1). The two centre words' windows never share a context word, so no
-# input row meets the same noise twice more often than with a draw per position, while
-# the noise rows, fetched for the first centre word, are still in cache for the second:
-# at dim 300 fetching those rows is most of CBOW's time (benchmarks/RESULTS.md).
+# n - (2 * window + 1). The two centre words' windows never share a context word, so an
+# input row meets a fresh draw at every position it is trained at, as with a draw per
+# position, while the noise rows fetched for the first centre word are still in cache
+# for the second: at dim 300 fetching those rows is most of CBOW's time
+# (benchmarks/RESULTS.md).
 cdef inline void position_targets(const ModelC *m, const TablesC *t, const ParamsC *p,
                                   ScratchC *s, int n) noexcept nogil:
     cdef int d
