@@ -15,7 +15,7 @@ is that part's alone:
    `--head-words` words plus a long tail of rare words drawn uniformly, tokens written
    as base-36 ids, lines of 1 to 40 tokens.
    Generation is deterministic (`--seed`) and keeps the exact count of every word.
-2. Count it with fastw2v.corpus.scan_corpus under each `--max-vocab` (default 2,000,000),
+2. Count it with fastw2v.text.corpus.scan_corpus under each `--max-vocab` (default 2,000,000),
    report time, peak RSS, the table's bytes, the prunings and the final threshold, and
    check the result against the exact counts: no count is ever above the true count,
    and every word whose count is well above what pruning can remove (see
@@ -323,13 +323,14 @@ def counting_bound(max_vocab: int, max_key_bytes: int, block_bytes: int) -> Dict
 
 
 def count_with_history(path: str, max_vocab: int, tmp_dir: Optional[str] = None):
-    """fastw2v.corpus.scan_corpus(path, max_vocab), recording where the prunings happen.
+    """fastw2v.text.corpus.scan_corpus(path, max_vocab), recording where the prunings happen.
 
     Returns the scan, the history [(tokens read before the piece of text in which a
     pruning happened, prunings so far, the threshold after it)] and the seconds taken.
     The position is a lower bound, which can only make safe_count larger.
     """
-    from fastw2v import _text, corpus
+    from fastw2v import _text
+    from fastw2v.text import corpus
 
     history = []
     before = [0]
@@ -374,7 +375,7 @@ def count_with_history(path: str, max_vocab: int, tmp_dir: Optional[str] = None)
 def _count_child(path: str, max_vocab: int, dump_prefix: str, queue) -> None:
     """Child process: count under max_vocab; record its peak RSS and the prunings, and
     dump the table's words (as generator ids) and counts for the parent to check."""
-    import fastw2v.corpus  # noqa: F401  (imported before the baseline is read)
+    import fastw2v.text.corpus  # noqa: F401  (imported before the baseline is read)
     baseline = proc_status_kib("VmRSS")
     scan, history, seconds = count_with_history(path, max_vocab,
                                                 os.path.dirname(dump_prefix))
@@ -478,7 +479,7 @@ def check_counts(true_counts: np.ndarray, ids: np.ndarray, counts: np.ndarray,
 
 
 def count_part(args, corpus_path: str, truth: Dict, log=print) -> List[Dict]:
-    from fastw2v import corpus as corpus_module
+    from fastw2v.text import corpus as corpus_module
     results = []
     max_key = MAX_DIGITS  # generator tokens are at most 6 bytes
     for max_vocab in args.max_vocab:

@@ -13,13 +13,13 @@
 from .config import DEFAULT_MODEL_PATH, TrainConfig
 from .errors import (ConfigError, CorpusError, FastW2VError, FormatError, OutputError,
                      TrainingDiverged, VocabularyError)
-from .io import load_word2vec, save_word2vec
+from .formats.word2vec import load_word2vec, save_word2vec
 from .model import Model, TrainStats
-from .training import train
-from .vectors import UnknownWordError, Vectors
-from .vocab import Vocabulary
+from .training.trainer import train
+from .queries.vectors import UnknownWordError, Vectors
+from .text.vocab import Vocabulary
+from .version import __version__
 
-__version__ = "0.1.0"
 
 
 def load(path: str, fmt: str = "auto") -> Vectors:

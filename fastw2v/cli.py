@@ -15,14 +15,15 @@ import time
 
 import click
 
-from . import synthetic
+from .text import synthetic
 from .config import (DEFAULT_ALPHA, DEFAULT_MODEL_PATH, GAMMA_MODES, LOSSES, TrainConfig,
                      available_cores)
-from .checkpoint import DEFAULT_INTERVAL, CheckpointInterval
+from .training.checkpoint import DEFAULT_INTERVAL, CheckpointInterval
 from .errors import ConfigError, FastW2VError, OutputError
-from .io import ALL_FORMATS, check_writable_path
-from .training import CHECKPOINT_EVERY_ALONE, TrainingInterrupted, check_starting_point
-from .training import train as train_model
+from .formats.detect import ALL_FORMATS
+from .formats.files import check_writable_path
+from .training.trainer import CHECKPOINT_EVERY_ALONE, TrainingInterrupted, check_starting_point
+from .training.trainer import train as train_model
 
 DEFAULTS = TrainConfig()
 
@@ -313,7 +314,7 @@ def _restrict_option(command):
 def _load_vectors(path: str):
     """Load a vector file, or fail with a message saying how to get one."""
     from .errors import FormatError
-    from .vectors import Vectors
+    from .queries.vectors import Vectors
 
     if not os.path.lexists(path):
         hint = ("; 'fastw2v train CORPUS' writes it, or name a model with -m"
@@ -438,7 +439,7 @@ def evaluate(model, analogy_files, similarity_files, restrict, method, as_json):
     Words match case-insensitively. A malformed line in an evaluation file stops the
     evaluation with its line number (it is not skipped).
     """
-    from .evaluate import evaluate_analogies, evaluate_similarity
+    from .queries.evaluate import evaluate_analogies, evaluate_similarity
 
     if not analogy_files and not similarity_files:
         raise click.UsageError("nothing to evaluate: give --analogies FILE and/or "
@@ -538,7 +539,7 @@ def plot(words, output, neighbours, model, restrict):
     """Draw the given words (and their neighbours) on a 2-D map: the first two
     principal components of their unit vectors. Needs matplotlib
     (pip install 'fastw2v[plot]')."""
-    from .plot import draw_map, require_matplotlib
+    from .queries.plot import draw_map, require_matplotlib
 
     suffix = os.path.splitext(output)[1].lower().lstrip(".")
     if suffix not in PLOT_FORMATS:
@@ -568,8 +569,8 @@ def convert(source, target, from_fmt, to_fmt):
     """Convert vectors between fastw2v's native format (.fw2v) and word2vec's binary
     and text formats (IN and OUT may name the same file)."""
     from .errors import FormatError
-    from .io import FORMAT_NAMES
-    from .vectors import Vectors
+    from .formats.detect import FORMAT_NAMES
+    from .queries.vectors import Vectors
 
     if not os.path.lexists(source):
         raise FormatError(f"{source}: no such file")
@@ -595,7 +596,7 @@ def score(model_path, word, contexts, as_json):
     estimate <u_WORD, v_CONTEXT> + log k for a negative-sampling model
     (see docs/theory.md)."""
     from .errors import FormatError
-    from .estimates import Estimator
+    from .queries.estimates import Estimator
 
     if not os.path.lexists(model_path):
         raise FormatError(f"{model_path}: no such model file")

@@ -10,8 +10,8 @@ import numpy as np
 
 from .config import TrainConfig
 from .errors import FastW2VError
-from .vectors import Vectors, save_vectors, training_metadata
-from .vocab import Vocabulary
+from .queries.vectors import Vectors, save_vectors, training_metadata
+from .text.vocab import Vocabulary
 
 
 @dataclass
@@ -102,7 +102,7 @@ class Model:
 
         `context` may be one word (returns a float) or a list (returns an array).
         """
-        from .estimates import Estimator
+        from .queries.estimates import Estimator
 
         estimator = Estimator.from_model(self)
         if estimator.kind != "log_prob":
@@ -113,7 +113,7 @@ class Model:
     def pmi_estimate(self, word: str, context):
         """<u_word, v_context> + log k, a negative-sampling model's estimate of
         PMI(word, context) against the noise distribution (docs/theory.md)."""
-        from .estimates import Estimator
+        from .queries.estimates import Estimator
 
         estimator = Estimator.from_model(self)
         if estimator.kind != "pmi":

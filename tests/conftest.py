@@ -2,7 +2,7 @@
 
 import pytest
 
-from fastw2v import synthetic
+from fastw2v.text import synthetic
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-# The bytes that separate words and tokens everywhere in fastw2v (fastw2v.io).
+# The bytes that separate words and tokens everywhere in fastw2v (fastw2v.formats.word2vec).
 ASCII_WHITE_SPACE = " \t\n\r\x0b\x0c"
 
 # A word as any reader and writer must take it: non-empty, no ASCII white space (other

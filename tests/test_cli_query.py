@@ -12,7 +12,7 @@ from gensim.models import KeyedVectors
 from scipy.stats import spearmanr
 
 import fastw2v
-from fastw2v import synthetic
+from fastw2v.text import synthetic
 from fastw2v.cli import main
 from fastw2v.config import DEFAULT_MODEL_PATH
 

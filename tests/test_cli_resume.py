@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 import fastw2v
-from fastw2v.checkpoint import load_checkpoint
+from fastw2v.training.checkpoint import load_checkpoint
 from fastw2v.cli import main
 
 from cli_helpers import assert_one_line_error, interrupt_training
@@ -114,7 +114,7 @@ def test_resume_errors_are_one_line(tmp_path, small_corpus):
     assert_one_line_error(run("train", small_corpus, "--resume", small_corpus),
                           "--resume", "is the corpus itself", code=1)
     assert_one_line_error(run("train", small_corpus, "--resume", tmp_path / "none.ckpt"),
-                          "none.ckpt: no such checkpoint file", code=1)
+                          "none.ckpt: no such file", code=1)
 
 
 def test_resume_keeps_the_checkpoint_settings_and_defaults_are_no_change(tmp_path,

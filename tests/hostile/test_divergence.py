@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fastw2v.cli import main
-from fastw2v.io import load_word2vec
+from fastw2v.formats.word2vec import load_word2vec
 
 from cli_helpers import assert_one_line_error
 

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from fastw2v.cli import main
 from fastw2v.errors import FormatError
-from fastw2v.native import HEADER, read_native, write_native
-from fastw2v.vectors import row_norms
+from fastw2v.formats.native import HEADER, read_native, write_native
+from fastw2v.queries.vectors import row_norms
 
 from cli_helpers import assert_success_or_one_line_error
 from hostile_inputs import models, mutations

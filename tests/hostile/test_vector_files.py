@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from fastw2v.cli import main
 from fastw2v.errors import FormatError
-from fastw2v.io import load_word2vec
+from fastw2v.formats.word2vec import load_word2vec
 
 from cli_helpers import assert_one_line_error, assert_success_or_one_line_error
 from hostile_inputs import check_loaded, models, mutations, word, word2vec_bytes

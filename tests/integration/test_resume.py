@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import fastw2v
-from fastw2v import synthetic
-from fastw2v.checkpoint import load_checkpoint
+from fastw2v.text import synthetic
+from fastw2v.training.checkpoint import load_checkpoint
 from fastw2v.errors import ConfigError, CorpusError, FormatError
 
 

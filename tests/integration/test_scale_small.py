@@ -12,7 +12,7 @@ import pytest
 
 import fastw2v
 from fastw2v import _text
-from fastw2v.corpus import BLOCK_BYTES, scan_corpus
+from fastw2v.text.corpus import BLOCK_BYTES, scan_corpus
 
 BENCH = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "bench_scale.py")
 

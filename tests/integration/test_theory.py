@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import fastw2v
-from fastw2v.estimates import log_prob_matrix, pmi_estimate_matrix
+from fastw2v.queries.estimates import log_prob_matrix, pmi_estimate_matrix
 
 V = 50
 MIN_PAIR_COUNT = 50

@@ -6,11 +6,11 @@ import shutil
 import numpy as np
 import pytest
 
-from fastw2v.checkpoint import (CheckpointInterval, CorpusFingerprint, TrainingState,
+from fastw2v.training.checkpoint import (CheckpointInterval, CorpusFingerprint, TrainingState,
                                 load_checkpoint, save_checkpoint)
 from fastw2v.config import TrainConfig
 from fastw2v.errors import ConfigError, CorpusError, FormatError
-from fastw2v.vocab import Vocabulary
+from fastw2v.text.vocab import Vocabulary
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_foreign_files_are_refused(tmp_path, corpus):
         path.touch()
         with pytest.raises(FormatError, match=f"{path.name}: is not a fastw2v checkpoint"):
             load_checkpoint(str(path))
-    with pytest.raises(FormatError, match="missing.ckpt: no such checkpoint file"):
+    with pytest.raises(FormatError, match="missing.ckpt: no such file"):
         load_checkpoint(str(tmp_path / "missing.ckpt"))
 
 

@@ -1,4 +1,4 @@
-"""Unit tests for fastw2v.corpus: reading, decoding, compression, counting, encoding, jobs.
+"""Unit tests for fastw2v.text.corpus: reading, decoding, compression, counting, encoding, jobs.
 
 Most tests read a corpus the way training does (a counting scan, a vocabulary of every
 word, the encoded stream) and turn the stream back into lines of words; each is run at
@@ -14,12 +14,12 @@ import lzma
 import numpy as np
 import pytest
 
-import fastw2v.corpus as corpus
+import fastw2v.text.corpus as corpus
 from fastw2v.config import MAX_SENTENCE_TOKENS
-from fastw2v.corpus import (SENTENCE_END, EncodedCorpus, IdStream, ReadStats,
+from fastw2v.text.corpus import (SENTENCE_END, EncodedCorpus, IdStream, ReadStats,
                             encode_corpus, scan_corpus)
 from fastw2v.errors import CorpusError
-from fastw2v.vocab import Vocabulary
+from fastw2v.text.vocab import Vocabulary
 
 # A long line (far more than 16 bytes), multi-byte tokens that a byte cut could split,
 # a token longer than a block, blank and white-space-only lines, tabs and other ASCII

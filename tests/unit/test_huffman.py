@@ -1,4 +1,4 @@
-"""Unit tests for fastw2v.huffman: the tree that hierarchical softmax walks."""
+"""Unit tests for fastw2v.training.huffman: the tree that hierarchical softmax walks."""
 
 import heapq
 import math
@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from fastw2v.huffman import huffman_paths
+from fastw2v.training.huffman import huffman_paths
 
 
 def _paths(counts):

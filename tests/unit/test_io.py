@@ -1,12 +1,14 @@
-"""Unit tests for fastw2v.io: word2vec vector files, gensim compatibility, atomic writes."""
+"""Unit tests for fastw2v.formats.word2vec: word2vec vector files, gensim compatibility, atomic writes."""
 
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-import fastw2v.io as fio
+import fastw2v.formats.word2vec as fio
+from fastw2v.formats.detect import detect_format, format_for_path
 from fastw2v.errors import FormatError, OutputError
-from fastw2v.io import atomic_write, load_word2vec, save_word2vec
+from fastw2v.formats.files import atomic_write
+from fastw2v.formats.word2vec import load_word2vec, save_word2vec
 
 WORDS = ["the", "naïve", "東京", "😀", "Ωmega", "straße", "x", "ℵ₀", "a-b_c", "1984"]
 
@@ -371,8 +373,8 @@ def test_detect_format_by_magic_suffix_and_content(tmp_path):
     vectors = make_vectors()
     save_word2vec(str(tmp_path / "t.data"), WORDS, vectors, fmt="text")
     save_word2vec(str(tmp_path / "b.data"), WORDS, vectors, fmt="bin")
-    assert fio.detect_format(str(tmp_path / "t.data")) == "text"
-    assert fio.detect_format(str(tmp_path / "b.data")) == "bin"
+    assert detect_format(str(tmp_path / "t.data")) == "text"
+    assert detect_format(str(tmp_path / "b.data")) == "bin"
     assert load_word2vec(str(tmp_path / "t.data"))[0] == WORDS
     assert load_word2vec(str(tmp_path / "b.data"))[1].tobytes() == vectors.tobytes()
 
@@ -383,20 +385,20 @@ def test_detect_format_rejects_files_that_are_no_vectors(tmp_path, content):
     path = tmp_path / "model.bin"
     path.write_bytes(content)
     with pytest.raises(FormatError, match="not a vector file"):
-        fio.detect_format(str(path))
+        detect_format(str(path))
 
 
 def test_detect_format_missing_file_and_folder(tmp_path):
     with pytest.raises(FormatError, match="no such file"):
-        fio.detect_format(str(tmp_path / "missing.bin"))
+        detect_format(str(tmp_path / "missing.bin"))
     with pytest.raises(FormatError, match="is a folder"):
-        fio.detect_format(str(tmp_path))
+        detect_format(str(tmp_path))
 
 
 def test_format_for_path():
-    assert fio.format_for_path("v.fw2v") == "native"
-    assert fio.format_for_path("v.VEC") == "text"
-    assert fio.format_for_path("v.txt") == "text"
-    assert fio.format_for_path("v.bin") == "bin"
-    assert fio.format_for_path("v") == "bin"
-    assert fio.format_for_path("v.fw2v", "text") == "text"
+    assert format_for_path("v.fw2v") == "native"
+    assert format_for_path("v.VEC") == "text"
+    assert format_for_path("v.txt") == "text"
+    assert format_for_path("v.bin") == "bin"
+    assert format_for_path("v") == "bin"
+    assert format_for_path("v.fw2v", "text") == "text"

@@ -1,4 +1,4 @@
-"""Unit tests for fastw2v.sampling (subsampling and noise tables) and the kernel's draws."""
+"""Unit tests for fastw2v.training.sampling (subsampling and noise tables) and the kernel's draws."""
 
 import math
 
@@ -8,10 +8,10 @@ from scipy import stats
 
 from fastw2v import _kernel
 from fastw2v.config import TrainConfig
-from fastw2v.huffman import huffman_paths
-from fastw2v.sampling import (KernelTables, alias_probabilities, alias_table,
+from fastw2v.training.huffman import huffman_paths
+from fastw2v.training.sampling import (KernelTables, alias_probabilities, alias_table,
                               keep_probabilities, log_noise, noise_distribution)
-from fastw2v.training import KernelSettings, build_tables
+from fastw2v.training.trainer import KernelSettings, build_tables
 
 
 # ---------------------------------------------------------------------------------------

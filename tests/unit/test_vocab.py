@@ -1,4 +1,4 @@
-"""Unit tests for fastw2v.vocab and the compiled word table: counting, ReduceVocab-style
+"""Unit tests for fastw2v.text.vocab and the compiled word table: counting, ReduceVocab-style
 pruning, sorting, vocabulary files."""
 
 from collections import Counter
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from fastw2v._text import WordTable
-from fastw2v.corpus import encode_corpus, scan_corpus
+from fastw2v.text.corpus import encode_corpus, scan_corpus
 from fastw2v.errors import VocabularyError
-from fastw2v.vocab import Vocabulary
+from fastw2v.text.vocab import Vocabulary
 
 
 def count(tokens, max_vocab):

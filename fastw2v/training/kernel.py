@@ -20,10 +20,10 @@ def _has_avx2_fma() -> bool:
 kernel = None
 if os.environ.get("FASTW2V_KERNEL", "auto") != "baseline" and _has_avx2_fma():
     try:
-        from . import _kernel_avx2 as kernel
+        from .. import _kernel_avx2 as kernel
     except ImportError:  # a build without the AVX2 variant (not x86-64, or native)
         kernel = None
 if kernel is None:
-    from . import _kernel as kernel
+    from .. import _kernel as kernel
 
 BUILD = "avx2" if kernel.__name__.endswith("_avx2") else "baseline"

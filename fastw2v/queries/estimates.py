@@ -19,8 +19,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import FastW2VError, FormatError
-from .huffman import huffman_paths
+from ..errors import FastW2VError, FormatError
+from ..training.huffman import huffman_paths
 
 
 def _log_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -53,7 +53,7 @@ class Estimator:
     @classmethod
     def from_file(cls, path: str) -> "Estimator":
         """From a native model file written by training (it keeps the output matrix)."""
-        from .native import read_native
+        from ..formats.native import read_native
 
         path = os.fspath(path)
         native = read_native(path)

@@ -43,16 +43,16 @@ from typing import IO, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import _text
-from .config import MAX_SENTENCE_TOKENS
-from .errors import CorpusError
+from .. import _text
+from ..config import MAX_SENTENCE_TOKENS
+from ..errors import CorpusError
+from ..formats.files import UTF8_BOM, read_failure
 
 SENTENCE_END = _text.SENTENCE_END  # the id that ends a sentence (the kernel's SENTENCE_END)
 MAX_TOKEN_BYTES = _text.MAX_TOKEN_BYTES
 # Text read per step. The compiled scanner keeps no per-token objects, so this only sets
 # how often Python is entered: 1 MiB is a few hundred microseconds of scanning.
 BLOCK_BYTES = 1 << 20
-UTF8_BOM = b"\xef\xbb\xbf"
 # Ids read or written per step when a stream is re-encoded (1 MiB of int32): enough to
 # make Python's share negligible, small enough not to show in the peak memory.
 STREAM_CHUNK = 1 << 18
@@ -70,12 +70,11 @@ class ReadStats:
 
 def check_corpus_path(path: str) -> None:
     """Fail early, naming the file, when `path` cannot be a readable corpus."""
-    if not os.path.exists(path):
-        raise CorpusError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise CorpusError(f"{path}: is a folder; give the path of a text file")
-    if not os.access(path, os.R_OK):
-        raise CorpusError(f"{path}: permission denied")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise read_failure(CorpusError, path, exc, "a text file") from None
 
 
 def _open_binary(path: str) -> IO[bytes]:

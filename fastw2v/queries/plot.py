@@ -13,8 +13,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .errors import FastW2VError
-from .io import atomic_write
+from ..errors import FastW2VError
+from ..formats.files import atomic_write
 from .vectors import Vectors
 
 INSTALL_HINT = "pip install 'fastw2v[plot]' (or: pip install matplotlib)"

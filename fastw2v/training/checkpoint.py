@@ -45,10 +45,10 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from .config import TrainConfig
-from .errors import ConfigError, CorpusError, FormatError
-from .io import atomic_write
-from .vocab import Vocabulary
+from ..config import TrainConfig
+from ..errors import ConfigError, CorpusError, FormatError
+from ..formats.files import atomic_write, read_failure
+from ..text.vocab import Vocabulary
 
 FORMAT = "fastw2v-checkpoint"
 VERSION = 1
@@ -201,10 +201,8 @@ def load_checkpoint(path: str) -> TrainingState:
     try:
         with open(path, "rb") as f:
             magic = f.read(len(ZIP_MAGIC))
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such checkpoint file") from None
     except OSError as exc:
-        raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
+        raise read_failure(FormatError, path, exc, "a checkpoint file") from None
     if magic != ZIP_MAGIC:  # a model, a corpus, a .npy: not something we wrote
         raise _foreign(path)
     try:

@@ -25,17 +25,17 @@ import numpy as np
 from .kernel import kernel as _kernel
 from .checkpoint import (DEFAULT_INTERVAL, CheckpointInterval, CorpusFingerprint,
                          TrainingState, load_checkpoint, save_checkpoint)
-from .config import (MAX_SENTENCE_TOKENS, TrainConfig, config_from_options,
+from ..config import (MAX_SENTENCE_TOKENS, TrainConfig, config_from_options,
                      config_with_overrides)
-from .corpus import (MAX_TOKEN_BYTES, CorpusScan, EncodedCorpus, check_corpus_path,
+from ..text.corpus import (MAX_TOKEN_BYTES, CorpusScan, EncodedCorpus, check_corpus_path,
                      encode_corpus, scan_corpus)
-from .errors import ConfigError, CorpusError, FastW2VError, TrainingDiverged, VocabularyError
-from .model import Model, TrainStats
+from ..errors import ConfigError, CorpusError, FastW2VError, TrainingDiverged, VocabularyError
+from ..model import Model, TrainStats
 from .progress import ProgressPrinter
 from .huffman import huffman_paths
 from .sampling import (KernelTables, alias_table, keep_probabilities, log_noise,
                        noise_distribution)
-from .vocab import Vocabulary
+from ..text.vocab import Vocabulary
 from .warmstart import continued_config, load_base_model, report_unknown_words
 
 # Tokens per job: large enough that Python's share of the time is negligible, small

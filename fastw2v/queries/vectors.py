@@ -16,8 +16,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import FastW2VError
-from .io import FORMAT_NAMES, detect_format, format_for_path, load_word2vec, save_word2vec
+from ..errors import FastW2VError
+from ..version import WRITER
+from ..formats.detect import FORMAT_NAMES, detect_format, format_for_path
+from ..formats.word2vec import load_word2vec, save_word2vec
 
 METHODS = ("3cosadd", "3cosmul")
 # 3CosMul's epsilon, from Levy & Goldberg (2014), "Linguistic Regularities in Sparse and
@@ -108,7 +110,7 @@ class Vectors:
         if fmt == "auto":
             fmt = detect_format(path)
         if fmt == "native":
-            from .native import read_native
+            from ..formats.native import read_native
 
             native = read_native(path)
             return cls(native.words, native.vectors, counts=native.counts,
@@ -340,11 +342,9 @@ def training_metadata(model) -> Dict[str, Any]:
     """What a native file records about how a trained `Model` was made."""
     import dataclasses
 
-    from . import __version__
-
     stats = model.stats
     return {
-        "writer": f"fastw2v {__version__}",
+        "writer": WRITER,
         "training": dataclasses.asdict(model.config),
         "loss_history": [float(x) for x in model.loss_history],
         # NCE's learned normaliser: one value, or one per word (--nce-gamma per-word).
@@ -364,12 +364,10 @@ def save_vectors(path: str, words: Sequence[str], vectors: np.ndarray, fmt: str 
     `counts`, `metadata` and the output matrix `context`."""
     fmt = format_for_path(path, fmt)
     if fmt == "native":
-        from .native import write_native
+        from ..formats.native import write_native
 
         if metadata is None or "writer" not in metadata:
-            from . import __version__
-
-            metadata = dict(metadata or {}, writer=f"fastw2v {__version__}")
+            metadata = dict(metadata or {}, writer=WRITER)
         write_native(path, words, vectors, row_norms(vectors) if norms is None else norms,
                      counts=counts, metadata=metadata, context=context)
     else:

@@ -14,8 +14,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .errors import VocabularyError
-from .io import atomic_write
+from ..errors import VocabularyError
+from ..formats.files import atomic_write, bom_length
 
 # Counts are held as int64 and summed (Vocabulary.total): a larger total would wrap.
 MAX_TOTAL_COUNT = 2**63 - 1
@@ -93,7 +93,7 @@ class Vocabulary:
             with open(path, "rb") as f:
                 for line_no, raw in enumerate(f, start=1):
                     if line_no == 1:
-                        raw = raw.removeprefix(b"\xef\xbb\xbf")
+                        raw = raw[bom_length(raw):]
                     try:
                         # Split at ASCII white space only, as the corpus reader splits
                         # tokens: a no-break space is part of a word (and of its line).

@@ -39,8 +39,10 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .errors import FormatError, OutputError
-from .io import MAX_DIM, NATIVE_MAGIC, atomic_write, check_vectors, check_words
+from ..errors import FormatError, OutputError
+from .detect import NATIVE_MAGIC
+from .files import atomic_write, read_failure
+from .rows import MAX_DIM, check_vectors, check_words
 
 VERSION = 1
 HEADER = struct.Struct("<8sII12Q")
@@ -151,7 +153,7 @@ def read_native(path: str) -> NativeFile:
             f.seek(vocab_offset)
             front = f.read(matrix_offset - vocab_offset)
     except OSError as exc:
-        raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
+        raise read_failure(FormatError, path, exc, "a vector file") from None
 
     def part(offset: int, size: int) -> bytes:
         return front[offset - vocab_offset:offset - vocab_offset + size]

@@ -20,10 +20,10 @@ from typing import Callable, Dict
 
 import numpy as np
 
-from .config import TrainConfig, config_with_overrides, option_name
-from .errors import ConfigError, FormatError
-from .io import FORMAT_NAMES, detect_format
-from .vocab import Vocabulary
+from ..config import TrainConfig, config_with_overrides, option_name
+from ..errors import ConfigError, FormatError
+from ..formats.detect import FORMAT_NAMES, detect_format
+from ..text.vocab import Vocabulary
 
 # The dimension, the loss (what w_out's rows are) and NCE's normaliser mode (the shape
 # of gamma) are the model's; every other setting may change.
@@ -46,7 +46,7 @@ class BaseModel:
 
 def load_base_model(path: str) -> BaseModel:
     """Read a model for --init-from; FormatError naming `path` if it cannot be continued."""
-    from .native import read_native
+    from ..formats.native import read_native
 
     path = os.fspath(path)
     fmt = detect_format(path)

@@ -1,4 +1,4 @@
-"""Vector files in word2vec.c's formats, format names and detection, and atomic writes.
+"""Vector files in word2vec.c's formats: reading and writing them.
 
 Text format: a header line `V D`, then one line per word: the word, a space, and D
 numbers separated by spaces. Binary format: the same header, then per word the word's
@@ -23,191 +23,21 @@ else that is wrong stops the load with `path: line N: what is wrong` (text) or
   binary file either means the reader lost its place in the rows (a wrong dimension
   in the header).
 
-The native format lives in `native.py`; this module only knows its name, suffix and
-magic bytes.
+Format detection lives in `detect.py`, the native format in `native.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
-from typing import IO, Iterator, List, Sequence, Tuple
+from typing import IO, List, Sequence, Tuple
 
 import numpy as np
 
-from .errors import FormatError, OutputError
-
-TEXT_SUFFIXES = (".txt", ".vec")
-BINARY_SUFFIXES = (".bin",)
-NATIVE_SUFFIX = ".fw2v"
-# The first 8 bytes of every native file. The non-ASCII first byte and the \r\n pair
-# (as in PNG's signature) catch a file mangled by a text-mode transfer.
-NATIVE_MAGIC = b"\x89FW2V\r\n\x1a"
-# The word2vec formats, which `train --format` offers.
-FORMATS = ("bin", "text")
-# Every format fastw2v reads and writes (`convert --to`).
-ALL_FORMATS = ("native",) + FORMATS
-FORMAT_NAMES = {"native": "fastw2v native", "bin": "word2vec binary",
-                "text": "word2vec text"}
-UTF8_BOM = b"\xef\xbb\xbf"  # some Windows editors start a text file with it
-MAX_DIM = 2**31 - 1  # the largest vector dimension any reader accepts
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-def format_for_path(path: str, requested: str = "auto") -> str:
-    """The format to write: as requested, else from the suffix (.fw2v is native,
-    .txt/.vec text, anything else word2vec binary)."""
-    if requested != "auto":
-        return requested
-    lower = os.fspath(path).lower()
-    if lower.endswith(NATIVE_SUFFIX):
-        return "native"
-    return "text" if lower.endswith(TEXT_SUFFIXES) else "bin"
-
-
-def detect_format(path: str) -> str:
-    """The format of an existing file: `native` by its magic bytes; otherwise `text`
-    for .txt/.vec, `bin` for .bin, and for other names whatever the first vector
-    looks like. Raises FormatError if the file cannot be read or is no vector file."""
-    path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            head = f.read(1 << 16)
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FormatError(f"{path}: is a folder, not a vector file") from None
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
-    if head.startswith(NATIVE_MAGIC):
-        return "native"
-    head = head.removeprefix(UTF8_BOM)
-    header_end = head.find(b"\n")
-    header = head[:header_end] if header_end >= 0 else head
-    if not _looks_like_header(header):
-        raise FormatError(
-            f"{path}: not a vector file: expected a fastw2v model (.fw2v) or a word2vec "
-            f"file whose line 1 is 'words dimensions', found {head[:40]!r}")
-    lower = path.lower()
-    if lower.endswith(TEXT_SUFFIXES):
-        return "text"
-    if lower.endswith(BINARY_SUFFIXES):
-        return "bin"
-    dim = int(header.split()[1])
-    first_row = head[header_end + 1:].split(b"\n", 1)[0]
-    parts = first_row.split()
-    if len(parts) == dim + 1:
-        try:
-            [float(x) for x in parts[1:]]
-            return "text"
-        except ValueError:
-            pass
-    return "bin"
-
-
-def _looks_like_header(line: bytes) -> bool:
-    parts = line.split()
-    return len(parts) == 2 and all(p.isdigit() for p in parts)
-
-
-def check_writable_path(path: str, option: str) -> None:
-    """Fail before any work if `path` cannot be written (missing folder, a folder)."""
-    path = os.fspath(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise OutputError(f"{option} {path}: folder {parent} does not exist")
-    if os.path.isdir(path):
-        raise OutputError(f"{option} {path}: is a folder, not a file")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"{option} {path}: folder {parent} is not writable")
-
-
-@contextlib.contextmanager
-def atomic_write(path: str, mode: str = "wb") -> Iterator[IO]:
-    """Write to a temporary file beside `path`, then rename it over `path`.
-
-    Readers see the old file or the complete new one, never a half-written one; if
-    writing fails the temporary file is removed and the old file is untouched.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                                   dir=folder)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot create a file in {folder}: {exc.strerror}") from None
-    try:
-        # mkstemp makes the file private (0600); give the result the permissions the
-        # user would get from a plain open(): the old file's, or 0666 less the umask.
-        os.chmod(tmp, _permissions_for(path))
-        encoding = None if "b" in mode else "utf-8"
-        with os.fdopen(fd, mode, encoding=encoding) as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            # Say what the user most needs to know after a full disk: nothing is lost.
-            raise OutputError(f"{path}: write failed: {exc.strerror or exc}; the file was "
-                              f"left as it was") from None
-        raise
-
-
-def _permissions_for(path: str) -> int:
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-# The bytes that separate words in the word2vec formats, and tokens in a corpus. Other
-# Unicode white space (a no-break space, say) can be part of a word.
-ASCII_WHITE_SPACE = frozenset(" \t\n\r\x0b\x0c")
-
-
-def unusable_rows(vectors: np.ndarray) -> np.ndarray:
-    """A mask of the rows no query can use: those with a NaN or infinite value, and
-    those so long that their Euclidean norm, which cosines divide by and native files
-    store as float32, overflows float32 (each value finite, the sum of squares not)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        squares = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
-    return ~(squares <= FLOAT32_MAX ** 2)  # NaN compares false: unusable too
-
-
-def row_problem(row: np.ndarray) -> str:
-    """What makes an unusable row (see unusable_rows) unusable, for an error message."""
-    if not np.isfinite(row).all():
-        return "holds a NaN or infinite value"
-    return "is too long: its length overflows float32"
-
-
-def check_vectors(path: str, words: Sequence[str], vectors: np.ndarray) -> None:
-    """Refuse to write vectors that no reader (ours included) accepts back."""
-    bad = np.flatnonzero(unusable_rows(vectors))
-    if len(bad):
-        row = int(bad[0])
-        raise OutputError(f"{path}: the vector of {words[row]!r} {row_problem(vectors[row])}"
-                          f"; nothing was written")
-
-
-def check_words(path: str, words: Sequence[str]) -> None:
-    """Every word must be non-empty, free of ASCII white space and NUL, and listed once,
-    or the file written would be one that no reader (ours included) accepts."""
-    for word in words:
-        if not word or "\0" in word or any(ch in ASCII_WHITE_SPACE for ch in word):
-            raise OutputError(f"{path}: word {word!r} is empty or holds ASCII white space "
-                              f"or NUL")
-    if len(set(words)) != len(words):
-        seen: set = set()
-        twice = next(w for w in words if w in seen or seen.add(w))
-        raise OutputError(f"{path}: word {twice!r} is listed twice")
+from ..errors import FormatError
+from .detect import detect_format, format_for_path
+from .files import atomic_write, bom_length, read_failure
+from .rows import MAX_DIM, check_vectors, check_words, row_problem, unusable_rows
 
 
 def save_word2vec(path: str, words: Sequence[str], vectors: np.ndarray,
@@ -266,8 +96,8 @@ def load_word2vec(path: str, fmt: str = "auto") -> Tuple[List[str], np.ndarray]:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as exc:
-        raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
-    start = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+        raise read_failure(FormatError, path, exc, "a vector file") from None
+    start = bom_length(data)
     header_end = data.find(b"\n", start)
     if header_end < 0:
         raise FormatError(f"{path}: line 1: no header line 'words dimensions'")

@@ -41,7 +41,8 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
-from .errors import FastW2VError
+from ..errors import FastW2VError
+from ..formats.files import bom_length, read_failure
 from .vectors import COSMUL_EPSILON, METHODS, Vectors
 
 DEFAULT_RESTRICT = 30_000
@@ -134,20 +135,16 @@ def _lines(path: str) -> Iterator[Tuple[int, str]]:
     try:
         with open(path, "rb") as f:
             for line_no, raw in enumerate(f, start=1):
+                if line_no == 1:
+                    raw = raw[bom_length(raw):]
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError:
                     raise EvaluationFileError(
                         f"{path}: line {line_no}: not valid UTF-8") from None
-                if line_no == 1:
-                    text = text.lstrip("\ufeff")  # a byte-order mark some editors write
                 yield line_no, text.rstrip("\r\n")
-    except FileNotFoundError:
-        raise EvaluationFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise EvaluationFileError(f"{path}: is a folder, not a file") from None
     except OSError as exc:
-        raise EvaluationFileError(f"{path}: cannot read: {exc.strerror}") from None
+        raise read_failure(EvaluationFileError, path, exc) from None
 
 
 Question = Tuple[int, str, str, str, str]  # line number, a, b, c, d

@@ -1,0 +1,54 @@
+"""Checks every vector file shares: which words and rows can be written and read back."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import OutputError
+
+MAX_DIM = 2**31 - 1  # the largest vector dimension any reader accepts
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+# The bytes that separate words in the word2vec formats, and tokens in a corpus. Other
+# Unicode white space (a no-break space, say) can be part of a word.
+ASCII_WHITE_SPACE = frozenset(" \t\n\r\x0b\x0c")
+
+
+def unusable_rows(vectors: np.ndarray) -> np.ndarray:
+    """A mask of the rows no query can use: those with a NaN or infinite value, and
+    those so long that their Euclidean norm, which cosines divide by and native files
+    store as float32, overflows float32 (each value finite, the sum of squares not)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
+    return ~(squares <= FLOAT32_MAX ** 2)  # NaN compares false: unusable too
+
+
+def row_problem(row: np.ndarray) -> str:
+    """What makes an unusable row (see unusable_rows) unusable, for an error message."""
+    if not np.isfinite(row).all():
+        return "holds a NaN or infinite value"
+    return "is too long: its length overflows float32"
+
+
+def check_vectors(path: str, words: Sequence[str], vectors: np.ndarray) -> None:
+    """Refuse to write vectors that no reader (ours included) accepts back."""
+    bad = np.flatnonzero(unusable_rows(vectors))
+    if len(bad):
+        row = int(bad[0])
+        raise OutputError(f"{path}: the vector of {words[row]!r} {row_problem(vectors[row])}"
+                          f"; nothing was written")
+
+
+def check_words(path: str, words: Sequence[str]) -> None:
+    """Every word must be non-empty, free of ASCII white space and NUL, and listed once,
+    or the file written would be one that no reader (ours included) accepts."""
+    for word in words:
+        if not word or "\0" in word or any(ch in ASCII_WHITE_SPACE for ch in word):
+            raise OutputError(f"{path}: word {word!r} is empty or holds ASCII white space "
+                              f"or NUL")
+    if len(set(words)) != len(words):
+        seen: set = set()
+        twice = next(w for w in words if w in seen or seen.add(w))
+        raise OutputError(f"{path}: word {twice!r} is listed twice")

@@ -1,0 +1,1 @@
+"""Queries on trained vectors: neighbours, analogies, evaluation, estimates, plots."""

@@ -1,0 +1,1 @@
+"""Text in: reading a corpus, counting its vocabulary, encoding it to ids."""
