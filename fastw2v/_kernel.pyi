@@ -1,8 +1,10 @@
 # Type stub for the compiled kernel built from src/_kernel.pyx (as fastw2v._kernel and,
-# on x86-64, fastw2v._kernel_avx2; fastw2v/kernel.py picks one).
+# on x86-64, fastw2v._kernel_avx2; fastw2v/training/kernel.py picks one).
 from typing import Dict, List, Tuple
 
 import numpy as np
+
+from .training.kernel import KernelSettings, KernelTables
 
 SIGMOID_TABLE: np.ndarray  # float32[SIGMOID_TABLE_SIZE]
 LOG_SIGMOID_TABLE: np.ndarray  # float32[SIGMOID_TABLE_SIZE]
@@ -33,8 +35,8 @@ class Trainer:
         w_in: np.ndarray,  # float32[n_words, dim], C-contiguous, written in place
         w_out: np.ndarray,  # float32[n_words or n_words - 1 (hs), dim], written in place
         gamma: np.ndarray,  # float32[1] or float32[n_words] (nce per-word), in place
-        tables: object,  # fastw2v.sampling.KernelTables
-        settings: object,  # fastw2v.training.KernelSettings
+        tables: KernelTables,
+        settings: KernelSettings,
     ) -> None: ...
     def new_worker(self, seed: int) -> Worker: ...
     def train_job(

@@ -1,11 +1,28 @@
-"""Picks the fastest build of the compiled kernel that this CPU can run.
+"""The compiled kernel's front door: the one module through which Python reaches it.
 
-Both builds come from src/_kernel.pyx and expose the same interface: `_kernel` runs on
+It picks the fastest build this CPU can run, and defines what the kernel is given:
+`KernelSettings` (the scalar settings) and `KernelTables` (the read-only per-word
+tables), with `build_tables` making the tables for a vocabulary and a config. The
+kernel's own types are in fastw2v/_kernel.pyi.
+
+Every build comes from src/_kernel.pyx and exposes the same interface: `_kernel` runs on
 any CPU of the platform, `_kernel_avx2` (x86-64 only) uses AVX2 and FMA. Set
 FASTW2V_KERNEL=baseline to force the portable build, e.g. to compare the two.
 """
 
+from __future__ import annotations
+
 import os
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Dict
+
+import numpy as np
+
+from .. import _kernel as _baseline
+from ..config import MAX_SENTENCE_TOKENS, TrainConfig
+from .huffman import huffman_paths
+from .sampling import alias_table, keep_probabilities, log_noise, noise_distribution
 
 try:  # numpy >= 2
     from numpy._core._multiarray_umath import __cpu_features__ as _CPU_FEATURES
@@ -17,13 +34,79 @@ def _has_avx2_fma() -> bool:
     return bool(_CPU_FEATURES.get("AVX2")) and bool(_CPU_FEATURES.get("FMA3"))
 
 
-kernel = None
-if os.environ.get("FASTW2V_KERNEL", "auto") != "baseline" and _has_avx2_fma():
-    try:
-        from .. import _kernel_avx2 as kernel
-    except ImportError:  # a build without the AVX2 variant (not x86-64, or native)
-        kernel = None
-if kernel is None:
-    from .. import _kernel as kernel
+def available_builds() -> Dict[str, ModuleType]:
+    """Every build of the kernel that is installed and that this CPU can run, by name;
+    "baseline" always. The tests check each against the numpy reference."""
+    builds: Dict[str, ModuleType] = {"baseline": _baseline}
+    if _has_avx2_fma():
+        try:
+            from .. import _kernel_avx2
+        except ImportError:  # not x86-64, or a native build (setup.py)
+            pass
+        else:
+            builds["avx2"] = _kernel_avx2
+    return builds
 
-BUILD = "avx2" if kernel.__name__.endswith("_avx2") else "baseline"
+
+def _pick_build() -> str:
+    builds = available_builds()
+    if os.environ.get("FASTW2V_KERNEL", "auto") == "baseline":
+        return "baseline"
+    return "avx2" if "avx2" in builds else "baseline"
+
+
+BUILD = _pick_build()
+kernel = available_builds()[BUILD]
+
+
+@dataclass(frozen=True)
+class KernelSettings:
+    """The scalar settings the kernel reads (see fastw2v._kernel.Trainer)."""
+
+    architecture: str
+    loss: str
+    gamma_mode: str
+    noise_correction: bool
+    shared_negatives: bool
+    window: int
+    negative: int
+    max_sentence: int
+
+    @classmethod
+    def from_config(cls, config: TrainConfig) -> KernelSettings:
+        return cls(config.architecture, config.loss, config.nce_gamma,
+                   config.nce_noise_correction, config.shared_negatives, config.window,
+                   config.negative, MAX_SENTENCE_TOKENS)
+
+
+@dataclass(frozen=True)
+class KernelTables:
+    """Every read-only per-word table the kernel samples from (see fastw2v._kernel)."""
+
+    keep_probability: np.ndarray  # float32, subsampling
+    noise_threshold: np.ndarray  # uint32, alias table
+    noise_alias: np.ndarray  # int32, alias table
+    log_noise: np.ndarray  # float32, log(k q(c))
+    path_offsets: np.ndarray  # int64, HS paths (see huffman.py); [0] without HS
+    path_nodes: np.ndarray  # int32
+    path_codes: np.ndarray  # uint8
+
+
+def build_tables(counts: np.ndarray, config: TrainConfig) -> KernelTables:
+    """All the read-only tables the kernel samples from, for this vocabulary and config."""
+    threshold, alias = alias_table(noise_distribution(counts, config.ns_exponent))
+    if config.loss == "hs":
+        offsets, nodes, codes = huffman_paths(counts)
+    else:
+        # No tree: the kernel never reads these (8 bytes a word saved at a million words).
+        offsets = np.zeros(1, dtype=np.int64)
+        nodes, codes = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8)
+    return KernelTables(
+        keep_probability=keep_probabilities(counts, config.sample),
+        noise_threshold=threshold,
+        noise_alias=alias,
+        log_noise=log_noise(counts, config.ns_exponent, config.negative),
+        path_offsets=offsets,
+        path_nodes=nodes,
+        path_codes=codes,
+    )

@@ -14,7 +14,6 @@ the cache on nearly every draw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Tuple
 
 import numpy as np
@@ -83,16 +82,3 @@ def alias_probabilities(threshold: np.ndarray, alias: np.ndarray) -> np.ndarray:
     result = accept / n
     np.add.at(result, alias, (1.0 - accept) / n)
     return result
-
-
-@dataclass(frozen=True)
-class KernelTables:
-    """Every read-only per-word table the kernel samples from (see fastw2v._kernel)."""
-
-    keep_probability: np.ndarray  # float32, subsampling
-    noise_threshold: np.ndarray  # uint32, alias table
-    noise_alias: np.ndarray  # int32, alias table
-    log_noise: np.ndarray  # float32, log(k q(c))
-    path_offsets: np.ndarray  # int64, HS paths (see fastw2v.huffman); [0] without HS
-    path_nodes: np.ndarray  # int32
-    path_codes: np.ndarray  # uint8

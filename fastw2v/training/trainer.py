@@ -22,6 +22,7 @@ from typing import Optional
 
 import numpy as np
 
+from .kernel import KernelSettings, KernelTables, build_tables
 from .kernel import kernel as _kernel
 from .checkpoint import (DEFAULT_INTERVAL, CheckpointInterval, CorpusFingerprint,
                          TrainingState, load_checkpoint, save_checkpoint)
@@ -32,9 +33,6 @@ from ..text.corpus import (MAX_TOKEN_BYTES, CorpusScan, EncodedCorpus, check_cor
 from ..errors import ConfigError, CorpusError, FastW2VError, TrainingDiverged, VocabularyError
 from ..model import Model, TrainStats
 from .progress import ProgressPrinter
-from .huffman import huffman_paths
-from .sampling import (KernelTables, alias_table, keep_probabilities, log_noise,
-                       noise_distribution)
 from ..text.vocab import Vocabulary
 from .warmstart import continued_config, load_base_model, report_unknown_words
 
@@ -282,46 +280,6 @@ def _initial_arrays(n_words: int, config: TrainConfig):
     per_word = config.loss == "nce" and config.nce_gamma == "per-word"
     gamma = np.full(n_words if per_word else 1, config.nce_gamma_init, dtype=np.float32)
     return w_in, w_out, gamma
-
-
-def build_tables(counts: np.ndarray, config: TrainConfig) -> KernelTables:
-    """All the read-only tables the kernel samples from, for this vocabulary and config."""
-    threshold, alias = alias_table(noise_distribution(counts, config.ns_exponent))
-    if config.loss == "hs":
-        offsets, nodes, codes = huffman_paths(counts)
-    else:
-        # No tree: the kernel never reads these (8 bytes a word saved at a million words).
-        offsets = np.zeros(1, dtype=np.int64)
-        nodes, codes = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8)
-    return KernelTables(
-        keep_probability=keep_probabilities(counts, config.sample),
-        noise_threshold=threshold,
-        noise_alias=alias,
-        log_noise=log_noise(counts, config.ns_exponent, config.negative),
-        path_offsets=offsets,
-        path_nodes=nodes,
-        path_codes=codes,
-    )
-
-
-@dataclass(frozen=True)
-class KernelSettings:
-    """The scalar settings the kernel reads (see fastw2v._kernel.Trainer)."""
-
-    architecture: str
-    loss: str
-    gamma_mode: str
-    noise_correction: bool
-    shared_negatives: bool
-    window: int
-    negative: int
-    max_sentence: int
-
-    @classmethod
-    def from_config(cls, config: TrainConfig) -> "KernelSettings":
-        return cls(config.architecture, config.loss, config.nce_gamma,
-                   config.nce_noise_correction, config.shared_negatives, config.window,
-                   config.negative, MAX_SENTENCE_TOKENS)
 
 
 class _SharedProgress:

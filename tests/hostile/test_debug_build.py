@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from fastw2v.config import TrainConfig
-from fastw2v.training.trainer import KernelSettings, _initial_arrays, build_tables
+from fastw2v.training.kernel import KernelSettings, build_tables
+from fastw2v.training.trainer import _initial_arrays
 
 pytestmark = pytest.mark.skipif(os.environ.get("FASTW2V_DEBUG") != "1",
                                 reason="for the bounds-checked build (FASTW2V_DEBUG=1)")

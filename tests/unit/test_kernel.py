@@ -24,7 +24,8 @@ import pytest
 
 from fastw2v import _kernel
 from fastw2v.config import TrainConfig
-from fastw2v.training.trainer import KernelSettings, _initial_arrays, build_tables
+from fastw2v.training.kernel import KernelSettings, build_tables
+from fastw2v.training.trainer import _initial_arrays
 
 R = float(_kernel.TABLE_RANGE)
 N_BINS = len(_kernel.SIGMOID_TABLE)
