@@ -29,6 +29,11 @@ class TrainStats:
     n_prunes: int = 0
     prune_threshold: int = 0
     seconds: Dict[str, float] = field(default_factory=dict)  # per phase
+    # Where a resumed run (--resume) took up: the epoch (1-based) and the share of the
+    # whole run's words already trained. None for a run that started from the beginning.
+    # A resumed run's "train" seconds and words/s cover the resumed part only.
+    resumed_epoch: Optional[int] = None
+    resumed_share: Optional[float] = None
 
     @property
     def words_per_second(self) -> float:
