@@ -11,8 +11,8 @@
 """
 
 from .config import DEFAULT_MODEL_PATH, TrainConfig
-from .errors import (ConfigError, CorpusError, FastW2VError, FormatError, OutputError,
-                     TrainingDiverged, VocabularyError)
+from .errors import (ConfigError, CorpusError, FastW2VError, FastW2VWarning, FormatError,
+                     OutputError, TrainingDiverged, VocabularyError)
 from .formats.word2vec import load_word2vec, save_word2vec
 from .model import Model, TrainStats
 from .training.trainer import train
@@ -30,6 +30,6 @@ def load(path: str, fmt: str = "auto") -> Vectors:
 __all__ = [
     "train", "load", "Model", "Vectors", "TrainStats", "TrainConfig", "Vocabulary",
     "load_word2vec", "save_word2vec", "DEFAULT_MODEL_PATH", "FastW2VError", "ConfigError",
-    "CorpusError", "FormatError", "OutputError", "TrainingDiverged", "VocabularyError",
+    "FastW2VWarning", "CorpusError", "FormatError", "OutputError", "TrainingDiverged", "VocabularyError",
     "UnknownWordError",
 ]

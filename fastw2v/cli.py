@@ -52,7 +52,8 @@ class OneLineErrors(click.Group):
 def _interrupted(exc) -> str:
     """The interruption message; it says how to resume when a checkpoint was written."""
     if isinstance(exc, TrainingInterrupted):
-        return f"interrupted; {exc}"
+        return (f"interrupted; training state saved in {exc.checkpoint}; continue with "
+                f"'fastw2v train {exc.corpus} --resume {exc.checkpoint}'")
     return "interrupted"
 
 

@@ -32,3 +32,8 @@ class OutputError(FastW2VError):
 
 class TrainingDiverged(FastW2VError):
     """The loss became NaN or infinite: the learning rate is too high."""
+
+
+class FastW2VWarning(UserWarning):
+    """Something the library changed or left out and the user should know (invalid
+    UTF-8 replaced, rare words pruned, tokens skipped, more threads than cores)."""

@@ -1,7 +1,8 @@
-"""A trained model: the vocabulary, both matrices, the loss history and how it was made."""
+"""A trained model: its state, and what training read and did (TrainStats)."""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -9,9 +10,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .config import TrainConfig
-from .errors import FastW2VError
-from .queries.vectors import Vectors, save_vectors, training_metadata
+from .queries.estimates import Estimator
+from .queries.vectors import Vectors
+from .state import ModelState
 from .text.vocab import Vocabulary
+from .training.kernel import KernelTables
 
 
 @dataclass
@@ -34,35 +37,66 @@ class TrainStats:
     # A resumed run's "train" seconds and words/s cover the resumed part only.
     resumed_epoch: Optional[int] = None
     resumed_share: Optional[float] = None
+    words_before_resume: int = 0  # of n_words_trained, those trained before the resume
 
     @property
     def words_per_second(self) -> float:
+        """Words trained per second of training, in this run (a resumed run's part)."""
         train = self.seconds.get("train", 0.0)
-        return self.n_words_trained / train if train > 0 else 0.0
+        words = self.n_words_trained - self.words_before_resume
+        return words / train if train > 0 else 0.0
 
 
 class Model:
-    """Word vectors with their vocabulary.
+    """A trained model: its state (fastw2v.state.ModelState) and how training went.
 
     `vectors` (the input matrix, word2vec's syn0) are the word vectors everyone uses;
     `context_vectors` (the output matrix, syn1neg) are kept for those who want them.
+    Every array belongs to `state`; the attributes here are views of it.
     """
 
-    def __init__(self, vocab: Vocabulary, w_in: np.ndarray, w_out: np.ndarray,
-                 config: TrainConfig, loss_history: List[float],
-                 stats: Optional[TrainStats] = None, gamma: Optional[np.ndarray] = None,
-                 tables=None):
-        self.vocab = vocab
-        self.vectors = w_in
-        self.context_vectors = w_out
-        self.config = config
-        self.loss_history = loss_history
+    def __init__(self, state: ModelState, stats: Optional[TrainStats] = None,
+                 tables: Optional[KernelTables] = None):
+        self.state = state
         self.stats = stats or TrainStats()
-        # NCE's learned normaliser: one value, or one per word (--nce-gamma per-word).
-        self.gamma = gamma if gamma is not None else np.zeros(1, dtype=np.float32)
         # The sampling tables and HS paths training used (None for a loaded model).
         self.tables = tables
         self._vectors: Optional[Vectors] = None
+
+    @classmethod
+    def load(cls, path: str) -> Model:
+        """A model saved in the native format by training, with everything it needs to
+        be scored and trained on (FormatError naming `path` otherwise)."""
+        state = ModelState.load(os.fspath(path))
+        return cls(state.require_training(os.fspath(path), "give a .fw2v model written by "
+                                          "'fastw2v train'"))
+
+    @property
+    def vocab(self) -> Vocabulary:
+        return self.state.vocab
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self.state.w_in
+
+    @property
+    def context_vectors(self) -> np.ndarray:
+        assert self.state.w_out is not None  # a Model's state is always a trained one
+        return self.state.w_out
+
+    @property
+    def config(self) -> TrainConfig:
+        assert self.state.config is not None
+        return self.state.config
+
+    @property
+    def gamma(self) -> np.ndarray:
+        """NCE's learned normaliser: one value, or one per word (--nce-gamma per-word)."""
+        return self.state.gamma
+
+    @property
+    def loss_history(self) -> List[float]:
+        return self.state.loss_history
 
     @property
     def words(self) -> List[str]:
@@ -75,26 +109,19 @@ class Model:
         """Save the word vectors (and, if asked, the context vectors) atomically.
 
         The format is `fmt` ("native", "bin" or "text"), or with "auto" comes from the
-        suffix: fastw2v's native format for .fw2v (it also keeps the word counts, the
-        training settings and the loss history), word2vec's text format for .txt and
-        .vec, word2vec's binary format otherwise.
+        suffix: fastw2v's native format for .fw2v (the whole state: the word counts, the
+        output matrix, the training settings and the loss history), word2vec's text
+        format for .txt and .vec, word2vec's binary format otherwise.
         """
         started = time.perf_counter()
-        metadata = training_metadata(self)
-        # A native file also keeps the output matrix, so that the saved model can still
-        # score (word, context) pairs (fastw2v score, fastw2v.estimates).
-        save_vectors(path, self.words, self.vectors, fmt, counts=self.vocab.counts,
-                     metadata=dict(metadata, matrix="input"), context=self.context_vectors)
-        if context_path is not None:
-            save_vectors(context_path, self.words, self.context_vectors, fmt,
-                         counts=self.vocab.counts, metadata=dict(metadata, matrix="context"))
+        self.state.save(path, fmt, context_path)
         self.stats.seconds["save"] = time.perf_counter() - started
 
     def as_vectors(self) -> Vectors:
         """The word vectors for queries (see fastw2v.Vectors); shares the matrix. Built
         once: a trained model's vectors no longer change."""
         if self._vectors is None:
-            self._vectors = Vectors.from_model(self)
+            self._vectors = Vectors.from_state(self.state)
         return self._vectors
 
     def most_similar(self, positive: Sequence[str], negative: Sequence[str] = (),
@@ -102,34 +129,21 @@ class Model:
         """Nearest words by cosine to sum(positive) - sum(negative) (Vectors.most_similar)."""
         return self.as_vectors().most_similar(positive, negative, n=n)
 
+    def estimator(self) -> Estimator:
+        """What the model estimates, per its loss (fastw2v.queries.estimates)."""
+        paths = None
+        if self.tables is not None and self.config.loss == "hs":
+            paths = (self.tables.path_offsets, self.tables.path_nodes, self.tables.path_codes)
+        return Estimator(self.state, paths)
+
     def log_prob(self, word: str, context):
         """log p(context | word) as an NCE or HS model estimates it (docs/theory.md).
 
         `context` may be one word (returns a float) or a list (returns an array).
         """
-        from .queries.estimates import Estimator
-
-        estimator = Estimator.from_model(self)
-        if estimator.kind != "log_prob":
-            raise FastW2VError("a negative-sampling model estimates shifted PMI, not a "
-                               "normalised distribution: use pmi_estimate")
-        return _one_or_many(estimator.scores(word, _as_list(context)), context)
+        return self.estimator().log_prob(word, context)
 
     def pmi_estimate(self, word: str, context):
         """<u_word, v_context> + log k, a negative-sampling model's estimate of
         PMI(word, context) against the noise distribution (docs/theory.md)."""
-        from .queries.estimates import Estimator
-
-        estimator = Estimator.from_model(self)
-        if estimator.kind != "pmi":
-            raise FastW2VError(f"pmi_estimate is for negative-sampling models; this one was "
-                               f"trained with --loss {self.config.loss}: use log_prob")
-        return _one_or_many(estimator.scores(word, _as_list(context)), context)
-
-
-def _as_list(words) -> List[str]:
-    return [words] if isinstance(words, str) else list(words)
-
-
-def _one_or_many(values: np.ndarray, query):
-    return float(values[0]) if isinstance(query, str) else values
+        return self.estimator().pmi_estimate(word, context)

@@ -48,7 +48,7 @@ def test_a_signal_writes_a_checkpoint_and_resuming_matches_an_uninterrupted_run(
     assert out.read_bytes() == b"previous model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.ckpt", "v.fw2v"]
     saved = load_checkpoint(str(checkpoint))
-    assert 0 < saved.words_done < reference.metadata["words_trained"]
+    assert 0 < saved.at.words_done < reference.metadata["words_trained"]
 
     result = run("train", corpus, "--resume", checkpoint, "-o", out, "-q")
     assert result.exit_code == 0, result.output

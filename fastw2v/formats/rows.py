@@ -52,3 +52,12 @@ def check_words(path: str, words: Sequence[str]) -> None:
         seen: set = set()
         twice = next(w for w in words if w in seen or seen.add(w))
         raise OutputError(f"{path}: word {twice!r} is listed twice")
+
+
+def row_norms(vectors: np.ndarray) -> np.ndarray:
+    """The Euclidean norm of every row, summed in float64, returned as float32."""
+    vectors = np.asarray(vectors)
+    if vectors.shape[0] == 0:
+        return np.zeros(0, dtype=np.float32)
+    squares = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
+    return np.sqrt(squares).astype(np.float32)

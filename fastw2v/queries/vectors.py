@@ -17,9 +17,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..errors import FastW2VError
-from ..version import WRITER
 from ..formats.detect import FORMAT_NAMES, detect_format, format_for_path
+from ..formats.native import write_native
+from ..formats.rows import row_norms
 from ..formats.word2vec import load_word2vec, save_word2vec
+from ..state import ModelState
+from ..version import WRITER
 
 METHODS = ("3cosadd", "3cosmul")
 # 3CosMul's epsilon, from Levy & Goldberg (2014), "Linguistic Regularities in Sparse and
@@ -45,15 +48,6 @@ class UnknownWordError(FastW2VError):
         noun = "word is" if len(unknown) == 1 else "words are"
         super().__init__(f"{noun} not in the vocabulary of {n_words:,} words: "
                          + "; ".join(parts))
-
-
-def row_norms(vectors: np.ndarray) -> np.ndarray:
-    """The Euclidean norm of every row, summed in float64, returned as float32."""
-    vectors = np.asarray(vectors)
-    if vectors.shape[0] == 0:
-        return np.zeros(0, dtype=np.float32)
-    squares = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
-    return np.sqrt(squares).astype(np.float32)
 
 
 def _scale_rows(vectors: np.ndarray, norms: np.ndarray) -> np.ndarray:
@@ -92,11 +86,13 @@ class Vectors:
     # -- construction, loading, saving ---------------------------------------------------
 
     @classmethod
-    def from_model(cls, model) -> Vectors:
-        """The word vectors of a trained `Model` (sharing its matrix, not copying it)."""
-        vectors = cls(model.words, model.vectors, counts=model.vocab.counts,
-                      metadata=training_metadata(model))
-        vectors._index = model.vocab.index
+    def from_state(cls, state: ModelState) -> Vectors:
+        """The word vectors of a model's state (sharing its matrix, not copying it)."""
+        vectors = cls(state.words, state.w_in, counts=state.vocab.counts, norms=state.norms,
+                      metadata=state.metadata(), fmt="native" if state.format_version else None,
+                      format_version=state.format_version)
+        if state.vocab._index is not None:  # a trained vocabulary has one: share it
+            vectors._index = state.vocab.index
         return vectors
 
     @classmethod
@@ -110,12 +106,9 @@ class Vectors:
         if fmt == "auto":
             fmt = detect_format(path)
         if fmt == "native":
-            from ..formats.native import read_native
-
-            native = read_native(path)
-            return cls(native.words, native.vectors, counts=native.counts,
-                       norms=native.norms, metadata=native.metadata, path=path, fmt=fmt,
-                       format_version=native.version)
+            vectors = cls.from_state(ModelState.load(path))
+            vectors.path = path
+            return vectors
         words, matrix = load_word2vec(path, fmt)
         return cls(words, matrix, path=path, fmt=fmt)
 
@@ -338,22 +331,6 @@ def _as_list(words: Query) -> List[str]:
     return list(words)
 
 
-def training_metadata(model) -> Dict[str, Any]:
-    """What a native file records about how a trained `Model` was made."""
-    import dataclasses
-
-    stats = model.stats
-    return {
-        "writer": WRITER,
-        "training": dataclasses.asdict(model.config),
-        "loss_history": [float(x) for x in model.loss_history],
-        # NCE's learned normaliser: one value, or one per word (--nce-gamma per-word).
-        "nce_gamma": [float(x) for x in model.gamma],
-        "corpus_tokens": int(stats.n_tokens_read),
-        "words_trained": int(stats.n_words_trained),
-    }
-
-
 def save_vectors(path: str, words: Sequence[str], vectors: np.ndarray, fmt: str = "auto",
                  counts: Optional[np.ndarray] = None,
                  metadata: Optional[Dict[str, Any]] = None,
@@ -364,8 +341,6 @@ def save_vectors(path: str, words: Sequence[str], vectors: np.ndarray, fmt: str 
     `counts`, `metadata` and the output matrix `context`."""
     fmt = format_for_path(path, fmt)
     if fmt == "native":
-        from ..formats.native import write_native
-
         if metadata is None or "writer" not in metadata:
             metadata = dict(metadata or {}, writer=WRITER)
         write_native(path, words, vectors, row_norms(vectors) if norms is None else norms,

@@ -1,5 +1,7 @@
 """Checkpoints: the whole state of a training run in one file, so that it can be resumed.
 
+A checkpoint is the model's state (fastw2v/state.py) plus the training position.
+
 fastw2v/training.py takes a checkpoint between two jobs, with no job in flight, so the
 file describes one consistent point of the run: every job before `(epoch, position)` is
 fully applied to the matrices, none after it has started. Resuming re-encodes the same
@@ -40,7 +42,7 @@ import math
 import os
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -48,6 +50,7 @@ import numpy as np
 from ..config import TrainConfig
 from ..errors import ConfigError, CorpusError, FormatError
 from ..formats.files import atomic_write, read_failure
+from ..state import ModelState
 from ..text.vocab import Vocabulary
 
 FORMAT = "fastw2v-checkpoint"
@@ -134,46 +137,66 @@ class CheckpointInterval:
 
 
 @dataclass
-class TrainingState:
-    """Everything a run needs to continue from between two jobs."""
+class TrainingPosition:
+    """Where a run stands between two jobs: the next job, and the sums so far."""
 
-    config: TrainConfig
-    vocab: Vocabulary
-    w_in: np.ndarray
-    w_out: np.ndarray
-    gamma: np.ndarray
-    global_gamma: float  # NCE's global normaliser, kept in float64 by training.py
-    epoch: int  # the next job: its epoch (== config.epochs when no job is left) ...
-    position: int  # ... and its first token in the encoded stream
-    words_done: int
-    kept: int
-    epoch_loss: List[float]
-    epoch_examples: List[int]
-    rng_states: List[int]
+    epoch: int = 0  # the next job: its epoch (== config.epochs when no job is left) ...
+    token: int = 0  # ... and its first token in the encoded stream
+    words_done: int = 0
+    kept: int = 0
+    epoch_loss: List[float] = field(default_factory=list)
+    epoch_examples: List[int] = field(default_factory=list)
+    rng_states: List[int] = field(default_factory=list)  # one per worker thread
+    global_gamma: float = 0.0  # NCE's global normaliser, summed in float64
+    train_seconds: float = 0.0  # spent training up to here, over every part of the run
+
+    @classmethod
+    def beginning(cls, epochs: int, global_gamma: float) -> TrainingPosition:
+        """Before the first job: nothing trained yet."""
+        return cls(epoch_loss=[0.0] * epochs, epoch_examples=[0] * epochs,
+                   global_gamma=global_gamma)
+
+    def share_done(self, total_words: int) -> float:
+        return self.words_done / total_words if total_words else 0.0
+
+
+@dataclass
+class Checkpoint:
+    """Everything a run needs to continue from between two jobs: the model's state, the
+    position, and what identifies the corpus and its encoding."""
+
+    state: ModelState
+    at: TrainingPosition
     corpus: CorpusFingerprint
     stream_length: int  # tokens and sentence ends of the encoded corpus
     n_words: int  # in-vocabulary tokens per epoch
     job_tokens: int  # the job size the run was cut with
-    stats: Dict[str, Any]  # the vocabulary pass's counts, training seconds so far
+    counting: Dict[str, Any]  # what the vocabulary pass found (not recounted on resume)
+
+    @property
+    def config(self) -> TrainConfig:
+        assert self.state.config is not None
+        return self.state.config
 
 
-def save_checkpoint(path: str, state: TrainingState) -> None:
-    """Write `state` to `path` atomically (the previous checkpoint stays until then)."""
+def save_checkpoint(path: str, checkpoint: Checkpoint) -> None:
+    """Write `checkpoint` to `path` atomically (the previous one stays until then)."""
+    state, at = checkpoint.state, checkpoint.at
     meta = {
         "format": FORMAT,
         "version": VERSION,
-        "config": dataclasses.asdict(state.config),
-        "corpus": dataclasses.asdict(state.corpus),
-        "stream_length": state.stream_length,
-        "n_words": state.n_words,
-        "job_tokens": state.job_tokens,
-        "epoch": state.epoch,
-        "position": state.position,
-        "words_done": state.words_done,
-        "kept": state.kept,
+        "config": dataclasses.asdict(checkpoint.config),
+        "corpus": dataclasses.asdict(checkpoint.corpus),
+        "stream_length": checkpoint.stream_length,
+        "n_words": checkpoint.n_words,
+        "job_tokens": checkpoint.job_tokens,
+        "epoch": at.epoch,
+        "position": at.token,
+        "words_done": at.words_done,
+        "kept": at.kept,
         # JSON writes a float's shortest round-tripping repr: the value comes back exact.
-        "global_gamma": state.global_gamma,
-        "stats": state.stats,
+        "global_gamma": at.global_gamma,
+        "stats": dict(checkpoint.counting, train_seconds=at.train_seconds),
     }
     arrays = {
         "meta": _bytes_array(json.dumps(meta, sort_keys=True).encode("utf-8")),
@@ -182,9 +205,9 @@ def save_checkpoint(path: str, state: TrainingState) -> None:
         "w_in": state.w_in,
         "w_out": state.w_out,
         "gamma": state.gamma,
-        "rng_states": np.array(state.rng_states, dtype=np.uint64),
-        "epoch_loss": np.array(state.epoch_loss, dtype=np.float64),
-        "epoch_examples": np.array(state.epoch_examples, dtype=np.int64),
+        "rng_states": np.array(at.rng_states, dtype=np.uint64),
+        "epoch_loss": np.array(at.epoch_loss, dtype=np.float64),
+        "epoch_examples": np.array(at.epoch_examples, dtype=np.int64),
     }
     with atomic_write(path, "wb") as out:
         np.savez(out, **arrays)
@@ -194,7 +217,7 @@ def _bytes_array(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8)
 
 
-def load_checkpoint(path: str) -> TrainingState:
+def load_checkpoint(path: str) -> Checkpoint:
     """Read and validate a checkpoint; FormatError (one line, naming `path`) if it is
     missing, truncated, damaged, foreign or inconsistent."""
     path = os.fspath(path)
@@ -228,7 +251,7 @@ def load_checkpoint(path: str) -> TrainingState:
         raise FormatError(f"{path}: the checkpoint is truncated or damaged: "
                           f"{' '.join(str(exc).split())}") from None
     try:
-        return _state_from(meta, arrays)
+        return _checkpoint_from(meta, arrays)
     except (KeyError, TypeError, ValueError, ConfigError, UnicodeDecodeError) as exc:
         raise FormatError(f"{path}: the checkpoint is inconsistent (file damaged?): "
                           f"{' '.join(str(exc).split())}") from None
@@ -239,55 +262,43 @@ def _foreign(path: str) -> FormatError:
                        f"'fastw2v train --checkpoint')")
 
 
-def _state_from(meta: Dict[str, Any], arrays: Dict[str, np.ndarray]) -> TrainingState:
-    """Build the state and check that every part agrees with the others."""
+def _checkpoint_from(meta: Dict[str, Any], arrays: Dict[str, np.ndarray]) -> Checkpoint:
+    """Build the checkpoint and check that every part agrees with the others."""
     config = TrainConfig(**meta["config"]).resolved()
     words = bytes(arrays["words"]).decode("utf-8").split("\n")
-    counts = arrays["counts"]
-    n_words, dim = len(words), config.dim
-    w_in, w_out, gamma = arrays["w_in"], arrays["w_out"], arrays["gamma"]
-    n_out = max(1, n_words - 1) if config.loss == "hs" else n_words
-    per_word = config.loss == "nce" and config.nce_gamma == "per-word"
-    expected = {
-        "counts": (counts, (n_words,), np.int64),
-        "w_in": (w_in, (n_words, dim), np.float32),
-        "w_out": (w_out, (n_out, dim), np.float32),
-        "gamma": (gamma, (n_words if per_word else 1,), np.float32),
-        "epoch_loss": (arrays["epoch_loss"], (config.epochs,), np.float64),
-        "epoch_examples": (arrays["epoch_examples"], (config.epochs,), np.int64),
-    }
-    for name, (array, shape, dtype) in expected.items():
-        if array.shape != shape or array.dtype != dtype:
+    # Training updates the matrices in place: they must be writable and C-contiguous
+    # (np.load returns them so; np.require copies only if not).
+    state = ModelState(
+        Vocabulary(words, arrays["counts"]),
+        np.require(arrays["w_in"], requirements=["C", "W"]),
+        config=config,
+        w_out=np.require(arrays["w_out"], requirements=["C", "W"]),
+        gamma=np.require(arrays["gamma"], requirements=["C", "W"]))
+    state.check()  # the shape rule (fastw2v/state.py)
+    if arrays["counts"].dtype != np.int64:
+        raise ValueError(f"counts is {arrays['counts'].dtype}, expected int64")
+    for name, dtype in (("epoch_loss", np.float64), ("epoch_examples", np.int64)):
+        array = arrays[name]
+        if array.shape != (config.epochs,) or array.dtype != dtype:
             raise ValueError(f"{name} is {array.dtype} {array.shape}, expected "
-                             f"{np.dtype(dtype)} {shape}")
+                             f"{np.dtype(dtype)} ({config.epochs},)")
     rng_states = arrays["rng_states"]
     if rng_states.ndim != 1 or len(rng_states) < 1 or np.any(rng_states == 0):
         raise ValueError("the random generators' states are missing or zero")
-    epoch, position = int(meta["epoch"]), int(meta["position"])
+    epoch, token = int(meta["epoch"]), int(meta["position"])
     stream_length = int(meta["stream_length"])
-    if not (0 <= epoch <= config.epochs and 0 <= position < max(1, stream_length)):
-        raise ValueError(f"the next job (epoch {epoch}, token {position}) is outside the run")
+    if not (0 <= epoch <= config.epochs and 0 <= token < max(1, stream_length)):
+        raise ValueError(f"the next job (epoch {epoch}, token {token}) is outside the run")
     if not math.isfinite(meta["global_gamma"]):
         raise ValueError("the NCE normaliser is not finite")
-    # Training updates these in place: they must be writable and C-contiguous (np.load
-    # returns them so; np.require copies only if not).
-    return TrainingState(
-        config=config,
-        vocab=Vocabulary(words, counts),
-        w_in=np.require(w_in, requirements=["C", "W"]),
-        w_out=np.require(w_out, requirements=["C", "W"]),
-        gamma=np.require(gamma, requirements=["C", "W"]),
-        global_gamma=float(meta["global_gamma"]),
-        epoch=epoch,
-        position=position,
-        words_done=int(meta["words_done"]),
-        kept=int(meta["kept"]),
+    counting = dict(meta["stats"])
+    train_seconds = float(counting.pop("train_seconds", 0.0))
+    at = TrainingPosition(
+        epoch=epoch, token=token, words_done=int(meta["words_done"]), kept=int(meta["kept"]),
         epoch_loss=[float(x) for x in arrays["epoch_loss"]],
         epoch_examples=[int(x) for x in arrays["epoch_examples"]],
         rng_states=[int(x) for x in rng_states],
-        corpus=CorpusFingerprint(**meta["corpus"]),
-        stream_length=stream_length,
-        n_words=int(meta["n_words"]),
-        job_tokens=int(meta["job_tokens"]),
-        stats=dict(meta["stats"]),
-    )
+        global_gamma=float(meta["global_gamma"]), train_seconds=train_seconds)
+    return Checkpoint(state, at, CorpusFingerprint(**meta["corpus"]),
+                      stream_length=stream_length, n_words=int(meta["n_words"]),
+                      job_tokens=int(meta["job_tokens"]), counting=counting)

@@ -46,6 +46,11 @@ class ProgressPrinter:
             self.stream.write(line + "\n")
         self.stream.flush()
 
+    def announce(self, message: str) -> None:
+        """A line of its own before the progress line (e.g. where a resumed run starts)."""
+        self.stream.write(message + "\n")
+        self.stream.flush()
+
     def finish(self) -> None:
         if self._drawn:
             self.stream.write("\n")

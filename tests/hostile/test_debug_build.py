@@ -20,7 +20,8 @@ import pytest
 
 from fastw2v.config import TrainConfig
 from fastw2v.training.kernel import KernelSettings, build_tables
-from fastw2v.training.trainer import _initial_arrays
+from fastw2v.state import ModelState
+from fastw2v.text.vocab import Vocabulary
 
 pytestmark = pytest.mark.skipif(os.environ.get("FASTW2V_DEBUG") != "1",
                                 reason="for the bounds-checked build (FASTW2V_DEBUG=1)")
@@ -42,7 +43,9 @@ def test_an_index_out_of_range_fails_loudly(kernel):
     config = TrainConfig(dim=4, loss="ns")
     counts = np.array([5, 3, 2], dtype=np.int64)
     tables = build_tables(counts, config)
-    w_in, w_out, gamma = _initial_arrays(len(counts), config)
+    words = [str(i) for i in range(len(counts))]
+    initial = ModelState.initial(Vocabulary(words, counts), config)
+    w_in, w_out, gamma = initial.w_in, initial.w_out, initial.gamma
     settings = KernelSettings.from_config(config)
     kernel.Trainer(w_in, w_out, gamma, tables, settings)  # valid: builds
     empty = dataclasses.replace(tables, path_offsets=np.zeros(0, dtype=np.int64))

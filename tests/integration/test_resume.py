@@ -48,8 +48,8 @@ def test_resuming_an_epoch_checkpoint_is_bit_identical(corpus, tmp_path, variant
     assert_same_run(uninterrupted, with_checkpoints)
     saved = load_checkpoint(checkpoint)
     # The last one written is the state at the start of the last epoch.
-    assert (saved.epoch, saved.position) == (2, 0)
-    assert saved.words_done == 2 * uninterrupted.stats.n_words
+    assert (saved.at.epoch, saved.at.token) == (2, 0)
+    assert saved.at.words_done == 2 * uninterrupted.stats.n_words
     resumed = fastw2v.train(corpus, resume=checkpoint)
     assert_same_run(uninterrupted, resumed)
 
@@ -62,8 +62,8 @@ def test_resuming_from_inside_an_epoch_is_bit_identical(corpus, tmp_path):
     fastw2v.train(corpus, checkpoint=checkpoint, checkpoint_every="0.001s", **options)
     saved = load_checkpoint(checkpoint)
     total = options["epochs"] * uninterrupted.stats.n_words
-    assert 0 < saved.words_done < total
-    assert saved.position > 0  # not at an epoch boundary
+    assert 0 < saved.at.words_done < total
+    assert saved.at.token > 0  # not at an epoch boundary
     assert_same_run(uninterrupted, fastw2v.train(corpus, resume=checkpoint))
 
 

@@ -1,16 +1,16 @@
 """The checkpoint file: exact round trip, damaged and foreign files, intervals, fingerprints."""
 
-import dataclasses
 import shutil
 
 import numpy as np
 import pytest
 
-from fastw2v.training.checkpoint import (CheckpointInterval, CorpusFingerprint, TrainingState,
-                                load_checkpoint, save_checkpoint)
 from fastw2v.config import TrainConfig
 from fastw2v.errors import ConfigError, CorpusError, FormatError
+from fastw2v.state import ModelState
 from fastw2v.text.vocab import Vocabulary
+from fastw2v.training.checkpoint import (Checkpoint, CheckpointInterval, CorpusFingerprint,
+                                         TrainingPosition, load_checkpoint, save_checkpoint)
 
 
 @pytest.fixture
@@ -27,45 +27,48 @@ def make_state(corpus, loss="nce", nce_gamma="per-word", threads=2, epochs=3):
     words = ["the", "cat", "sat", "on", "mat", "ünïcode"]
     n_out = len(words) - 1 if loss == "hs" else len(words)
     n_gamma = len(words) if nce_gamma == "per-word" else 1
-    return TrainingState(
+    state = ModelState(
+        Vocabulary(words, np.array([200, 100, 100, 100, 100, 7], dtype=np.int64)),
+        rng.standard_normal((len(words), 4)).astype(np.float32),
         config=config,
-        vocab=Vocabulary(words, np.array([200, 100, 100, 100, 100, 7], dtype=np.int64)),
-        w_in=rng.standard_normal((len(words), 4)).astype(np.float32),
         w_out=rng.standard_normal((n_out, 4)).astype(np.float32),
-        gamma=rng.standard_normal(n_gamma).astype(np.float32),
-        global_gamma=0.1 + 0.2,  # a float64 with no short decimal form
-        epoch=1, position=350, words_done=1234, kept=1000,
+        gamma=rng.standard_normal(n_gamma).astype(np.float32))
+    at = TrainingPosition(
+        epoch=1, token=350, words_done=1234, kept=1000,
         epoch_loss=[123.456789012345678, 1.0 / 3.0, 0.0], epoch_examples=[5000, 17, 0],
         rng_states=[2**64 - 1, 12345][:threads],
-        corpus=CorpusFingerprint.of(corpus), stream_length=700, n_words=600,
-        job_tokens=20_000, stats={"n_tokens_read": 600, "train_seconds": 1.5})
+        global_gamma=0.1 + 0.2,  # a float64 with no short decimal form
+        train_seconds=1.5)
+    return Checkpoint(state, at, corpus=CorpusFingerprint.of(corpus), stream_length=700,
+                      n_words=600, job_tokens=20_000, counting={"n_tokens_read": 600})
 
 
 @pytest.mark.parametrize("loss, nce_gamma", [("nce", "per-word"), ("nce", "global"),
                                              ("hs", "global"), ("ns", "global")])
 def test_round_trip_is_exact(tmp_path, corpus, loss, nce_gamma):
-    state = make_state(corpus, loss, nce_gamma)
+    saved = make_state(corpus, loss, nce_gamma)
     path = str(tmp_path / "state.ckpt")
-    save_checkpoint(path, state)
+    save_checkpoint(path, saved)
     back = load_checkpoint(path)
     for name in ("w_in", "w_out", "gamma"):
-        assert np.array_equal(getattr(back, name), getattr(state, name)), name
-        assert getattr(back, name).dtype == np.float32
-        assert getattr(back, name).flags.writeable  # training writes in place
-    assert back.vocab.words == state.vocab.words
-    assert np.array_equal(back.vocab.counts, state.vocab.counts)
-    for field in ("config", "global_gamma", "epoch", "position", "words_done", "kept",
-                  "epoch_loss", "epoch_examples", "rng_states", "corpus", "stream_length",
-                  "n_words", "job_tokens", "stats"):
-        assert getattr(back, field) == getattr(state, field), field
+        assert np.array_equal(getattr(back.state, name), getattr(saved.state, name)), name
+        assert getattr(back.state, name).dtype == np.float32
+        assert getattr(back.state, name).flags.writeable  # training writes in place
+    assert back.state.vocab.words == saved.state.vocab.words
+    assert np.array_equal(back.state.vocab.counts, saved.state.vocab.counts)
+    assert back.config == saved.config
+    assert back.at == saved.at  # every field of the position, floats exactly
+    for field in ("corpus", "stream_length", "n_words", "job_tokens", "counting"):
+        assert getattr(back, field) == getattr(saved, field), field
 
 
 def test_saving_replaces_the_old_checkpoint_without_temporary_files(tmp_path, corpus):
     path = tmp_path / "state.ckpt"
     save_checkpoint(str(path), make_state(corpus))
-    later = dataclasses.replace(make_state(corpus), words_done=9999)
+    later = make_state(corpus)
+    later.at.words_done = 9999
     save_checkpoint(str(path), later)
-    assert load_checkpoint(str(path)).words_done == 9999
+    assert load_checkpoint(str(path)).at.words_done == 9999
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.txt", "state.ckpt"]
 
 
@@ -80,11 +83,11 @@ def test_a_truncated_checkpoint_is_refused_naming_the_file(tmp_path, corpus, kee
 
 
 def test_a_flipped_byte_in_a_matrix_is_detected(tmp_path, corpus):
-    state = make_state(corpus)
+    saved = make_state(corpus)
     path = tmp_path / "state.ckpt"
-    save_checkpoint(str(path), state)
+    save_checkpoint(str(path), saved)
     data = bytearray(path.read_bytes())
-    where = data.find(state.w_in.tobytes())  # uncompressed: the matrix is there verbatim
+    where = data.find(saved.state.w_in.tobytes())  # uncompressed: the matrix is there verbatim
     assert where > 0
     data[where + 5] ^= 0x40
     path.write_bytes(bytes(data))
@@ -106,8 +109,8 @@ def test_foreign_files_are_refused(tmp_path, corpus):
 
 
 def test_an_inconsistent_checkpoint_is_refused(tmp_path, corpus):
-    state = make_state(corpus)
-    bad = dataclasses.replace(state, w_in=state.w_in[:, :3].copy())  # not --dim 4
+    bad = make_state(corpus)
+    bad.state.w_in = bad.state.w_in[:, :3].copy()  # not --dim 4
     path = tmp_path / "state.ckpt"
     save_checkpoint(str(path), bad)
     with pytest.raises(FormatError, match="state.ckpt: the checkpoint is inconsistent.*w_in"):

@@ -25,7 +25,8 @@ import pytest
 from fastw2v import _kernel
 from fastw2v.config import TrainConfig
 from fastw2v.training.kernel import KernelSettings, build_tables
-from fastw2v.training.trainer import _initial_arrays
+from fastw2v.state import ModelState
+from fastw2v.text.vocab import Vocabulary
 
 R = float(_kernel.TABLE_RANGE)
 N_BINS = len(_kernel.SIGMOID_TABLE)
@@ -1248,7 +1249,9 @@ def test_trainer_accepts_every_configuration_that_training_accepts():
                     config = config.resolved()
                 except Exception:
                     continue  # rejected up front, with a message for the user
-                w_in, w_out, gamma = _initial_arrays(len(counts), config)
+                words = [str(i) for i in range(len(counts))]
+                initial = ModelState.initial(Vocabulary(words, counts), config)
+                w_in, w_out, gamma = initial.w_in, initial.w_out, initial.gamma
                 try:
                     trainer = _kernel.Trainer(w_in, w_out, gamma, build_tables(counts, config),
                                               KernelSettings.from_config(config))
