@@ -127,8 +127,10 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
         stats.resumed_epoch = min(at.epoch + 1, config.epochs)
         stats.resumed_share = at.share_done(encoded.n_words * config.epochs)
         stats.words_before_resume = at.words_done
-    trainer = Trainer(state, encoded, tables, stats, progress=progress, checkpoints=writer)
-    trainer.run(at)
+    try:
+        Trainer(state, encoded, tables, stats, progress=progress, checkpoints=writer).run(at)
+    finally:
+        encoded.stream.close()  # its file was unlinked on creation: this frees the disk
     # A resumed run's time covers the part it trained (see TrainStats.words_per_second).
     stats.seconds["train"] = time.perf_counter() - began
     return Model(state, stats, tables)
@@ -240,6 +242,9 @@ class Trainer:
     fills the state's loss history and the statistics. The worker threads, the job
     pointer and the checkpoints are its concern; the state and the corpus are given.
     """
+
+    # Seconds between two redraws of the progress line.
+    progress_interval = 0.5
 
     def __init__(self, state: ModelState, encoded: EncodedCorpus, tables: KernelTables,
                  stats: TrainStats, *, progress: bool = False,
@@ -417,7 +422,7 @@ class Trainer:
             alive = [t for t in threads if t.is_alive()]
             if not alive:
                 return
-            alive[0].join(timeout=0.5)
+            alive[0].join(timeout=self.progress_interval)
             if printer is not None:
                 # Read without the lock: a display may mix two jobs' counts, but the main
                 # thread must never hold the lock when Ctrl-C arrives, or it could leave
