@@ -514,13 +514,15 @@ def _train_child(path: str, dim: int, threads: int, tmp_dir: str, release_table:
                  queue) -> None:
     """Child process: fastw2v.train for one epoch, with the RSS at each phase.
 
-    `release_table` emulates a change to training.train: once the corpus is encoded,
-    the scan's WordTable is no longer needed, but train() keeps `scan` (and so the
-    table) until it returns. Here the table is detached from the scan object right after
-    encode_corpus, which frees it, to measure what releasing it would save.
+    `release_table` detaches the scan's WordTable from the scan object right after
+    encode_corpus, which frees it at once; training.starts already lets the scan go when
+    the start's read_corpus returns, so this measures what freeing it a step earlier
+    would save.
     """
     import fastw2v
-    from fastw2v import training
+    from fastw2v.state import ModelState
+    from fastw2v.text.corpus import CorpusScan
+    from fastw2v.training import starts, trainer
 
     phases = []  # (phase, VmRSS MiB at its end, VmHWM MiB so far)
 
@@ -534,42 +536,43 @@ def _train_child(path: str, dim: int, threads: int, tmp_dir: str, release_table:
             return out
         return wrapped
 
-    # The phases of training.train, in order (the names it looks up at call time).
-    for name in ("scan_corpus", "_build_vocabulary", "encode_corpus", "build_tables",
-                 "_initial_arrays"):
-        setattr(training, name, wrap(name, getattr(training, name)))
-    if release_table:
-        encode = training.encode_corpus
+    # The phases of a fresh run, in order (the names are looked up at call time).
+    starts.scan_corpus = wrap("scan_corpus", starts.scan_corpus)
+    trainer.build_tables = wrap("build_tables", trainer.build_tables)
+    initial = ModelState.initial.__func__
+    ModelState.initial = classmethod(wrap("initial_state", initial))
+    encode = starts.encode_corpus
 
-        def encode_then_release(*a, **k):
-            out = encode(*a, **k)
-            if k.get("scan") is not None:
-                k["scan"].table = None
+    def encode_then_release(*a, **k):
+        out = encode(*a, **k)
+        if release_table and k.get("scan") is not None:
+            k["scan"].table = None
             note("released_scan_table")
-            return out
+        note("encode_corpus")
+        return out
 
-        training.encode_corpus = encode_then_release
+    starts.encode_corpus = encode_then_release
     sizes = {}
 
-    real_run = training._run_epochs
+    real_run = trainer.Trainer.run
 
-    def run_epochs(encoded, tables, start, *a, **k):
+    def run(self, at):
+        tables = self.kernel_tables
         table_bytes = [v.nbytes for v in vars(tables).values() if hasattr(v, "nbytes")]
         sizes["kernel_tables"] = sum(table_bytes)
-        vocab = start.vocab
+        vocab = self.state.vocab
         sizes["vocab_words_python"] = (sys.getsizeof(vocab.words)
                                        + sum(sys.getsizeof(w) for w in vocab.words))
         sizes["vocab_counts"] = vocab.counts.nbytes
-        # The scan's WordTable is still referenced by train()'s frame during training.
+        # Any counting table still alive during training (none is expected).
         import gc
-        tables_alive = [o for o in gc.get_referrers(training.CorpusScan)
-                        if isinstance(o, training.CorpusScan)]
+        tables_alive = [o for o in gc.get_referrers(CorpusScan) if isinstance(o, CorpusScan)]
         sizes["scan_table_alive"] = sum(s.table.memory_bytes for s in tables_alive
                                         if s.table is not None)
         note("before_epochs")
-        return real_run(encoded, tables, start, *a, **k)
+        return real_run(self, at)
 
-    training._run_epochs = run_epochs
+    trainer.Trainer.run = run
     note("start")
     started = time.perf_counter()
     model = fastw2v.train(path, dim=dim, min_count=5, epochs=1, threads=threads,

@@ -262,7 +262,7 @@ def demo(output, sentences, threads):
     """Train on a built-in synthetic corpus and show that the planted structure is found.
 
     The corpus has six topics (fruit, animals, tools, ...) whose nouns come in singular
-    and plural forms; see fastw2v/synthetic.py.
+    and plural forms; see fastw2v/text/synthetic.py.
     """
     if output is not None:
         check_writable_path(output, "--output")

@@ -2,16 +2,17 @@
 
 A checkpoint is the model's state (fastw2v/state.py) plus the training position.
 
-fastw2v/training.py takes a checkpoint between two jobs, with no job in flight, so the
-file describes one consistent point of the run: every job before `(epoch, position)` is
-fully applied to the matrices, none after it has started. Resuming re-encodes the same
-corpus with the saved vocabulary, restores the matrices, the sums and every thread's
-random generator, and carries on with the job at `(epoch, position)`; the learning rate
+The trainer (fastw2v/training/trainer.py) takes a checkpoint between two jobs, with no
+job in flight, so the file describes one consistent point of the run: every job before
+`(epoch, token)` is fully applied to the matrices, none after it has started. Resuming
+(training/starts.py) re-encodes the same corpus with the saved vocabulary, restores the
+matrices, the sums and every thread's random generator, and carries on with the job at
+`(epoch, token)`; the learning rate
 is a function of that position, so it needs no state of its own. With one thread the
 job order is fixed, and a resumed run ends bit-identical to an uninterrupted one.
 
 The file is an uncompressed NumPy .npz archive (a zip of .npy arrays, as np.savez
-writes it), written through io.atomic_write so it appears complete or not
+writes it), written through formats.files.atomic_write so it appears complete or not
 at all. Its members:
 
     meta            uint8, UTF-8 JSON: "format" (FORMAT) and "version" (VERSION), the

@@ -256,6 +256,7 @@ class Trainer:
         self.stats = stats
         self.show_progress = progress
         self.checkpoints = checkpoints
+        self.kernel_tables = tables
         self.kernel = _kernel.Trainer(state.w_in, state.w_out, state.gamma, tables,
                                       KernelSettings.from_config(self.config))
         self.bounds = encoded.job_bounds(JOB_TOKENS)

@@ -3,7 +3,7 @@ with a timeout, so that a hang or a crash of the compiled reader shows as a fail
 
 The contract: exit 0 with a model whose vocabulary is the corpus's own tokens, or exit
 1 with one line that names the file; never a traceback, a hang or a signal. What the
-corpus reader documents (fastw2v/corpus.py) is checked as well:
+corpus reader documents (fastw2v/text/corpus.py) is checked as well:
 - tokens are split at ASCII white space; a no-break space belongs to its token;
 - a NUL byte is refused, naming its line;
 - invalid UTF-8 bytes become U+FFFD, and a warning counts them;

@@ -6,7 +6,7 @@ load that succeeds with something else: a row count other than the header's, a N
 infinite value, an empty, duplicated or white-space word, or, for a damaged copy of a
 valid file, vectors that differ from the ones written.
 
-Decisions (see fastw2v/io.py): NaN and infinite values are refused, naming the line or
+Decisions (see fastw2v/formats/word2vec.py): NaN and infinite values are refused, naming the line or
 vector; so is a word listed twice, naming both places; a text file whose last row has no
 line end is refused, since it may be cut inside its last number.
 """
