@@ -560,9 +560,15 @@ cdef class Trainer:
             raise ValueError("the model needs at least one word and one dimension")
         if n_words > 2**31 - 1:
             raise ValueError("at most 2^31 - 1 words")
-        n_out = n_words - 1 if loss == HIERARCHICAL_SOFTMAX else n_words
-        if w_out.shape[0] < max(n_out, 1) or w_out.shape[1] != dim:
-            raise ValueError(f"w_out must have shape ({max(n_out, 1)}, {dim})")
+        # What the loops index, checked here so that no array is read out of bounds (the
+        # model's shapes themselves are fastw2v/state.py's rule): negative sampling and
+        # NCE reach w_out by word id; hierarchical softmax by inner node, which the
+        # path_nodes check below bounds by w_out's rows.
+        n_out = w_out.shape[0]
+        if n_out < 1 or w_out.shape[1] != dim:
+            raise ValueError(f"w_out must have {dim} columns and at least one row")
+        if loss != HIERARCHICAL_SOFTMAX and n_out < n_words:
+            raise ValueError(f"w_out needs a row for each of the {n_words} word ids")
         for name, table in (("keep_probability", keep), ("noise_threshold", threshold),
                             ("noise_alias", alias), ("log_noise", log_noise)):
             if table.shape[0] != n_words:
@@ -577,14 +583,15 @@ cdef class Trainer:
                     or path_codes.shape[0] != path_nodes.shape[0]):
                 raise ValueError("path_offsets, path_nodes and path_codes do not agree")
             nodes = np.asarray(path_nodes)
-            if nodes.size and (nodes.min() < 0 or nodes.max() >= max(n_out, 1)):
+            if nodes.size and (nodes.min() < 0 or nodes.max() >= n_out):
                 raise ValueError("path_nodes holds rows outside w_out")
             if np.any(np.asarray(path_codes) > 1):
                 raise ValueError("path_codes must be 0 or 1")
             max_path = max(1, int(np.diff(offsets).max()))
+        # A per-word gamma is indexed by input word id.
         per_word = loss == NCE and GAMMA_MODES[settings.gamma_mode] == GAMMA_PER_WORD
-        if per_word and gamma.shape[0] != n_words:
-            raise ValueError("per-word gamma needs one entry per word")
+        if per_word and gamma.shape[0] < n_words:
+            raise ValueError("per-word gamma needs an entry for each word id")
         if per_word and ARCHITECTURES[settings.architecture] == CBOW:
             raise ValueError("per-word gamma needs skip-gram: CBOW's input is not one word")
         if gamma.shape[0] < 1:
