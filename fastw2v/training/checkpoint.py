@@ -183,6 +183,7 @@ class Checkpoint:
 def save_checkpoint(path: str, checkpoint: Checkpoint) -> None:
     """Write `checkpoint` to `path` atomically (the previous one stays until then)."""
     state, at = checkpoint.state, checkpoint.at
+    assert state.w_out is not None  # a checkpoint's state is a trained one
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -199,7 +200,7 @@ def save_checkpoint(path: str, checkpoint: Checkpoint) -> None:
         "global_gamma": at.global_gamma,
         "stats": dict(checkpoint.counting, train_seconds=at.train_seconds),
     }
-    arrays = {
+    arrays: Dict[str, Any] = {
         "meta": _bytes_array(json.dumps(meta, sort_keys=True).encode("utf-8")),
         "words": _bytes_array("\n".join(state.vocab.words).encode("utf-8")),
         "counts": np.asarray(state.vocab.counts, dtype=np.int64),

@@ -101,7 +101,7 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
     check_corpus_path(corpus)
     warn = warn or _python_warning
     cores = available_cores()
-    if config.threads > cores:
+    if config.threads is not None and config.threads > cores:
         warn(f"{config.threads} threads on {cores} cores: the threads beyond {cores} only "
              f"take turns, so training is no faster (and may be slower)")
     stats = TrainStats()
@@ -181,6 +181,7 @@ class CheckpointWriter:
             return False
         if self.interval.epochs is not None:
             return job % (jobs_per_epoch * self.interval.epochs) == 0
+        assert self.interval.seconds is not None  # an interval is epochs or seconds
         return time.monotonic() - self.last_time >= self.interval.seconds
 
     def write(self, state: ModelState, at: TrainingPosition, job: int) -> bool:
@@ -250,8 +251,12 @@ class Trainer:
                  stats: TrainStats, *, progress: bool = False,
                  checkpoints: Optional[CheckpointWriter] = None):
         assert state.config is not None and state.w_out is not None
+        # A resolved config: alpha and threads are known.
+        assert state.config.alpha is not None and state.config.threads is not None
         self.state = state
         self.config = state.config
+        self.alpha0: float = state.config.alpha
+        self.threads: int = state.config.threads
         self.encoded = encoded
         self.stats = stats
         self.show_progress = progress
@@ -263,14 +268,13 @@ class Trainer:
         self.jobs_per_epoch = len(self.bounds)
         self.n_jobs = self.jobs_per_epoch * self.config.epochs
         self.workers = [self.kernel.new_worker(self.config.seed * 65536 + i)
-                        for i in range(self.config.threads)]
+                        for i in range(self.threads)]
 
     # -- the learning rate and the jobs --------------------------------------------------
 
     def alpha_at(self, share_done: float) -> float:
         """word2vec's linear decay from --alpha to --min-alpha over the whole run."""
-        alpha0, alpha_min = self.config.alpha, self.config.min_alpha
-        return alpha0 - (alpha0 - alpha_min) * share_done
+        return self.alpha0 - (self.alpha0 - self.config.min_alpha) * share_done
 
     def _alpha_at_token(self, epoch: int, token: int) -> float:
         total = len(self.encoded) * self.config.epochs
