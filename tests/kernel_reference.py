@@ -1,6 +1,6 @@
 """An independent statement of the kernel's maths, for the tests in tests/unit/kernel.
 
-The references below are float64 numpy re-implementations of the update derived in the
+The references here are float64 numpy re-implementations of the update derived in the
 kernel's module docstring. Per example (input h, output row v, label y):
     z = <h, v>                              (NS, HS)
     z = <h, v> - gamma - log(k q(c))        (NCE)
@@ -13,16 +13,24 @@ Each reference runs twice: once with the exact sigmoid (loose tolerance, derived
 table's error bound) and once with the kernel's own table rule (tight tolerance, only
 where no score lies so close to a bin edge that float32 rounding could pick the
 neighbouring bin).
+
+Nothing here depends on which build of the kernel is under test: every build must agree
+with these references.
 """
 
 import numpy as np
 
-from fastw2v import _kernel
+from fastw2v import _kernel as baseline
 
-R = float(_kernel.TABLE_RANGE)
-N_BINS = len(_kernel.SIGMOID_TABLE)
+# The sigmoid tables and constants the kernel's table rule uses. Every build compiles the
+# same source, so these are read once, from the baseline build; test_sigmoid checks that
+# each build holds exactly these, which makes table_classify the rule of every build.
+SIGMOID_TABLE = baseline.SIGMOID_TABLE
+LOG_SIGMOID_TABLE = baseline.LOG_SIGMOID_TABLE
+R = float(baseline.TABLE_RANGE)
+N_BINS = len(SIGMOID_TABLE)
 BIN = 2.0 * R / N_BINS
-END = _kernel.SENTENCE_END_ID
+END = baseline.SENTENCE_END_ID
 # The worst-case error of the kernel's sigma inside the table range: half a bin times
 # sigma' <= 1/4 (see test_sigmoid_table_error_bound). Outside the range sigma saturates
 # to 0 or 1, which is off by at most sigma(-8) = 3.4e-4 < 1/1024.
@@ -53,9 +61,9 @@ def table_classify(score, label):
     """The kernel's lookup rule, from its own tables (see classify in _kernel.pyx)."""
     if -R < score < R:
         idx = min(int((score + R) * (N_BINS / (2.0 * R))), N_BINS - 1)
-        prob = float(_kernel.SIGMOID_TABLE[idx])
-        log_sig = _kernel.LOG_SIGMOID_TABLE
-        loss = -float(log_sig[idx] if label else log_sig[N_BINS - 1 - idx])
+        prob = float(SIGMOID_TABLE[idx])
+        loss = -float(LOG_SIGMOID_TABLE[idx] if label else
+                      LOG_SIGMOID_TABLE[N_BINS - 1 - idx])
         return prob, loss
     return (1.0 if score >= R else 0.0), exact_loss(score, label)
 

@@ -1,4 +1,8 @@
-"""Building kernel trainers on small random models, for the tests in tests/unit/kernel."""
+"""Building kernel trainers on small random models, for the tests in tests/unit/kernel.
+
+Every builder takes the kernel module to build with (the `kernel` fixture of
+tests/conftest.py gives each build in turn), so each test runs against every build.
+"""
 
 import dataclasses
 from collections import namedtuple
@@ -6,7 +10,6 @@ from collections import namedtuple
 import numpy as np
 import pytest
 
-from fastw2v import _kernel
 from fastw2v.config import TrainConfig
 from fastw2v.training.kernel import KernelSettings, build_tables
 
@@ -28,9 +31,11 @@ def make_tables(counts, loss="ns", negative=3, keep=None):
     return tables
 
 
-def build(w_in, w_out, gamma=None, *, counts=None, keep=None, tables=None,
+def build(kernel, w_in, w_out, gamma=None, *, counts=None, keep=None, tables=None,
           architecture="skipgram", loss="ns", gamma_mode="global", noise_correction=True,
           shared=False, window=5, negative=3, max_sentence=64):
+    """A `kernel.Trainer` on these arrays (trained in place), with its tables, settings
+    and gamma array."""
     n = w_in.shape[0]
     if tables is None:
         counts = default_counts(n) if counts is None else counts
@@ -39,12 +44,12 @@ def build(w_in, w_out, gamma=None, *, counts=None, keep=None, tables=None,
         gamma = np.zeros(n if gamma_mode == "per-word" else 1, dtype=np.float32)
     settings = KernelSettings(architecture, loss, gamma_mode, noise_correction, shared,
                               window, negative, max_sentence)
-    return Setup(_kernel.Trainer(w_in, w_out, gamma, tables, settings), tables, settings,
+    return Setup(kernel.Trainer(w_in, w_out, gamma, tables, settings), tables, settings,
                  gamma)
 
 
-def make_trainer(w_in, w_out, **kwargs):
-    return build(w_in, w_out, **kwargs).trainer
+def make_trainer(kernel, w_in, w_out, **kwargs):
+    return build(kernel, w_in, w_out, **kwargs).trainer
 
 
 def n_out_rows(n_words, loss):
@@ -71,9 +76,9 @@ def random_stream(rng, n_words, n_sentences=4):
     return np.array(tokens, dtype=np.int32)
 
 
-def check_jobs_against_reference(architecture, loss, gamma_mode, shared, counts, dim,
-                                  window, negative, n_seeds=8, stream_words=None,
-                                  max_sentence=6, n_sentences=4):
+def check_jobs_against_reference(kernel, architecture, loss, gamma_mode, shared, counts,
+                                 dim, window, negative, n_seeds=8, stream_words=None,
+                                 max_sentence=6, n_sentences=4):
     """Train random jobs with the kernel and the float64 reference; compare everything.
     Returns (seeds whose rows were compared, the reference of the last seed)."""
     n = len(counts)
@@ -90,9 +95,10 @@ def check_jobs_against_reference(architecture, loss, gamma_mode, shared, counts,
         gamma = np.asarray(gamma, dtype=np.float32)
         gamma_arg = float(np.float32(rng.standard_normal() * 0.3))
         old = (w_in.copy(), w_out.copy(), gamma.copy())
-        setup = build(w_in, w_out, gamma, tables=tables, architecture=architecture,
-                      loss=loss, gamma_mode=gamma_mode, shared=shared, window=window,
-                      negative=negative, max_sentence=max_sentence)  # long ones split
+        setup = build(kernel, w_in, w_out, gamma, tables=tables,
+                      architecture=architecture, loss=loss, gamma_mode=gamma_mode,
+                      shared=shared, window=window, negative=negative,
+                      max_sentence=max_sentence)  # long ones split
         tokens = random_stream(rng, stream_words or n, n_sentences)
         worker = setup.trainer.new_worker(seed)
         ref = Reference(*old, tables, setup.settings, table_classify, gamma_arg,

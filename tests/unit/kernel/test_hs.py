@@ -37,7 +37,7 @@ def test_hs_leaf_probabilities_sum_to_one(n_words):
             assert abs(probs.sum() - 1.0) <= 1e-9
 
 
-def test_hs_kernel_loss_is_minus_log_leaf_probability():
+def test_hs_kernel_loss_is_minus_log_leaf_probability(kernel):
     # With alpha = 0 nothing moves and train_pair's loss is -log p(word | input) as the
     # kernel computes it; exp(-loss) over all words must sum to 1 up to the table error
     # (LOSS_ERR per node on the path, at most max_depth nodes).
@@ -46,7 +46,7 @@ def test_hs_kernel_loss_is_minus_log_leaf_probability():
     counts = rng.integers(1, 500, size=n)
     w_in, w_out = random_model(rng, n, dim, 0.4, "hs")
     old_in, old_out = w_in.copy(), w_out.copy()
-    setup = build(w_in, w_out, counts=counts, loss="hs")
+    setup = build(kernel, w_in, w_out, counts=counts, loss="hs")
     depth = int(np.diff(setup.tables.path_offsets).max())
     worker = setup.trainer.new_worker(0)
     for input_word in (0, 7, 39):
@@ -61,10 +61,10 @@ def test_hs_kernel_loss_is_minus_log_leaf_probability():
     np.testing.assert_array_equal(w_out, old_out)
 
 
-def test_hs_single_word_vocabulary_trains_nothing():
+def test_hs_single_word_vocabulary_trains_nothing(kernel):
     w_in = np.ones((1, 3), dtype=np.float32)
     w_out = np.ones((1, 3), dtype=np.float32)
-    trainer = make_trainer(w_in, w_out, counts=[5], loss="hs", window=2)
+    trainer = make_trainer(kernel, w_in, w_out, counts=[5], loss="hs", window=2)
     assert trainer.train_pair(trainer.new_worker(0), 0, 0, 0.1) == (0.0, [], [], 0.0)
     result = trainer.train_job(trainer.new_worker(0), np.array([0, 0, 0, END], np.int32),
                                0.1, 0.1)

@@ -36,16 +36,16 @@ JOB_COMBOS = [
 
 
 @pytest.mark.parametrize("architecture, loss, gamma_mode, shared", JOB_COMBOS)
-def test_train_job_matches_reference(architecture, loss, gamma_mode, shared):
+def test_train_job_matches_reference(kernel, architecture, loss, gamma_mode, shared):
     counts = np.array([90, 70, 50, 40, 30, 20, 15, 10, 8, 5, 3, 1])
-    n_checked, _ = check_jobs_against_reference(architecture, loss, gamma_mode, shared,
-                                                 counts, dim=5, window=3, negative=2)
+    n_checked, _ = check_jobs_against_reference(kernel, architecture, loss, gamma_mode,
+                                                shared, counts, dim=5, window=3, negative=2)
     assert n_checked >= 4
 
 
 @pytest.mark.parametrize("architecture, loss, shared", [
     ("skipgram", "ns", True), ("skipgram", "nce", True), ("cbow", "ns", False)])
-def test_wide_blocks_match_reference(architecture, loss, shared):
+def test_wide_blocks_match_reference(kernel, architecture, loss, shared):
     # Windows of up to 10 inputs against 8 targets, in a vocabulary large and flat
     # enough that most blocks have distinct targets and take the all-pairs products
     # (fw_dot_block, fw_combine): every 4-source pass, 2-destination pass and their
@@ -54,7 +54,7 @@ def test_wide_blocks_match_reference(architecture, loss, shared):
     # bin edge; wide blocks make many scores, so some seeds are passed over.
     counts = np.arange(400, 100, -1)
     n_checked, ref = check_jobs_against_reference(
-        architecture, loss, "global", shared, counts, dim=13, window=5, negative=7,
+        kernel, architecture, loss, "global", shared, counts, dim=13, window=5, negative=7,
         n_seeds=16, stream_words=60, max_sentence=12, n_sentences=8)
     assert n_checked >= 3
     distinct = [len({t for t, _ in targets}) == len(targets)
@@ -75,12 +75,12 @@ STREAM = np.array([0, 1, 2, END, 3, 4, END, 5, END], dtype=np.int32)
                                                              ("cbow", 3 + 2)])
 @pytest.mark.parametrize("shared", [False, True])
 @pytest.mark.parametrize("loss", ["ns", "hs"])
-def test_tiny_train_job_counts(architecture, expected_examples, shared, loss):
+def test_tiny_train_job_counts(kernel, architecture, expected_examples, shared, loss):
     rng = np.random.default_rng(3)
     w_in, w_out = random_model(rng, 20, 8, 0.1, loss)
     old_in = w_in.copy()
-    setup = build(w_in, w_out, architecture=architecture, loss=loss, shared=shared,
-                  window=1, negative=3)
+    setup = build(kernel, w_in, w_out, architecture=architecture, loss=loss,
+                  shared=shared, window=1, negative=3)
     loss_sum, n_examples, n_words, n_kept, change = setup.trainer.train_job(
         setup.trainer.new_worker(11), STREAM, 0.025, 0.02)
     assert n_words == int(np.sum(STREAM != END)) == 6
@@ -111,9 +111,9 @@ def test_tiny_train_job_counts(architecture, expected_examples, shared, loss):
     assert not moved[5:].any()
 
 
-def test_train_job_without_sentence_end_and_empty_job():
+def test_train_job_without_sentence_end_and_empty_job(kernel):
     w = (np.random.default_rng(0).standard_normal((20, 8)) * 0.1).astype(np.float32)
-    trainer = make_trainer(w, w.copy(), window=1)
+    trainer = make_trainer(kernel, w, w.copy(), window=1)
     worker = trainer.new_worker(0)
     result = trainer.train_job(worker, np.array([0, 1, 2], dtype=np.int32), 0.025, 0.0)
     assert result[1:] == (4, 3, 3, 0.0)
@@ -126,13 +126,13 @@ def test_train_job_without_sentence_end_and_empty_job():
     assert worker.rng_state == state
 
 
-def test_train_job_subsampling_with_zero_keep_probability():
+def test_train_job_subsampling_with_zero_keep_probability(kernel):
     # keep_probability 0 drops every token of that word (a uniform draw in [0, 1) is
     # never below 0), so the counts are deterministic.
     w = (np.random.default_rng(0).standard_normal((20, 8)) * 0.1).astype(np.float32)
     keep = np.ones(20, dtype=np.float32)
     keep[1] = 0.0
-    trainer = make_trainer(w, w.copy(), keep=keep, window=1)
+    trainer = make_trainer(kernel, w, w.copy(), keep=keep, window=1)
     loss, n_examples, n_words, n_kept, _ = trainer.train_job(
         trainer.new_worker(4), STREAM, 0.025, 0.0)
     assert n_words == 6
@@ -140,17 +140,17 @@ def test_train_job_subsampling_with_zero_keep_probability():
     # Sentences after subsampling: [0, 2], [3, 4], [5] -> 2 + 2 skip-gram pairs.
     assert n_examples == 4
     keep[:] = 0.0
-    trainer = make_trainer(w, w.copy(), keep=keep, window=1)
+    trainer = make_trainer(kernel, w, w.copy(), keep=keep, window=1)
     assert trainer.train_job(trainer.new_worker(4), STREAM, 0.025, 0.0) == \
         (0.0, 0, 6, 0, 0.0)
 
 
 @pytest.mark.parametrize("architecture, expected", [("skipgram", 6 + 6 + 2),
                                                     ("cbow", 4 + 4 + 2)])
-def test_train_job_splits_sentences_longer_than_the_buffer(architecture, expected):
+def test_train_job_splits_sentences_longer_than_the_buffer(kernel, architecture, expected):
     # max_sentence = 4: a 10-token run without sentence end is trained as 4 + 4 + 2.
     w = (np.random.default_rng(0).standard_normal((20, 8)) * 0.1).astype(np.float32)
-    trainer = make_trainer(w, w.copy(), architecture=architecture, window=1,
+    trainer = make_trainer(kernel, w, w.copy(), architecture=architecture, window=1,
                            max_sentence=4)
     tokens = np.array(list(range(10)) + [END], dtype=np.int32)
     loss, n_examples, n_words, n_kept, _ = trainer.train_job(
@@ -159,14 +159,15 @@ def test_train_job_splits_sentences_longer_than_the_buffer(architecture, expecte
     assert n_examples == expected
 
 
-def test_global_gamma_changes_add_up_across_jobs():
+def test_global_gamma_changes_add_up_across_jobs(kernel):
     # The caller keeps the global normaliser: each job starts from the value passed in
     # and reports its own change. Splitting a stream into two jobs and carrying gamma
     # over gives the same result as the reference doing it in one pass per job.
     rng = np.random.default_rng(44)
     n = 15
     w_in, w_out = random_model(rng, n, 6, 0.4)
-    setup = build(w_in, w_out, loss="nce", gamma_mode="global", window=2, negative=3)
+    setup = build(kernel, w_in, w_out, loss="nce", gamma_mode="global", window=2,
+                  negative=3)
     worker = setup.trainer.new_worker(2)
     tokens = random_stream(rng, n, n_sentences=6)
     ref = Reference(w_in, w_out, setup.gamma, setup.tables, setup.settings,

@@ -56,14 +56,14 @@ SHARED_STREAM = np.array([3, 7, 5, END, 4, 1, 4, END], dtype=np.int32)
 
 
 @pytest.mark.parametrize("negative", [0, 3])
-def test_shared_negatives_block_matches_numpy_reference(negative):
+def test_shared_negatives_block_matches_numpy_reference(kernel, negative):
     rng = np.random.default_rng(31)
     n, dim, alpha = 9, 6, 0.3
     w_in, w_out = random_model(rng, n, dim, 0.8)
     old_in, old_out = w_in.copy(), w_out.copy()
     # window = 1: the shrunk window is always 1; keep_probability is all ones, so
     # subsampling draws nothing.
-    setup = build(w_in, w_out, shared=True, window=1, negative=negative)
+    setup = build(kernel, w_in, w_out, shared=True, window=1, negative=negative)
     seed = 5
     worker = setup.trainer.new_worker(seed)
     twin = setup.trainer.new_worker(seed)
@@ -102,7 +102,7 @@ def test_shared_negatives_block_matches_numpy_reference(negative):
     assert loss == pytest.approx(exp_loss, rel=1e-5)
 
 
-def test_shared_negatives_differ_from_per_pair_updates():
+def test_shared_negatives_differ_from_per_pair_updates(kernel):
     # Same data and seed, negative = 0 (no draws besides the windows): per-pair training
     # scores the second context of a centre against an output row the first has already
     # moved; the shared block scores both against the same row.
@@ -111,14 +111,14 @@ def test_shared_negatives_differ_from_per_pair_updates():
     results = {}
     for shared in (False, True):
         a_in, a_out = w_in.copy(), w_out.copy()
-        trainer = make_trainer(a_in, a_out, shared=shared, window=1, negative=0)
+        trainer = make_trainer(kernel, a_in, a_out, shared=shared, window=1, negative=0)
         out = trainer.train_job(trainer.new_worker(5), SHARED_STREAM, 0.3, 0.3)
         results[shared] = (out, a_in, a_out)
     assert results[False][0][1:] == results[True][0][1:]  # same counts
     assert not np.array_equal(results[False][2], results[True][2])
 
 
-def test_shared_negatives_count_one_example_per_pair():
+def test_shared_negatives_count_one_example_per_pair(kernel):
     # window = 1: sentence of length L has 2 (L - 1) (centre, context) pairs.
     rng = np.random.default_rng(33)
     n = 40
@@ -128,7 +128,7 @@ def test_shared_negatives_count_one_example_per_pair():
     for length in lengths:
         tokens += rng.integers(n, size=length).tolist() + [END]
     tokens = np.array(tokens, dtype=np.int32)
-    trainer = make_trainer(w_in, w_out, shared=True, window=1, negative=5)
+    trainer = make_trainer(kernel, w_in, w_out, shared=True, window=1, negative=5)
     loss, n_examples, n_words, n_kept, _ = trainer.train_job(
         trainer.new_worker(1), tokens, 0.025, 0.025)
     assert n_words == n_kept == lengths.sum()
@@ -141,26 +141,26 @@ def test_shared_negatives_count_one_example_per_pair():
 # CBOW: centre words with disjoint windows share a draw of noise words
 # ---------------------------------------------------------------------------------------
 
-def test_cbow_shared_noise_matches_reference_over_long_sentences():
+def test_cbow_shared_noise_matches_reference_over_long_sentences(kernel):
     # window 1: centre words 3 positions apart share a draw of noise words, so sentences
     # of up to 12 words reuse draws often; the kernel must follow the reference exactly,
     # RNG consumption included (a reused draw takes nothing from the generator).
     counts = np.array([90, 70, 50, 40, 30, 20, 15, 10, 8, 5, 3, 1] * 3)
     n_checked, ref = check_jobs_against_reference(
-        "cbow", "ns", "global", True, counts, dim=6, window=1, negative=3, n_seeds=10,
-        max_sentence=12, n_sentences=8)
+        kernel, "cbow", "ns", "global", True, counts, dim=6, window=1, negative=3,
+        n_seeds=10, max_sentence=12, n_sentences=8)
     assert n_checked >= 4
     assert ref.n_reused_draws >= 5
 
 
-def test_cbow_shared_noise_takes_fewer_draws_than_a_draw_per_position():
+def test_cbow_shared_noise_takes_fewer_draws_than_a_draw_per_position(kernel):
     # One 12-word sentence, window 1, 3 noise words: per position 12 draws of 3 words;
     # shared, positions 3-5 and 9-11 reuse the draws of 0-2 and 6-8: 6 draws of 3.
     tokens = np.array(list(range(12)) + [END], dtype=np.int32)
     states = {}
     for shared in (False, True):
         w = (np.random.default_rng(0).standard_normal((20, 8)) * 0.1).astype(np.float32)
-        setup = build(w, w.copy(), architecture="cbow", shared=shared, window=1,
+        setup = build(kernel, w, w.copy(), architecture="cbow", shared=shared, window=1,
                       negative=3, max_sentence=12)
         worker = setup.trainer.new_worker(5)
         ref = Reference(w, w.copy(), [GAMMA_SENTINEL], setup.tables, setup.settings,

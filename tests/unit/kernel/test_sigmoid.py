@@ -6,33 +6,36 @@ import math
 import numpy as np
 import pytest
 
-from fastw2v import _kernel
-
-from kernel_reference import (BIN, LOSS_ERR, N_BINS, SIGMA_ERR, R, edge_distance,
+import kernel_reference
+from kernel_reference import (BIN, END, LOSS_ERR, N_BINS, SIGMA_ERR, R, edge_distance,
                               exact_loss, exact_sigmoid, table_classify)
 from kernel_trainers import make_trainer
 
 
-@pytest.fixture(scope="module")
-def trainer():
+@pytest.fixture
+def trainer(kernel):
     w = np.zeros((4, 2), dtype=np.float32)
-    return make_trainer(w, w.copy())
+    return make_trainer(kernel, w, w.copy())
 
 
 # ---------------------------------------------------------------------------------------
 # Module constants and tables
 # ---------------------------------------------------------------------------------------
 
-def test_module_constants_and_tables():
-    assert _kernel.SENTENCE_END_ID == -1
+def test_module_constants_and_tables(kernel):
+    assert kernel.SENTENCE_END_ID == -1
     assert R > 0
-    sig, log_sig = _kernel.sigmoid_tables()
+    sig, log_sig = kernel.sigmoid_tables()
     assert sig.dtype == np.float32 and log_sig.dtype == np.float32
-    assert np.array_equal(sig, _kernel.SIGMOID_TABLE)
-    assert np.array_equal(log_sig, _kernel.LOG_SIGMOID_TABLE)
+    assert np.array_equal(sig, kernel.SIGMOID_TABLE)
+    assert np.array_equal(log_sig, kernel.LOG_SIGMOID_TABLE)
     assert np.all(np.diff(sig) > 0) and np.all(np.diff(log_sig) > 0)
     # Symmetric bins: sigma(-x) = 1 - sigma(x) holds between mirrored bins.
     np.testing.assert_allclose(sig + sig[::-1], 1.0, atol=1e-6)
+    # The references' table rule reads its tables and constants from the baseline build.
+    assert kernel.TABLE_RANGE == R and kernel.SENTENCE_END_ID == END
+    assert np.array_equal(kernel.SIGMOID_TABLE, kernel_reference.SIGMOID_TABLE)
+    assert np.array_equal(kernel.LOG_SIGMOID_TABLE, kernel_reference.LOG_SIGMOID_TABLE)
 
 
 # ---------------------------------------------------------------------------------------
@@ -73,7 +76,8 @@ def test_table_loss_inside_range_within_table_tolerance(trainer):
 
 
 def test_table_rule_of_the_reference_matches_the_kernel(trainer):
-    # The tight references below use table_classify; it must be the kernel's rule.
+    # The tight comparisons with the references use table_classify; it must be the rule
+    # of every build.
     xs = _grid_inside()[::13]
     xs = xs[np.array([edge_distance(float(x)) > 1e-5 for x in xs])]
     for label in (0, 1):

@@ -24,7 +24,8 @@ PAIR_VARIANTS = {
 }
 
 
-def _run_pair_cases(variant, scale, n_cases=60, n_words=20, dim=8, negative=3, alpha=0.25):
+def _run_pair_cases(kernel, variant, scale, n_cases=60, n_words=20, dim=8, negative=3,
+                    alpha=0.25):
     """Run single updates on fresh random data; yield what each case needs to check."""
     options = PAIR_VARIANTS[variant]
     loss = options["loss"]
@@ -43,7 +44,8 @@ def _run_pair_cases(variant, scale, n_cases=60, n_words=20, dim=8, negative=3, a
         input_word = int(rng.integers(n_words))
         # Often a frequent word, so that noise words equal to it occur.
         word = int(rng.integers(3)) if case % 2 else int(rng.integers(n_words))
-        setup = build(w_in, w_out, gamma, tables=tables, negative=negative, **options)
+        setup = build(kernel, w_in, w_out, gamma, tables=tables, negative=negative,
+                      **options)
         seed = 77 + case
         worker = setup.trainer.new_worker(seed)
         twin = setup.trainer.new_worker(seed)
@@ -58,14 +60,14 @@ def _run_pair_cases(variant, scale, n_cases=60, n_words=20, dim=8, negative=3, a
 
 @pytest.mark.parametrize("scale", [0.3, 1.0, 3.0])
 @pytest.mark.parametrize("variant", list(PAIR_VARIANTS))
-def test_single_update_matches_numpy_reference(variant, scale):
+def test_single_update_matches_numpy_reference(kernel, variant, scale):
     options = PAIR_VARIANTS[variant]
     loss_name = options["loss"]
     gamma_mode = options.get("gamma_mode", "global")
     nce = loss_name == "nce"
     n_checked_tight = 0
     saw_duplicate = saw_repeat = saw_outside = saw_long_path = saw_gamma_move = False
-    for c in _run_pair_cases(variant, scale):
+    for c in _run_pair_cases(kernel, variant, scale):
         setup, targets, labels = c["setup"], c["targets"], c["labels"]
         tables, settings = setup.tables, setup.settings
         trainer, worker, twin = setup.trainer, c["worker"], c["twin"]
@@ -167,14 +169,14 @@ def test_single_update_matches_numpy_reference(variant, scale):
         assert saw_gamma_move, "the normaliser never moved"
 
 
-def test_noise_word_equal_to_the_real_word_is_trained_as_noise():
+def test_noise_word_equal_to_the_real_word_is_trained_as_noise(kernel):
     # The real word comes back as noise: both examples train the same output row, in
     # order -- first with label 1, then (seeing the row already updated) with label 0.
     counts = np.array([1000, 1, 1, 1])  # word 0 is almost every noise draw
     rng = np.random.default_rng(8)
     w_in, w_out = random_model(rng, 4, 5, 0.7)
     old_in, old_out = w_in.copy(), w_out.copy()
-    setup = build(w_in, w_out, counts=counts, negative=2)
+    setup = build(kernel, w_in, w_out, counts=counts, negative=2)
     worker = setup.trainer.new_worker(3)
     loss, targets, labels, _ = setup.trainer.train_pair(worker, 2, 0, 0.3)
     assert targets == [0, 0, 0] and labels == [1, 0, 0]
@@ -195,11 +197,11 @@ def test_noise_word_equal_to_the_real_word_is_trained_as_noise():
     assert abs(loss - exp_loss) <= 3 * LOSS_ERR
 
 
-def test_update_with_zero_negative_only_moves_target_pair():
+def test_update_with_zero_negative_only_moves_target_pair(kernel):
     rng = np.random.default_rng(5)
     w_in, w_out = random_model(rng, 6, 4, 1.0)
     old_in, old_out = w_in.copy(), w_out.copy()
-    setup = build(w_in, w_out, negative=0)
+    setup = build(kernel, w_in, w_out, negative=0)
     worker = setup.trainer.new_worker(1)
     state = worker.rng_state
     loss, targets, labels, change = setup.trainer.train_pair(worker, 2, 4, 0.1)
@@ -215,7 +217,7 @@ def test_update_with_zero_negative_only_moves_target_pair():
 
 
 @pytest.mark.parametrize("gamma_mode", ["global", "fixed", "per-word"])
-def test_nce_logit_subtracts_the_given_gamma_and_log_noise(gamma_mode):
+def test_nce_logit_subtracts_the_given_gamma_and_log_noise(kernel, gamma_mode):
     # alpha = 0 trains nothing, so the loss shows the logits the kernel used:
     # z = <h, v> - gamma - log(k q(c)), gamma being the scalar passed in (global, fixed)
     # or the input word's entry of the gamma array (per-word).
@@ -224,7 +226,8 @@ def test_nce_logit_subtracts_the_given_gamma_and_log_noise(gamma_mode):
     w_in, w_out = random_model(rng, n, dim, 0.5)
     gamma = (rng.standard_normal(n) if gamma_mode == "per-word" else [GAMMA_SENTINEL])
     gamma = np.asarray(gamma, dtype=np.float32)
-    setup = build(w_in, w_out, gamma.copy(), loss="nce", gamma_mode=gamma_mode, negative=k)
+    setup = build(kernel, w_in, w_out, gamma.copy(), loss="nce", gamma_mode=gamma_mode,
+                  negative=k)
     log_noise = setup.tables.log_noise
     counts = default_counts(n)
     q = counts ** 0.75 / np.sum(counts ** 0.75)
@@ -247,12 +250,12 @@ def test_nce_logit_subtracts_the_given_gamma_and_log_noise(gamma_mode):
         assert abs(losses[0] - losses[2]) > 1.0  # and it matters here
 
 
-def test_ns_and_hs_ignore_the_gamma_argument():
+def test_ns_and_hs_ignore_the_gamma_argument(kernel):
     for loss in ("ns", "hs"):
         results = []
         for gamma_arg in (0.0, 3.0):
             w_in, w_out = random_model(np.random.default_rng(1), 8, 4, 0.5, loss)
-            setup = build(w_in, w_out, loss=loss)
+            setup = build(kernel, w_in, w_out, loss=loss)
             out = setup.trainer.train_pair(setup.trainer.new_worker(5), 1, 3, 0.2, gamma_arg)
             results.append((out, w_in, w_out))
         (a, a_in, a_out), (b, b_in, b_out) = results
@@ -266,7 +269,8 @@ def test_ns_and_hs_ignore_the_gamma_argument():
 
 @pytest.mark.parametrize("architecture, shared", [("skipgram", False), ("skipgram", True),
                                                   ("cbow", False)])
-def test_uncorrected_nce_with_zero_fixed_gamma_is_bit_identical_to_ns(architecture, shared):
+def test_uncorrected_nce_with_zero_fixed_gamma_is_bit_identical_to_ns(kernel, architecture,
+                                                                      shared):
     rng = np.random.default_rng(21)
     n, dim = 30, 16
     w_in, w_out = random_model(rng, n, dim, 0.3)
@@ -274,8 +278,9 @@ def test_uncorrected_nce_with_zero_fixed_gamma_is_bit_identical_to_ns(architectu
     runs = []
     for loss in ("ns", "nce"):
         a_in, a_out = w_in.copy(), w_out.copy()
-        setup = build(a_in, a_out, loss=loss, gamma_mode="fixed", noise_correction=False,
-                      architecture=architecture, shared=shared, window=3, negative=4)
+        setup = build(kernel, a_in, a_out, loss=loss, gamma_mode="fixed",
+                      noise_correction=False, architecture=architecture, shared=shared,
+                      window=3, negative=4)
         worker = setup.trainer.new_worker(99)
         results = [setup.trainer.train_job(worker, tokens, 0.1, 0.01, 0.0)]
         for input_word, word in [(0, 1), (3, 3), (7, 0), (12, 2)]:

@@ -6,19 +6,19 @@ import dataclasses
 import numpy as np
 import pytest
 
-from fastw2v import _kernel
 from fastw2v.config import TrainConfig
 from fastw2v.training.kernel import KernelSettings, build_tables
 from fastw2v.training.trainer import _initial_arrays
 
 from kernel_reference import END
-from kernel_trainers import default_counts, make_tables, make_trainer, n_out_rows, random_model
+from kernel_trainers import (default_counts, make_tables, make_trainer, n_out_rows,
+                             random_model)
 
 
-def test_name_tables_match_the_settings_names():
-    assert set(_kernel.ARCHITECTURES) == {"skipgram", "cbow"}
-    assert set(_kernel.LOSSES) == {"ns", "nce", "hs"}
-    assert set(_kernel.GAMMA_MODES) == {"global", "per-word", "fixed"}
+def test_name_tables_match_the_settings_names(kernel):
+    assert set(kernel.ARCHITECTURES) == {"skipgram", "cbow"}
+    assert set(kernel.LOSSES) == {"ns", "nce", "hs"}
+    assert set(kernel.GAMMA_MODES) == {"global", "per-word", "fixed"}
 
 
 def _valid_arguments(n=20, dim=8, loss="ns", gamma_mode="global"):
@@ -31,15 +31,15 @@ def _valid_arguments(n=20, dim=8, loss="ns", gamma_mode="global"):
     return dict(w_in=w_in, w_out=w_out, gamma=gamma, tables=tables, settings=settings)
 
 
-def _construct(a):
-    return _kernel.Trainer(a["w_in"], a["w_out"], a["gamma"], a["tables"], a["settings"])
+def _construct(kernel, a):
+    return kernel.Trainer(a["w_in"], a["w_out"], a["gamma"], a["tables"], a["settings"])
 
 
 @pytest.mark.parametrize("loss, gamma_mode", [("ns", "global"), ("nce", "global"),
                                               ("nce", "per-word"), ("nce", "fixed"),
                                               ("hs", "global")])
-def test_trainer_accepts_matching_shapes(loss, gamma_mode):
-    _construct(_valid_arguments(loss=loss, gamma_mode=gamma_mode))
+def test_trainer_accepts_matching_shapes(kernel, loss, gamma_mode):
+    _construct(kernel, _valid_arguments(loss=loss, gamma_mode=gamma_mode))
 
 
 def _replace_table(a, **changes):
@@ -98,25 +98,25 @@ BAD_CASES = {
 
 
 @pytest.mark.parametrize("case", list(BAD_CASES))
-def test_trainer_rejects_mismatched_shapes_and_bad_parameters(case):
+def test_trainer_rejects_mismatched_shapes_and_bad_parameters(kernel, case):
     loss, breaker = BAD_CASES[case]
     a = _valid_arguments(loss=loss)
-    _construct(dict(a))  # valid before the change
+    _construct(kernel, dict(a))  # valid before the change
     breaker(a)
     with pytest.raises(ValueError):
-        _construct(a)
+        _construct(kernel, a)
 
 
 @pytest.mark.parametrize("field, value", [("architecture", "sg"), ("loss", "softmax"),
                                           ("gamma_mode", "learned")])
-def test_trainer_rejects_unknown_names(field, value):
+def test_trainer_rejects_unknown_names(kernel, field, value):
     a = _valid_arguments()
     _replace_settings(a, **{field: value})
     with pytest.raises((KeyError, ValueError)):
-        _construct(a)
+        _construct(kernel, a)
 
 
-def test_trainer_accepts_every_configuration_that_training_accepts():
+def test_trainer_accepts_every_configuration_that_training_accepts(kernel):
     # training.py builds the kernel's arrays and tables from a TrainConfig that
     # resolved() accepted, and hands them to the Trainer. Every such config must give a
     # working Trainer (--nce-gamma is an NCE option: with --loss ns or hs it only has to
@@ -134,8 +134,8 @@ def test_trainer_accepts_every_configuration_that_training_accepts():
                     continue  # rejected up front, with a message for the user
                 w_in, w_out, gamma = _initial_arrays(len(counts), config)
                 try:
-                    trainer = _kernel.Trainer(w_in, w_out, gamma, build_tables(counts, config),
-                                              KernelSettings.from_config(config))
+                    trainer = kernel.Trainer(w_in, w_out, gamma, build_tables(counts, config),
+                                             KernelSettings.from_config(config))
                     trainer.train_job(trainer.new_worker(1),
                                       np.array([0, 1, 2, 3, 4, END], np.int32), 0.025, 0.0)
                 except ValueError as exc:
@@ -144,7 +144,7 @@ def test_trainer_accepts_every_configuration_that_training_accepts():
                           "rejects:\n" + "\n".join(failures))
 
 
-def test_per_word_gamma_with_cbow_never_touches_memory_outside_gamma():
+def test_per_word_gamma_with_cbow_never_touches_memory_outside_gamma(kernel):
     # CBOW's single input is the window's mean, whose word id is -1; per-word NCE would
     # index gamma[-1]. The Trainer must refuse this combination (TrainConfig does, but
     # the kernel's own validation is what guards its nogil code). Here gamma is a view
@@ -157,7 +157,7 @@ def test_per_word_gamma_with_cbow_never_touches_memory_outside_gamma():
     tables = make_tables(default_counts(n), "nce", 2)
     settings = KernelSettings("cbow", "nce", "per-word", True, False, 2, 2, 64)
     try:
-        trainer = _kernel.Trainer(w_in, w_out, gamma, tables, settings)
+        trainer = kernel.Trainer(w_in, w_out, gamma, tables, settings)
     except ValueError:
         return  # refused up front: fine
     trainer.train_job(trainer.new_worker(0), np.array([0, 1, 2, 3, 4, 5, END], np.int32),
@@ -167,10 +167,10 @@ def test_per_word_gamma_with_cbow_never_touches_memory_outside_gamma():
         f"it became {storage[0]}; Trainer.__init__ should reject this combination")
 
 
-def test_new_worker_buffer_sizes():
+def test_new_worker_buffer_sizes(kernel):
     for loss in ("ns", "hs"):
         a = _valid_arguments(loss=loss)
-        trainer = _construct(a)
+        trainer = _construct(kernel, a)
         worker = trainer.new_worker(0)
         assert (worker.dim, worker.max_sentence, worker.max_inputs) == (8, 100, 10)
         if loss == "hs":
@@ -179,17 +179,17 @@ def test_new_worker_buffer_sizes():
             assert worker.max_targets == 6
 
 
-def test_worker_rejects_non_positive_sizes():
+def test_worker_rejects_non_positive_sizes(kernel):
     for sizes in [(0, 4, 2, 2), (3, 0, 2, 2), (3, 4, 0, 2), (3, 4, 2, 0)]:
         with pytest.raises(ValueError):
-            _kernel.Worker(*sizes, 1)
+            kernel.Worker(*sizes, 1)
 
 
 @pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
-def test_train_pair_rejects_bad_ids(loss):
+def test_train_pair_rejects_bad_ids(kernel, loss):
     w_in = np.zeros((5, 3), dtype=np.float32)
     w_out = np.zeros((n_out_rows(5, loss), 3), dtype=np.float32)
-    trainer = make_trainer(w_in, w_out, loss=loss)
+    trainer = make_trainer(kernel, w_in, w_out, loss=loss)
     worker = trainer.new_worker(0)
     for input_word, word in [(5, 0), (0, 5), (-1, 0), (0, -1)]:
         with pytest.raises(ValueError):
@@ -197,11 +197,11 @@ def test_train_pair_rejects_bad_ids(loss):
 
 
 @pytest.mark.parametrize("bad", [20, 21, 2**31 - 1, -2, -(2**31)])
-def test_train_job_rejects_out_of_range_ids_before_touching_the_model(bad):
+def test_train_job_rejects_out_of_range_ids_before_touching_the_model(kernel, bad):
     rng = np.random.default_rng(0)
     w_in, w_out = random_model(rng, 20, 8, 1.0)
     old_in, old_out = w_in.copy(), w_out.copy()
-    trainer = make_trainer(w_in, w_out)
+    trainer = make_trainer(kernel, w_in, w_out)
     worker = trainer.new_worker(0)
     state = worker.rng_state
     tokens = np.array([0, 1, 2, 3, bad, 4, END], dtype=np.int32)
@@ -211,15 +211,15 @@ def test_train_job_rejects_out_of_range_ids_before_touching_the_model(bad):
     assert worker.rng_state == state
 
 
-def test_train_job_and_train_pair_reject_mismatched_workers():
+def test_train_job_and_train_pair_reject_mismatched_workers(kernel):
     w = np.zeros((20, 8), dtype=np.float32)
-    trainer = make_trainer(w, w.copy(), window=5, negative=3, max_sentence=64)
+    trainer = make_trainer(kernel, w, w.copy(), window=5, negative=3, max_sentence=64)
     tokens = np.array([0, 1, END], dtype=np.int32)
     # dim, max_sentence, max_inputs (2 * window), max_targets (negative + 1)
-    assert trainer.train_job(_kernel.Worker(8, 64, 10, 4, 0), tokens, 0.025, 0.0)[1] == 2
-    assert trainer.train_job(_kernel.Worker(8, 100, 12, 9, 0), tokens, 0.025, 0.0)[1] == 2
+    assert trainer.train_job(kernel.Worker(8, 64, 10, 4, 0), tokens, 0.025, 0.0)[1] == 2
+    assert trainer.train_job(kernel.Worker(8, 100, 12, 9, 0), tokens, 0.025, 0.0)[1] == 2
     for sizes in [(7, 64, 10, 4), (8, 32, 10, 4), (8, 64, 9, 4), (8, 64, 10, 3)]:
-        worker = _kernel.Worker(*sizes, 0)
+        worker = kernel.Worker(*sizes, 0)
         with pytest.raises(ValueError):
             trainer.train_job(worker, tokens, 0.025, 0.0)
         with pytest.raises(ValueError):
