@@ -53,6 +53,7 @@ def make_trainer(kernel, w_in, w_out, **kwargs):
 
 
 def n_out_rows(n_words, loss):
+    """Rows of w_out: one per word, or with HS one per inner node of the tree."""
     return max(1, n_words - 1) if loss == "hs" else n_words
 
 
@@ -66,6 +67,8 @@ GAMMA_SENTINEL = 7.0  # in the gamma array of modes that must not read it
 
 
 def random_stream(rng, n_words, n_sentences=4):
+    """A job's tokens: `n_sentences` sentences of 0 to 9 words, each closed by a sentence
+    end, then 3 words that no sentence end closes."""
     tokens = []
     for s in range(n_sentences):
         length = int(rng.integers(0, 10))
