@@ -1,8 +1,22 @@
-"""Shared fixtures: small corpora made on the fly (tests never read ../shared/data)."""
+"""Shared fixtures: every build of the compiled kernel, and small corpora made on the fly
+(tests never read ../shared/data)."""
 
 import pytest
 
 from fastw2v.text import synthetic
+from fastw2v.training.kernel import available_builds
+
+KERNEL_BUILDS = available_builds()
+
+
+@pytest.fixture(params=list(KERNEL_BUILDS.values()), ids=list(KERNEL_BUILDS))
+def kernel(request):
+    """Each build of the compiled kernel this machine can run, by name ("baseline", and
+    "avx2" on an x86-64 CPU with AVX2 and FMA): a test that takes it runs once per build.
+    Every build is compiled from the same source with different instructions, so each can
+    be wrong on its own, and training uses whichever the CPU allows. Which builds must be
+    present is checked by tests/unit/kernel/test_builds.py."""
+    return request.param
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Unit tests for fastw2v.training.sampling (subsampling and noise tables) and the kernel's draws."""
+"""Unit tests for fastw2v.training.sampling (subsampling and noise tables), and the noise
+draws of every kernel build."""
 
 import math
 
@@ -6,7 +7,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fastw2v import _kernel
 from fastw2v.config import TrainConfig
 from fastw2v.training.huffman import huffman_paths
 from fastw2v.training.kernel import KernelSettings, KernelTables, build_tables
@@ -147,19 +147,19 @@ def test_alias_table_zero_probability_words_are_never_drawn():
 # The kernel's noise draws, statistically
 # ---------------------------------------------------------------------------------------
 
-def _noise_trainer(counts, exponent=0.75):
+def _noise_trainer(kernel, counts, exponent=0.75):
     n = len(counts)
     tables = build_tables(np.asarray(counts), TrainConfig(sample=0, ns_exponent=exponent))
     w_in = np.zeros((n, 1), dtype=np.float32)
     w_out = np.zeros((n, 1), dtype=np.float32)
     gamma = np.zeros(1, dtype=np.float32)
     settings = KernelSettings("skipgram", "ns", "global", True, False, 1, 1, 4)
-    return _kernel.Trainer(w_in, w_out, gamma, tables, settings)
+    return kernel.Trainer(w_in, w_out, gamma, tables, settings)
 
 
-def test_kernel_draw_noise_matches_count_power_075():
+def test_kernel_draw_noise_matches_count_power_075(kernel):
     counts = np.array([int(100_000 / r) + 3 for r in range(1, 41)] + [1, 1, 2])
-    trainer = _noise_trainer(counts)
+    trainer = _noise_trainer(kernel, counts)
     worker = trainer.new_worker(12345)
     n_draws = 2_000_000
     draws = trainer.draw_noise(worker, n_draws)
@@ -189,9 +189,9 @@ def test_kernel_draw_noise_matches_count_power_075():
     assert rel.max() < 0.036, rel.max()
 
 
-def test_kernel_draw_noise_is_deterministic_per_seed_and_seeds_differ():
+def test_kernel_draw_noise_is_deterministic_per_seed_and_seeds_differ(kernel):
     counts = np.array([50, 30, 10, 5, 5, 1])
-    trainer = _noise_trainer(counts)
+    trainer = _noise_trainer(kernel, counts)
     a = trainer.draw_noise(trainer.new_worker(7), 1000)
     b = trainer.draw_noise(trainer.new_worker(7), 1000)
     c = trainer.draw_noise(trainer.new_worker(8), 1000)
@@ -203,11 +203,11 @@ def test_kernel_draw_noise_is_deterministic_per_seed_and_seeds_differ():
     assert np.array_equal(halves, a)
 
 
-def test_kernel_draw_noise_never_draws_zero_probability_word():
+def test_kernel_draw_noise_never_draws_zero_probability_word(kernel):
     # Word 1 has count 0: its probability is exactly 0 and the alias method must never
     # return it (threshold 0 means the slot always moves to its alias).
     counts = np.array([5, 0, 3, 0])
-    trainer = _noise_trainer(counts)
+    trainer = _noise_trainer(kernel, counts)
     draws = trainer.draw_noise(trainer.new_worker(3), 200_000)
     observed = np.bincount(draws, minlength=4)
     assert observed[1] == 0 and observed[3] == 0
@@ -216,11 +216,11 @@ def test_kernel_draw_noise_never_draws_zero_probability_word():
     assert abs(observed[0] / 200_000 - p0) < 5.5e-3
 
 
-def test_kernel_draw_noise_follows_the_exponent_of_the_tables():
+def test_kernel_draw_noise_follows_the_exponent_of_the_tables(kernel):
     # Exponent 0 (uniform noise) and 1 (unigram): the tables passed to the Trainer decide.
     counts = np.array([800, 100, 60, 30, 10])
     for exponent in (0.0, 1.0):
-        trainer = _noise_trainer(counts, exponent)
+        trainer = _noise_trainer(kernel, counts, exponent)
         draws = trainer.draw_noise(trainer.new_worker(1), 200_000)
         observed = np.bincount(draws, minlength=5) / 200_000
         weights = counts.astype(np.float64) ** exponent
