@@ -33,6 +33,13 @@ class OneLineErrors(click.Group):
 
     def main(self, args=None, prog_name=None, **extra):
         _stop_on_sigterm()
+        if args is None:
+            args = sys.argv[1:]
+        if not args:
+            # A bare `fastw2v` asks what the tool does: show the help, as --help does
+            # (stdout, exit 0). Click 8.2+ would raise it as a usage error, which the
+            # one-line error handling below would flatten into one unreadable line.
+            args = ["--help"]
         try:
             return super().main(args=args, prog_name=prog_name, standalone_mode=False,
                                 **extra)
