@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -318,15 +319,21 @@ def _restrict_option(command):
                         help="Search only the N most frequent words.")(command)
 
 
-def _load_vectors(path: str):
-    """Load a vector file, or fail with a message saying how to get one."""
+def _require_model(path: str) -> None:
+    """Fail unless the model file exists, saying how to get one."""
     from .errors import FormatError
-    from .queries.vectors import Vectors
 
     if not os.path.lexists(path):
         hint = ("; 'fastw2v train CORPUS' writes it, or name a model with -m"
                 if path == DEFAULT_MODEL_PATH else "")
         raise FormatError(f"{path}: no such model file{hint}")
+
+
+def _load_vectors(path: str):
+    """Load a vector file, or fail with a message saying how to get one."""
+    from .queries.vectors import Vectors
+
+    _require_model(path)
     return Vectors.load(path)
 
 
@@ -495,11 +502,21 @@ def _trained_with(settings: dict) -> str:
 
 
 @main.command(short_help="What a vector file holds.")
-@click.argument("model", default=DEFAULT_MODEL_PATH, metavar="[MODEL]")
+@_model_option
+@click.argument("named", required=False, metavar="[MODEL]")
 @_json_option
-def info(model, as_json):
+@click.pass_context
+def info(ctx, model, named, as_json):
     """What a vector file holds: words, dimension, format, and how it was trained if the
-    file records it (native files do)."""
+    file records it (native files do). 'info MODEL' is short for 'info -m MODEL'."""
+    if named is not None:
+        # The positional form came first and is the natural one for a command about a
+        # file; -m is what every other command takes. Either will do, not both.
+        if (ctx.get_parameter_source("model") is not click.core.ParameterSource.DEFAULT
+                and model != named):
+            raise click.UsageError(f"two models given ({model} with -m, and {named}); "
+                                   f"name one", ctx)
+        model = named
     vectors = _load_vectors(model)
     n_bytes = os.path.getsize(model)
     meta = vectors.metadata
@@ -593,20 +610,28 @@ def convert(source, target, from_fmt, to_fmt):
 
 
 @main.command(short_help="What the model estimates for (word, context) pairs.")
-@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=str))
 @click.argument("word")
 @click.argument("contexts", nargs=-1, required=True, metavar="CONTEXT...")
+@click.option("-m", "--model", "model_path", default=DEFAULT_MODEL_PATH, show_default=True,
+              metavar="PATH", help="A .fw2v model written by 'fastw2v train' (it keeps the "
+                                   "output matrix the estimates need).")
 @_json_option
-def score(model_path, word, contexts, as_json):
-    """For each CONTEXT, what MODEL (a .fw2v file written by 'fastw2v train') estimates:
-    log p(CONTEXT | WORD) for an NCE or hierarchical-softmax model, or the shifted PMI
-    estimate <u_WORD, v_CONTEXT> + log k for a negative-sampling model
-    (see docs/theory.md)."""
-    from .errors import FormatError
+@click.pass_context
+def score(ctx, word, contexts, model_path, as_json):
+    """For each CONTEXT, what the model estimates: log p(CONTEXT | WORD) for an NCE or
+    hierarchical-softmax model, or the shifted PMI estimate <u_WORD, v_CONTEXT> + log k
+    for a negative-sampling model (see docs/theory.md)."""
     from .queries.estimates import Estimator
 
-    if not os.path.lexists(model_path):
-        raise FormatError(f"{model_path}: no such model file")
+    if (ctx.get_parameter_source("model_path") is click.core.ParameterSource.DEFAULT
+            and len(contexts) >= 2 and os.path.isfile(word)):
+        # Scripts written for 'score MODEL WORD CONTEXT...' keep working, with a nudge:
+        # a file of that name where a word was expected is no word being asked about.
+        _warn(f"taking {word} as the model, as the old form 'score MODEL WORD "
+              f"CONTEXT...' did; write 'fastw2v score -m {shlex.quote(word)} "
+              f"WORD CONTEXT...'")
+        model_path, word, contexts = word, contexts[0], contexts[1:]
+    _require_model(model_path)
     estimator = Estimator.from_file(model_path)
     values = estimator.scores(word, list(contexts))
     label = "pmi_estimate" if estimator.kind == "pmi" else "log_prob"

@@ -6,7 +6,9 @@ import os
 import pytest
 from click.testing import CliRunner
 
+import fastw2v
 from fastw2v.cli import main
+from fastw2v.config import DEFAULT_MODEL_PATH
 from fastw2v.formats.files import check_writable_path
 
 from cli_helpers import assert_one_line_error
@@ -44,3 +46,53 @@ def test_checking_an_output_leaves_its_folder_as_it_was(tmp_path):
     check_writable_path(str(tmp_path / "new.fw2v"), "--output")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.fw2v"]
     assert (tmp_path / "v.fw2v").read_bytes() == b"previous model"
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    """A small native model, for the commands that read one."""
+    folder = tmp_path_factory.mktemp("model")
+    corpus = folder / "small.txt"
+    corpus.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 50)
+    path = folder / "m.fw2v"
+    fastw2v.train(str(corpus), min_count=1, dim=8, epochs=1, threads=1).save(str(path))
+    return path
+
+
+def command_reading_a_model(name):
+    """The arguments of command `name` that make it read its model, the model left out."""
+    return {"similar": ["cat"], "analogy": ["cat", "dog", "mat"], "score": ["cat", "dog"],
+            "evaluate": ["--similarity", "pairs.txt"], "info": [], "plot": ["cat"]}[name]
+
+
+@pytest.mark.parametrize("name", ["similar", "analogy", "score", "evaluate", "info", "plot"])
+def test_every_command_reading_a_model_takes_it_with_m_and_the_same_default(
+        tmp_path, monkeypatch, model_file, name):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pairs.txt").write_text("cat dog 5\n")
+    option = next(p for p in main.commands[name].params if "--model" in p.opts)
+    assert "-m" in option.opts and option.default == DEFAULT_MODEL_PATH
+    missing = run(name, *command_reading_a_model(name))
+    assert_one_line_error(missing, f"{DEFAULT_MODEL_PATH}: no such model file",
+                          "name a model with -m", code=1)
+    for flag in ("-m", "--model"):
+        result = run(name, *command_reading_a_model(name), flag, model_file)
+        assert "no such model" not in result.output
+        if name != "plot":  # plot may lack matplotlib; it reached the model all the same
+            assert result.exit_code == 0, result.output
+
+
+def test_info_still_takes_the_model_as_its_argument(model_file):
+    assert run("info", model_file).stdout == run("info", "-m", model_file).stdout
+    assert run("info", model_file, "-m", model_file).exit_code == 0
+    other = run("info", model_file, "-m", "other.fw2v")
+    assert_one_line_error(other, "two models given", code=2)
+
+
+def test_score_in_the_old_form_still_works_and_says_how_to_write_it(model_file):
+    new = run("score", "-m", model_file, "cat", "dog", "the")
+    old = run("score", model_file, "cat", "dog", "the")
+    assert old.exit_code == 0, old.output
+    assert old.stdout == new.stdout
+    assert old.stderr.startswith("warning: ") and f"score -m {model_file}" in old.stderr
+    assert new.stderr == ""
