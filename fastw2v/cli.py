@@ -51,6 +51,8 @@ class OneLineErrors(click.Group):
             _fail(exc.format_message(), exc.exit_code)
         except click.exceptions.Abort as exc:  # click's name for a KeyboardInterrupt
             _fail(_interrupted(exc.__cause__), 130)
+        except ConfigError as exc:  # worded with the options, not fastw2v.train's names
+            _fail(exc.cli_message, 1)
         except FastW2VError as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt as exc:
@@ -123,7 +125,7 @@ class IntervalType(click.ParamType):
         try:
             return CheckpointInterval.parse(value)
         except ConfigError as exc:  # the message starts with the option; click adds it
-            self.fail(str(exc).removeprefix("--checkpoint-every "), param, ctx)
+            self.fail(exc.cli_message.removeprefix("--checkpoint-every "), param, ctx)
 
 
 def _given_options(ctx: click.Context, options: dict) -> dict:

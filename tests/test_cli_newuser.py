@@ -4,14 +4,13 @@ outputs that cannot be created, number style, and the summaries."""
 import os
 
 import pytest
+from cli_helpers import assert_one_line_error
 from click.testing import CliRunner
 
 import fastw2v
 from fastw2v.cli import main
 from fastw2v.config import DEFAULT_MODEL_PATH
 from fastw2v.formats.files import check_writable_path
-
-from cli_helpers import assert_one_line_error
 
 
 def run(*args, **kwargs):
@@ -96,3 +95,28 @@ def test_score_in_the_old_form_still_works_and_says_how_to_write_it(model_file):
     assert old.stdout == new.stdout
     assert old.stderr.startswith("warning: ") and f"score -m {model_file}" in old.stderr
     assert new.stderr == ""
+
+
+@pytest.mark.parametrize("options, api, cli", [
+    ({"dim": 0}, "dim must be at least 1 (got 0)", "--dim must be at least 1 (got 0)"),
+    ({"min_alpha": 0.5, "alpha": 0.1}, "min_alpha (0.5) must not exceed alpha (0.1)",
+     "--min-alpha (0.5) must not exceed --alpha (0.1)"),
+    ({"loss": "nce", "nce_gamma": "per-word", "architecture": "cbow"},
+     "nce_gamma='per-word' needs skip-gram", "--nce-gamma per-word needs skip-gram"),
+])
+def test_config_errors_name_parameters_in_python_and_options_on_the_command_line(
+        small_corpus, options, api, cli):
+    with pytest.raises(fastw2v.ConfigError) as raised:
+        fastw2v.train(small_corpus, min_count=1, **options)
+    assert str(raised.value).startswith(api)
+    assert "--" not in str(raised.value)
+    assert raised.value.cli_message.startswith(cli)
+
+
+def test_the_command_line_reports_config_errors_with_its_options(tmp_path, small_corpus):
+    result = run("train", small_corpus, "-o", tmp_path / "v.fw2v", "--alpha", "0.1",
+                 "--min-alpha", "0.5")
+    assert_one_line_error(result, "--min-alpha (0.5) must not exceed --alpha (0.1)", code=1)
+    result = run("train", small_corpus, "-o", tmp_path / "v.fw2v", "--cbow", "--loss",
+                 "nce", "--nce-gamma", "per-word")
+    assert_one_line_error(result, "--nce-gamma per-word needs skip-gram", code=1)
