@@ -50,19 +50,23 @@ class OneLineErrors(click.Group):
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
         except click.exceptions.Abort as exc:  # click's name for a KeyboardInterrupt
-            _fail(_interrupted(exc.__cause__), 130)
+            _fail(_interrupted(exc.__cause__), 130, keep_spaces=True)
         except ConfigError as exc:  # worded with the options, not fastw2v.train's names
             _fail(exc.cli_message, 1)
         except FastW2VError as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt as exc:
-            _fail(_interrupted(exc), 130)
+            _fail(_interrupted(exc), 130, keep_spaces=True)
 
 
 def _interrupted(exc) -> str:
     """The interruption message; it says how to resume when a checkpoint was written."""
     if isinstance(exc, TrainingInterrupted):
-        return f"interrupted; {exc}"
+        command = getattr(exc, "resume_command", None)
+        if command is None:  # not raised through `train` (which adds the command)
+            return f"interrupted; {exc}"
+        return (f"interrupted; training state saved in {exc.checkpoint}; to finish the "
+                f"run: {command}")
     return "interrupted"
 
 
@@ -79,8 +83,12 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, interrupt)
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"Error: {' '.join(message.split())}", err=True)
+def _fail(message: str, code: int, keep_spaces: bool = False) -> None:
+    """Print the message on one line and exit. `keep_spaces` for a message that holds a
+    command to copy: a quoted path in it may contain runs of spaces."""
+    if not keep_spaces:
+        message = " ".join(message.split())
+    click.echo(f"Error: {message}", err=True)
     sys.exit(code)
 
 
@@ -126,6 +134,53 @@ class IntervalType(click.ParamType):
             return CheckpointInterval.parse(value)
         except ConfigError as exc:  # the message starts with the option; click adds it
             self.fail(exc.cli_message.removeprefix("--checkpoint-every "), param, ctx)
+
+
+def _resume_command(ctx: click.Context, corpus: str, checkpoint: str) -> str:
+    """The command that finishes the run `train` was interrupted in, from `checkpoint`.
+
+    It repeats what the user asked to be written and how (outputs, format, -q, ...),
+    since those are not in the checkpoint; the training settings are, so they are left
+    out. Paths are absolute and every word shell-quoted, so that it can be pasted as it
+    is in any folder: a relative -o would otherwise land in the folder it is run from.
+    """
+    params = ctx.params
+    words = ["fastw2v", "train", os.path.abspath(corpus),
+             "-o", os.path.abspath(params["output"])]
+    if params["fmt"] != "auto":
+        words += ["--format", params["fmt"]]
+    for option, name in (("--save-context", "save_context"), ("--save-vocab", "save_vocab"),
+                         ("--tmp-dir", "tmp_dir")):
+        if params[name] is not None:
+            words += [option, os.path.abspath(params[name])]
+    if params["checkpoint_every"] is not None:
+        words += ["--checkpoint-every", str(params["checkpoint_every"])]
+    if params["quiet"]:
+        words.append("-q")
+    # New checkpoints go back to the file resumed from, as they did to --checkpoint.
+    words += ["--resume", os.path.abspath(checkpoint)]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def _summary(model, seconds: float) -> str:
+    """What training did, for the line after it: the vocabulary, the words trained,
+    time, speed and the last epoch's loss. A resumed run says where it took up, since
+    its time and speed cover only the part it trained."""
+    stats = model.stats
+    epochs = f"{model.config.epochs} epoch{'s' * (model.config.epochs != 1)}"
+    parts = [f"vocabulary {len(model.words):,} words"]
+    if stats.resumed_epoch is None:
+        parts += [f"{stats.n_words_trained:,} words trained in {epochs}", f"{seconds:.1f} s",
+                  f"{stats.words_per_second:,.0f} words/s"]
+    else:
+        # The whole run's words (every epoch trains every in-vocabulary token), whether
+        # the trainer counts the whole run or the resumed part in n_words_trained.
+        total = stats.n_words * model.config.epochs
+        parts += [f"{total:,} words trained in {epochs} ({stats.resumed_share:.0%} before "
+                  f"resuming in epoch {stats.resumed_epoch})",
+                  f"resumed part: {seconds:.1f} s, {stats.words_per_second:,.0f} words/s"]
+    parts.append(f"loss {model.loss_history[-1]:.4f}")
+    return " | ".join(parts)
 
 
 def _given_options(ctx: click.Context, options: dict) -> dict:
@@ -239,10 +294,14 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
         if ctx.get_parameter_source("skipgram") is click.core.ParameterSource.DEFAULT:
             del options["architecture"]
     started = time.perf_counter()
-    model = train_model(corpus, progress=not quiet, read_vocab=read_vocab,
-                        save_vocab=save_vocab, tmp_dir=tmp_dir, warn=_warn,
-                        checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                        resume=resume, init_from=init_from, **options)
+    try:
+        model = train_model(corpus, progress=not quiet, read_vocab=read_vocab,
+                            save_vocab=save_vocab, tmp_dir=tmp_dir, warn=_warn,
+                            checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                            resume=resume, init_from=init_from, **options)
+    except TrainingInterrupted as exc:
+        exc.resume_command = _resume_command(ctx, corpus, exc.checkpoint)
+        raise
     model.save(output, fmt, context_path=save_context)
     if checkpoint is not None:
         # The vectors are safely written: the checkpoint of a finished run has no use
@@ -250,14 +309,8 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
         with contextlib.suppress(FileNotFoundError):
             os.remove(checkpoint)
     if not quiet:
-        stats = model.stats
-        click.echo(
-            f"vocabulary {len(model.words):,} words | {stats.n_words_trained:,} words "
-            f"trained in {model.config.epochs} epochs | {time.perf_counter() - started:.1f} s"
-            f" | {stats.words_per_second:,.0f} words/s | loss {model.loss_history[-1]:.4f}"
-            f" | saved {output}",
-            err=True,
-        )
+        click.echo(f"{_summary(model, time.perf_counter() - started)} | saved {output}",
+                   err=True)
 
 
 @main.command()
@@ -282,8 +335,7 @@ def demo(output, sentences, threads):
         model = train_model(corpus, progress=True, threads=threads, warn=_warn)
     if output is not None:
         model.save(output)
-    click.echo(f"trained {len(model.words)} words in {model.stats.seconds['train']:.1f} s, "
-               f"{model.stats.words_per_second:,.0f} words/s\n")
+    click.echo(_summary(model, model.stats.seconds["train"]) + "\n")
     click.echo("nearest neighbours (* = same planted topic):")
     for word in ("apple", "dog", "hammer", "guitar"):
         neighbours = model.most_similar(word, n=5)
