@@ -602,6 +602,7 @@ def info(ctx, model, named, as_json):
 
 
 PLOT_FORMATS = ("png", "svg", "pdf")
+LONE_WORD_NEIGHBOURS = 10  # fastw2v.queries.plot.LONE_WORD_NEIGHBOURS
 
 
 @main.command(short_help="Draw words on a 2-D map (PCA).")
@@ -609,8 +610,9 @@ PLOT_FORMATS = ("png", "svg", "pdf")
 @click.option("-o", "--output", default="map.png", show_default=True,
               type=click.Path(dir_okay=False, path_type=str),
               help="Where to write the picture (.png, .svg or .pdf).")
-@click.option("-k", "--neighbours", "--neighbors", type=click.IntRange(min=0), default=0,
-              show_default=True, help="Also show each word's K nearest neighbours.")
+@click.option("-k", "--neighbours", "--neighbors", type=click.IntRange(min=0), default=None,
+              help=f"Also show each word's K nearest neighbours  [default: "
+                   f"{LONE_WORD_NEIGHBOURS} for a word given alone, else 0]")
 @_model_option
 @_restrict_option
 def plot(words, output, neighbours, model, restrict):
@@ -631,7 +633,7 @@ def plot(words, output, neighbours, model, restrict):
     for word, close in unknown.items():
         hint = f" (closest: {', '.join(close)})" if close else ""
         _warn(f"{word!r} is not in the vocabulary; left out{hint}")
-    click.echo(f"saved {output}: {n_points} words", err=True)
+    click.echo(f"saved {output}: {n_points:,} word{'s' * (n_points != 1)}", err=True)
 
 
 @main.command(short_help="Convert between vector file formats.")

@@ -246,3 +246,30 @@ def test_the_demo_says_vocabulary_size_and_words_trained_apart():
     words_trained = int(summary.split(" | ")[1].split(" words trained in 5 epochs")[0]
                         .replace(",", ""))
     assert words_trained > 100_000
+
+
+def test_plot_of_a_word_alone_shows_its_neighbours(tmp_path, model_file):
+    from fastw2v.cli import LONE_WORD_NEIGHBOURS
+    from fastw2v.queries import plot
+
+    assert LONE_WORD_NEIGHBOURS == plot.LONE_WORD_NEIGHBOURS  # the help states the CLI's
+    out = tmp_path / "map.svg"
+    alone = run("plot", "cat", "-o", out, "-m", model_file)
+    assert alone.exit_code == 0, alone.output
+    # The model knows 7 words: cat and its 6 neighbours, fewer than the 10 asked for.
+    assert alone.stderr.strip() == f"saved {out}: 7 words"
+    assert run("plot", "cat", "-k", "0", "-o", out, "-m", model_file).stderr.strip() == (
+        f"saved {out}: 1 word")
+    assert run("plot", "cat", "-k", "2", "-o", out, "-m", model_file).stderr.strip() == (
+        f"saved {out}: 3 words")
+    # Several words are a map of their own; neighbours only when asked for.
+    assert run("plot", "cat", "dog", "-o", out, "-m", model_file).stderr.strip() == (
+        f"saved {out}: 2 words")
+
+
+def test_plot_of_one_known_word_among_unknown_ones_shows_its_neighbours(tmp_path,
+                                                                        model_file):
+    out = tmp_path / "map.svg"
+    result = run("plot", "cat", "kat", "-o", out, "-m", model_file)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().splitlines()[-1] == f"saved {out}: 7 words"
