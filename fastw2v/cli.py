@@ -582,7 +582,7 @@ def info(ctx, model, named, as_json):
                     "metadata": meta})
         return
     rows = [("file", f"{model}, {_size(n_bytes)}"), ("format", vectors.format_name),
-            ("words", f"{len(vectors):,}"), ("dimension", vectors.dim)]
+            ("words", f"{len(vectors):,}"), ("dimension", f"{vectors.dim:,}")]
     if len(vectors):
         rows.append(("first words", " ".join(vectors.words[:5])))
     if counts is not None:
@@ -661,7 +661,7 @@ def convert(source, target, from_fmt, to_fmt):
             if written != "native" and (vectors.counts is not None or vectors.metadata)
             else "")
     click.echo(f"converted {source} ({vectors.format_name}) to {target} "
-               f"({FORMAT_NAMES[written]}): {len(vectors):,} words, dim {vectors.dim}"
+               f"({FORMAT_NAMES[written]}): {len(vectors):,} words, dim {vectors.dim:,}"
                f"{lost}", err=True)
 
 

@@ -6,6 +6,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import struct
 import sys
 
 import pytest
@@ -273,3 +274,47 @@ def test_plot_of_one_known_word_among_unknown_ones_shows_its_neighbours(tmp_path
     result = run("plot", "cat", "kat", "-o", out, "-m", model_file)
     assert result.exit_code == 0, result.output
     assert result.stderr.strip().splitlines()[-1] == f"saved {out}: 7 words"
+
+
+# ---------------------------------------------------------------------------------------
+# One number style in messages: thousands separators
+# ---------------------------------------------------------------------------------------
+
+def binary_rows(n_words):
+    return [f"w{i} ".encode() + struct.pack("<2f", 1.0, float(i)) + b"\n"
+            for i in range(n_words)]
+
+
+def test_vector_numbers_in_messages_have_thousands_separators(tmp_path):
+    path = tmp_path / "v.bin"
+    rows = binary_rows(2000)
+    path.write_bytes(b"2000 2\n" + b"".join(rows[:1233]) + rows[1233][:5])
+    assert_one_line_error(run("info", "-m", path),
+                          f"{path}: vector 1,234 of 2,000: file ends early", code=1)
+    path.write_bytes(b"1500 2\n" + b"".join(rows))
+    assert_one_line_error(run("info", "-m", path),
+                          f"{path}: data after the 1,500 vectors the header announces",
+                          code=1)
+
+
+def test_line_numbers_and_counts_in_messages_have_thousands_separators(tmp_path):
+    path = tmp_path / "v.txt"
+    lines = [f"w{i} 1 {i}\n" for i in range(1500)]
+    path.write_text("1500 2\n" + "".join(lines[:1233]) + "w1233 1\n" + "".join(lines[1234:]))
+    assert_one_line_error(run("info", "-m", path),
+                          f"{path}: line 1,235: expected a word and 2 values, got 1", code=1)
+    path.write_text("1000 2\n" + "".join(lines))
+    assert_one_line_error(run("info", "-m", path),
+                          f"{path}: line 1,002: header announces 1,000 words, file has 1,500",
+                          code=1)
+
+
+def test_evaluation_file_line_numbers_have_thousands_separators(tmp_path, model_file):
+    questions = tmp_path / "questions.txt"
+    questions.write_text(": animals\n" + "cat dog mat log\n" * 1200 + "cat dog mat\n")
+    assert_one_line_error(run("evaluate", "-m", model_file, "--analogies", questions),
+                          f"{questions}: line 1,202: expected a question of 4 words", code=1)
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("cat dog 5\n" * 999 + "cat dog\n")
+    assert_one_line_error(run("evaluate", "-m", model_file, "--similarity", pairs),
+                          f"{pairs}: line 1,000: expected 'word1 word2 score'", code=1)

@@ -161,8 +161,8 @@ def draw_map(vectors: Vectors, words: List[str], output: str, fmt: str = "png",
     ax.set_yticks([])
     ax.set_xlabel("first principal component")
     ax.set_ylabel("second principal component")
-    what = f"{len(shown)} words" + (f" ({n_queries} given, with up to {neighbours} "
-                                    f"neighbours each)" if neighbours else "")
+    what = f"{len(shown):,} words" + (f" ({n_queries:,} given, with up to {neighbours:,} "
+                                      f"neighbours each)" if neighbours else "")
     heading = f"{title}: " if title else ""
     ax.set_title(f"{heading}{what}\nPCA of their unit vectors; the two axes hold "
                  f"{explained:.0%} of their variance", fontsize=11)
