@@ -154,12 +154,22 @@ def _resume_command(ctx: click.Context, corpus: str, checkpoint: str) -> str:
         if params[name] is not None:
             words += [option, os.path.abspath(params[name])]
     if params["checkpoint_every"] is not None:
-        words += ["--checkpoint-every", str(params["checkpoint_every"])]
+        words += ["--checkpoint-every", _interval_text(params["checkpoint_every"])]
     if params["quiet"]:
         words.append("-q")
     # New checkpoints go back to the file resumed from, as they did to --checkpoint.
     words += ["--resume", os.path.abspath(checkpoint)]
     return " ".join(shlex.quote(word) for word in words)
+
+
+def _interval_text(interval: CheckpointInterval) -> str:
+    """The interval in the largest unit that states it exactly: 30m was typed, not 1800s."""
+    if interval.epochs is not None:
+        return str(interval)
+    for unit, scale in (("h", 3600), ("m", 60)):
+        if interval.seconds % scale == 0:
+            return f"{interval.seconds / scale:g}{unit}"
+    return str(interval)
 
 
 def _summary(model, seconds: float) -> str:

@@ -173,6 +173,17 @@ def test_the_resume_hint_names_the_default_output_too(tmp_path, small_corpus, mo
                        "--resume", str(tmp_path / "run.ckpt")]
 
 
+@pytest.mark.parametrize("typed, repeated", [("30m", "30m"), ("2h", "2h"), ("90s", "90s"),
+                                             ("120s", "2m"), ("1.5h", "90m"), ("3e", "3e")])
+def test_the_resume_hint_repeats_the_checkpoint_interval_in_its_unit(
+        tmp_path, small_corpus, monkeypatch, typed, repeated):
+    monkeypatch.setattr("fastw2v.cli.train_model",
+                        interrupted_at_once(str(tmp_path / "run.ckpt")))
+    result = run("train", small_corpus, "-o", tmp_path / "v.fw2v", "--checkpoint",
+                 tmp_path / "run.ckpt", "--checkpoint-every", typed)
+    assert f" --checkpoint-every {repeated} --resume " in result.stderr
+
+
 @pytest.mark.slow
 def test_the_resume_hint_run_verbatim_elsewhere_finishes_the_run(tmp_path, synthetic_corpus):
     folder = tmp_path / "the run's folder"
