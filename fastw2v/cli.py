@@ -164,11 +164,12 @@ def _resume_command(ctx: click.Context, corpus: str, checkpoint: str) -> str:
 
 def _interval_text(interval: CheckpointInterval) -> str:
     """The interval in the largest unit that states it exactly: 30m was typed, not 1800s."""
-    if interval.epochs is not None:
+    seconds = interval.seconds
+    if seconds is None:  # a number of epochs
         return str(interval)
     for unit, scale in (("h", 3600), ("m", 60)):
-        if interval.seconds % scale == 0:
-            return f"{interval.seconds / scale:g}{unit}"
+        if seconds % scale == 0:
+            return f"{seconds / scale:g}{unit}"
     return str(interval)
 
 
