@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -33,6 +34,13 @@ class OneLineErrors(click.Group):
 
     def main(self, args=None, prog_name=None, **extra):
         _stop_on_sigterm()
+        if args is None:
+            args = sys.argv[1:]
+        if not args:
+            # A bare `fastw2v` asks what the tool does: show the help, as --help does
+            # (stdout, exit 0). Click 8.2+ would raise it as a usage error, which the
+            # one-line error handling below would flatten into one unreadable line.
+            args = ["--help"]
         try:
             return super().main(args=args, prog_name=prog_name, standalone_mode=False,
                                 **extra)
@@ -42,18 +50,23 @@ class OneLineErrors(click.Group):
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
         except click.exceptions.Abort as exc:  # click's name for a KeyboardInterrupt
-            _fail(_interrupted(exc.__cause__), 130)
+            _fail(_interrupted(exc.__cause__), 130, keep_spaces=True)
+        except ConfigError as exc:  # worded with the options, not fastw2v.train's names
+            _fail(exc.cli_message, 1)
         except FastW2VError as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt as exc:
-            _fail(_interrupted(exc), 130)
+            _fail(_interrupted(exc), 130, keep_spaces=True)
 
 
 def _interrupted(exc) -> str:
     """The interruption message; it says how to resume when a checkpoint was written."""
     if isinstance(exc, TrainingInterrupted):
-        return (f"interrupted; training state saved in {exc.checkpoint}; continue with "
-                f"'fastw2v train {exc.corpus} --resume {exc.checkpoint}'")
+        command = getattr(exc, "resume_command", None)
+        if command is None:  # not raised through `train` (which adds the command)
+            command = f"fastw2v train {exc.corpus} --resume {exc.checkpoint}"
+        return (f"interrupted; training state saved in {exc.checkpoint}; to finish the "
+                f"run: {command}")
     return "interrupted"
 
 
@@ -70,8 +83,12 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, interrupt)
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"Error: {' '.join(message.split())}", err=True)
+def _fail(message: str, code: int, keep_spaces: bool = False) -> None:
+    """Print the message on one line and exit. `keep_spaces` for a message that holds a
+    command to copy: a quoted path in it may contain runs of spaces."""
+    if not keep_spaces:
+        message = " ".join(message.split())
+    click.echo(f"Error: {message}", err=True)
     sys.exit(code)
 
 
@@ -116,7 +133,65 @@ class IntervalType(click.ParamType):
         try:
             return CheckpointInterval.parse(value)
         except ConfigError as exc:  # the message starts with the option; click adds it
-            self.fail(str(exc).removeprefix("--checkpoint-every "), param, ctx)
+            self.fail(exc.cli_message.removeprefix("--checkpoint-every "), param, ctx)
+
+
+def _resume_command(ctx: click.Context, corpus: str, checkpoint: str) -> str:
+    """The command that finishes the run `train` was interrupted in, from `checkpoint`.
+
+    It repeats what the user asked to be written and how (outputs, format, -q, ...),
+    since those are not in the checkpoint; the training settings are, so they are left
+    out. Paths are absolute and every word shell-quoted, so that it can be pasted as it
+    is in any folder: a relative -o would otherwise land in the folder it is run from.
+    """
+    params = ctx.params
+    words = ["fastw2v", "train", os.path.abspath(corpus),
+             "-o", os.path.abspath(params["output"])]
+    if params["fmt"] != "auto":
+        words += ["--format", params["fmt"]]
+    for option, name in (("--save-context", "save_context"), ("--save-vocab", "save_vocab"),
+                         ("--tmp-dir", "tmp_dir")):
+        if params[name] is not None:
+            words += [option, os.path.abspath(params[name])]
+    if params["checkpoint_every"] is not None:
+        words += ["--checkpoint-every", _interval_text(params["checkpoint_every"])]
+    if params["quiet"]:
+        words.append("-q")
+    # New checkpoints go back to the file resumed from, as they did to --checkpoint.
+    words += ["--resume", os.path.abspath(checkpoint)]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def _interval_text(interval: CheckpointInterval) -> str:
+    """The interval in the largest unit that states it exactly: 30m was typed, not 1800s."""
+    seconds = interval.seconds
+    if seconds is None:  # a number of epochs
+        return str(interval)
+    for unit, scale in (("h", 3600), ("m", 60)):
+        if seconds % scale == 0:
+            return f"{seconds / scale:g}{unit}"
+    return str(interval)
+
+
+def _summary(model, seconds: float) -> str:
+    """What training did, for the line after it: the vocabulary, the words trained,
+    time, speed and the last epoch's loss. A resumed run says where it took up, since
+    its time and speed cover only the part it trained."""
+    stats = model.stats
+    epochs = f"{model.config.epochs} epoch{'s' * (model.config.epochs != 1)}"
+    parts = [f"vocabulary {len(model.words):,} words"]
+    if stats.resumed_epoch is None:
+        parts += [f"{stats.n_words_trained:,} words trained in {epochs}", f"{seconds:.1f} s",
+                  f"{stats.words_per_second:,.0f} words/s"]
+    else:
+        # The whole run's words (every epoch trains every in-vocabulary token), whether
+        # the trainer counts the whole run or the resumed part in n_words_trained.
+        total = stats.n_words * model.config.epochs
+        parts += [f"{total:,} words trained in {epochs} ({stats.resumed_share:.0%} before "
+                  f"resuming in epoch {stats.resumed_epoch})",
+                  f"resumed part: {seconds:.1f} s, {stats.words_per_second:,.0f} words/s"]
+    parts.append(f"loss {model.loss_history[-1]:.4f}")
+    return " | ".join(parts)
 
 
 def _given_options(ctx: click.Context, options: dict) -> dict:
@@ -230,10 +305,14 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
         if ctx.get_parameter_source("skipgram") is click.core.ParameterSource.DEFAULT:
             del options["architecture"]
     started = time.perf_counter()
-    model = train_model(corpus, progress=not quiet, read_vocab=read_vocab,
-                        save_vocab=save_vocab, tmp_dir=tmp_dir, warn=_warn,
-                        checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                        resume=resume, init_from=init_from, **options)
+    try:
+        model = train_model(corpus, progress=not quiet, read_vocab=read_vocab,
+                            save_vocab=save_vocab, tmp_dir=tmp_dir, warn=_warn,
+                            checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                            resume=resume, init_from=init_from, **options)
+    except TrainingInterrupted as exc:
+        exc.resume_command = _resume_command(ctx, corpus, exc.checkpoint)
+        raise
     model.save(output, fmt, context_path=save_context)
     if checkpoint is not None:
         # The vectors are safely written: the checkpoint of a finished run has no use
@@ -241,14 +320,8 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
         with contextlib.suppress(FileNotFoundError):
             os.remove(checkpoint)
     if not quiet:
-        stats = model.stats
-        click.echo(
-            f"vocabulary {len(model.words):,} words | {stats.n_words_trained:,} words "
-            f"trained in {model.config.epochs} epochs | {time.perf_counter() - started:.1f} s"
-            f" | {stats.words_per_second:,.0f} words/s | loss {model.loss_history[-1]:.4f}"
-            f" | saved {output}",
-            err=True,
-        )
+        click.echo(f"{_summary(model, time.perf_counter() - started)} | saved {output}",
+                   err=True)
 
 
 @main.command()
@@ -273,8 +346,7 @@ def demo(output, sentences, threads):
         model = train_model(corpus, progress=True, threads=threads, warn=_warn)
     if output is not None:
         model.save(output)
-    click.echo(f"trained {len(model.words)} words in {model.stats.seconds['train']:.1f} s, "
-               f"{model.stats.words_per_second:,.0f} words/s\n")
+    click.echo(_summary(model, model.stats.seconds["train"]) + "\n")
     click.echo("nearest neighbours (* = same planted topic):")
     for word in ("apple", "dog", "hammer", "guitar"):
         neighbours = model.most_similar(word, n=5)
@@ -312,15 +384,21 @@ def _restrict_option(command):
                         help="Search only the N most frequent words.")(command)
 
 
-def _load_vectors(path: str):
-    """Load a vector file, or fail with a message saying how to get one."""
+def _require_model(path: str) -> None:
+    """Fail unless the model file exists, saying how to get one."""
     from .errors import FormatError
-    from .queries.vectors import Vectors
 
     if not os.path.lexists(path):
         hint = ("; 'fastw2v train CORPUS' writes it, or name a model with -m"
                 if path == DEFAULT_MODEL_PATH else "")
         raise FormatError(f"{path}: no such model file{hint}")
+
+
+def _load_vectors(path: str):
+    """Load a vector file, or fail with a message saying how to get one."""
+    from .queries.vectors import Vectors
+
+    _require_model(path)
     return Vectors.load(path)
 
 
@@ -489,11 +567,21 @@ def _trained_with(settings: dict) -> str:
 
 
 @main.command(short_help="What a vector file holds.")
-@click.argument("model", default=DEFAULT_MODEL_PATH, metavar="[MODEL]")
+@_model_option
+@click.argument("named", required=False, metavar="[MODEL]")
 @_json_option
-def info(model, as_json):
+@click.pass_context
+def info(ctx, model, named, as_json):
     """What a vector file holds: words, dimension, format, and how it was trained if the
-    file records it (native files do)."""
+    file records it (native files do). 'info MODEL' is short for 'info -m MODEL'."""
+    if named is not None:
+        # The positional form came first and is the natural one for a command about a
+        # file; -m is what every other command takes. Either will do, not both.
+        if (ctx.get_parameter_source("model") is not click.core.ParameterSource.DEFAULT
+                and model != named):
+            raise click.UsageError(f"two models given ({model} with -m, and {named}); "
+                                   f"name one", ctx)
+        model = named
     vectors = _load_vectors(model)
     n_bytes = os.path.getsize(model)
     meta = vectors.metadata
@@ -505,7 +593,7 @@ def info(model, as_json):
                     "metadata": meta})
         return
     rows = [("file", f"{model}, {_size(n_bytes)}"), ("format", vectors.format_name),
-            ("words", f"{len(vectors):,}"), ("dimension", vectors.dim)]
+            ("words", f"{len(vectors):,}"), ("dimension", f"{vectors.dim:,}")]
     if len(vectors):
         rows.append(("first words", " ".join(vectors.words[:5])))
     if counts is not None:
@@ -525,6 +613,7 @@ def info(model, as_json):
 
 
 PLOT_FORMATS = ("png", "svg", "pdf")
+LONE_WORD_NEIGHBOURS = 10  # fastw2v.queries.plot.LONE_WORD_NEIGHBOURS
 
 
 @main.command(short_help="Draw words on a 2-D map (PCA).")
@@ -532,8 +621,9 @@ PLOT_FORMATS = ("png", "svg", "pdf")
 @click.option("-o", "--output", default="map.png", show_default=True,
               type=click.Path(dir_okay=False, path_type=str),
               help="Where to write the picture (.png, .svg or .pdf).")
-@click.option("-k", "--neighbours", "--neighbors", type=click.IntRange(min=0), default=0,
-              show_default=True, help="Also show each word's K nearest neighbours.")
+@click.option("-k", "--neighbours", "--neighbors", type=click.IntRange(min=0), default=None,
+              help=f"Also show each word's K nearest neighbours  [default: "
+                   f"{LONE_WORD_NEIGHBOURS} for a word given alone, else 0]")
 @_model_option
 @_restrict_option
 def plot(words, output, neighbours, model, restrict):
@@ -554,7 +644,7 @@ def plot(words, output, neighbours, model, restrict):
     for word, close in unknown.items():
         hint = f" (closest: {', '.join(close)})" if close else ""
         _warn(f"{word!r} is not in the vocabulary; left out{hint}")
-    click.echo(f"saved {output}: {n_points} words", err=True)
+    click.echo(f"saved {output}: {n_points:,} word{'s' * (n_points != 1)}", err=True)
 
 
 @main.command(short_help="Convert between vector file formats.")
@@ -582,25 +672,33 @@ def convert(source, target, from_fmt, to_fmt):
             if written != "native" and (vectors.counts is not None or vectors.metadata)
             else "")
     click.echo(f"converted {source} ({vectors.format_name}) to {target} "
-               f"({FORMAT_NAMES[written]}): {len(vectors):,} words, dim {vectors.dim}"
+               f"({FORMAT_NAMES[written]}): {len(vectors):,} words, dim {vectors.dim:,}"
                f"{lost}", err=True)
 
 
 @main.command(short_help="What the model estimates for (word, context) pairs.")
-@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=str))
 @click.argument("word")
 @click.argument("contexts", nargs=-1, required=True, metavar="CONTEXT...")
+@click.option("-m", "--model", "model_path", default=DEFAULT_MODEL_PATH, show_default=True,
+              metavar="PATH", help="A .fw2v model written by 'fastw2v train' (it keeps the "
+                                   "output matrix the estimates need).")
 @_json_option
-def score(model_path, word, contexts, as_json):
-    """For each CONTEXT, what MODEL (a .fw2v file written by 'fastw2v train') estimates:
-    log p(CONTEXT | WORD) for an NCE or hierarchical-softmax model, or the shifted PMI
-    estimate <u_WORD, v_CONTEXT> + log k for a negative-sampling model
-    (see docs/theory.md)."""
-    from .errors import FormatError
+@click.pass_context
+def score(ctx, word, contexts, model_path, as_json):
+    """For each CONTEXT, what the model estimates: log p(CONTEXT | WORD) for an NCE or
+    hierarchical-softmax model, or the shifted PMI estimate <u_WORD, v_CONTEXT> + log k
+    for a negative-sampling model (see docs/theory.md)."""
     from .queries.estimates import Estimator
 
-    if not os.path.lexists(model_path):
-        raise FormatError(f"{model_path}: no such model file")
+    if (ctx.get_parameter_source("model_path") is click.core.ParameterSource.DEFAULT
+            and len(contexts) >= 2 and os.path.isfile(word)):
+        # Scripts written for 'score MODEL WORD CONTEXT...' keep working, with a nudge:
+        # a file of that name where a word was expected is no word being asked about.
+        _warn(f"taking {word} as the model, as the old form 'score MODEL WORD "
+              f"CONTEXT...' did; write 'fastw2v score -m {shlex.quote(word)} "
+              f"WORD CONTEXT...'")
+        model_path, word, contexts = word, contexts[0], contexts[1:]
+    _require_model(model_path)
     estimator = Estimator.from_file(model_path)
     values = estimator.scores(word, list(contexts))
     label = "pmi_estimate" if estimator.kind == "pmi" else "log_prob"

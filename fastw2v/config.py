@@ -1,7 +1,9 @@
 """Every training hyperparameter in one frozen object, with defaults and validation.
 
-The CLI options mirror these field names (`min_count` is `--min-count`), so an error
-message can name the option the user typed whichever way the settings arrived.
+The CLI options mirror these field names (`min_count` is `--min-count`). A ConfigError
+from here is worded twice: with the parameter names for `fastw2v.train(min_count=0)`,
+and with the option names (`cli_message`) for `fastw2v train --min-count 0`, so each
+user reads the name they typed.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from .errors import ConfigError
 
@@ -41,6 +43,30 @@ def available_cores() -> int:
 
 def option_name(field: str) -> str:
     return "--" + field.replace("_", "-")
+
+
+class _Wording:
+    """How a message names settings: as parameters of fastw2v.train (`dim`, `dim=0`,
+    `'cbow'`) or as command-line options (`--dim`, `--dim 0`, `cbow`)."""
+
+    def __init__(self, cli: bool):
+        self.cli = cli
+
+    def name(self, field: str) -> str:
+        return option_name(field) if self.cli else field
+
+    def value(self, value) -> str:
+        return str(value) if self.cli else repr(value)
+
+    def given(self, field: str, value) -> str:
+        """The setting as it was written: `--dim 0` or `dim=0`."""
+        return (f"{option_name(field)} {value}" if self.cli
+                else f"{field}={value!r}")
+
+
+def _error(words: Callable[[_Wording], str]) -> ConfigError:
+    """A ConfigError worded for the Python API and for the command line."""
+    return ConfigError(words(_Wording(cli=False)), words(_Wording(cli=True)))
 
 
 @dataclass(frozen=True)
@@ -86,33 +112,31 @@ class TrainConfig:
         threads = self.threads if self.threads is not None else available_cores()
         resolved = dataclasses.replace(self, alpha=alpha, threads=threads)
         if resolved.min_alpha > alpha:
-            raise ConfigError(
-                f"--min-alpha ({self.min_alpha}) must not exceed --alpha ({alpha})"
-            )
+            raise _error(lambda w: f"{w.name('min_alpha')} ({self.min_alpha}) must not "
+                                   f"exceed {w.name('alpha')} ({alpha})")
         return resolved
 
     def _validate(self) -> None:
         if self.architecture not in ARCHITECTURES:
-            raise ConfigError(
-                f"--architecture must be one of {', '.join(ARCHITECTURES)} "
-                f"(got {self.architecture!r})"
-            )
+            raise _error(lambda w: f"{w.name('architecture')} must be one of "
+                                   f"{', '.join(ARCHITECTURES)} (got {self.architecture!r})")
         if self.loss not in LOSSES:
-            raise ConfigError(f"--loss must be one of {', '.join(LOSSES)} (got {self.loss!r})")
+            raise _error(lambda w: f"{w.name('loss')} must be one of {', '.join(LOSSES)} "
+                                   f"(got {self.loss!r})")
         if self.nce_gamma not in GAMMA_MODES:
-            raise ConfigError(f"--nce-gamma must be one of {', '.join(GAMMA_MODES)} "
-                              f"(got {self.nce_gamma!r})")
+            raise _error(lambda w: f"{w.name('nce_gamma')} must be one of "
+                                   f"{', '.join(GAMMA_MODES)} (got {self.nce_gamma!r})")
         if self.loss == "nce" and self.nce_gamma == "per-word" and self.architecture == "cbow":
-            raise ConfigError("--nce-gamma per-word needs skip-gram: CBOW's input is a "
-                              "window, not a word")
+            raise _error(lambda w: f"{w.given('nce_gamma', 'per-word')} needs skip-gram: "
+                                   f"CBOW's input is a window, not a word")
         # gamma is a log normaliser: log Z of a vocabulary of V words lies within
         # |log V| plus the scores' range, a few dozen nats. A value beyond the bound is a
         # typo, and one beyond float32 would overflow the kernel's logits.
         if not isinstance(self.nce_gamma_init, (int, float)) or not (
                 abs(self.nce_gamma_init) <= MAX_NCE_GAMMA_INIT):
-            raise ConfigError(f"--nce-gamma-init must be a number between "
-                              f"-{MAX_NCE_GAMMA_INIT:g} and {MAX_NCE_GAMMA_INIT:g} "
-                              f"(got {self.nce_gamma_init!r})")
+            raise _error(lambda w: f"{w.name('nce_gamma_init')} must be a number between "
+                                   f"-{MAX_NCE_GAMMA_INIT:g} and {MAX_NCE_GAMMA_INIT:g} "
+                                   f"(got {self.nce_gamma_init!r})")
         at_least_one = ["dim", "window", "epochs", "min_count", "max_vocab"]
         for field in at_least_one:
             _require_int(field, getattr(self, field), minimum=1)
@@ -126,23 +150,23 @@ class TrainConfig:
         if self.alpha is not None:
             _require_number("alpha", self.alpha, minimum=0.0)
             if self.alpha <= 0:
-                raise ConfigError(f"--alpha must be greater than 0 (got {self.alpha})")
+                raise _error(lambda w: f"{w.name('alpha')} must be greater than 0 "
+                                       f"(got {self.alpha})")
 
 
 def _require_int(field: str, value, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{option_name(field)} must be a whole number (got {value!r})")
+        raise _error(lambda w: f"{w.name(field)} must be a whole number (got {value!r})")
     if value < minimum:
-        raise ConfigError(f"{option_name(field)} must be at least {minimum} (got {value})")
+        raise _error(lambda w: f"{w.name(field)} must be at least {minimum} (got {value})")
 
 
 def _require_number(field: str, value, minimum: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{option_name(field)} must be a number (got {value!r})")
+        raise _error(lambda w: f"{w.name(field)} must be a number (got {value!r})")
     if not (value >= minimum) or value == float("inf"):
-        raise ConfigError(
-            f"{option_name(field)} must be a finite number >= {minimum} (got {value})"
-        )
+        raise _error(lambda w: f"{w.name(field)} must be a finite number >= {minimum} "
+                               f"(got {value})")
 
 
 def config_from_options(**options) -> TrainConfig:
@@ -161,7 +185,7 @@ def config_with_overrides(base: TrainConfig, options: dict, fixed, why: str) -> 
     """`base` with the options given here (None means not given), resolved.
 
     A field in `fixed` may be given only with the value `base` already has; otherwise
-    ConfigError names the option, both values and `why` it cannot change.
+    ConfigError names the setting, both values and `why` it cannot change.
     """
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(options) - known)
@@ -170,6 +194,6 @@ def config_with_overrides(base: TrainConfig, options: dict, fixed, why: str) -> 
     given = {name: value for name, value in options.items() if value is not None}
     for name in sorted(set(given) & set(fixed)):
         if given[name] != getattr(base, name):
-            raise ConfigError(f"{option_name(name)} {given[name]} differs from "
-                              f"{getattr(base, name)} in {why}")
+            raise _error(lambda w: f"{w.given(name, given[name])} differs from "
+                                   f"{w.value(getattr(base, name))} in {why}")
     return dataclasses.replace(base, **given).resolved()

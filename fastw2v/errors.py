@@ -5,13 +5,24 @@ it helps, what to do. The CLI prints the message on one line and exits with stat
 anything that is not a FastW2VError is a bug in fastw2v and keeps its traceback.
 """
 
+from typing import Optional
+
 
 class FastW2VError(Exception):
     """Base class of every error caused by input, options or the environment."""
 
 
 class ConfigError(FastW2VError):
-    """An option has an invalid value; the message names the option."""
+    """An option has an invalid value; the message names the option.
+
+    The message names a setting as the caller gave it: as a Python parameter (`dim`)
+    for `fastw2v.train`. `cli_message` names it as the command-line option (`--dim`),
+    and is the message itself when the two wordings agree.
+    """
+
+    def __init__(self, message: str, cli_message: Optional[str] = None):
+        super().__init__(message)
+        self.cli_message = message if cli_message is None else cli_message
 
 
 class CorpusError(FastW2VError):

@@ -4,6 +4,7 @@ for every input file that cannot be read."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from typing import IO, Iterator, Type
@@ -35,15 +36,42 @@ def read_failure(error: Type[FastW2VError], path: str, exc: OSError,
 
 
 def check_writable_path(path: str, option: str) -> None:
-    """Fail before any work if `path` cannot be written (missing folder, a folder)."""
+    """Fail before any work if `path` cannot be written: a missing folder, a folder, or a
+    folder where no file can be created.
+
+    The last is tried for real, by creating and removing the kind of temporary file
+    atomic_write will make there: os.access answers yes for root on /proc or a
+    read-only mount, and the failure would otherwise come after the whole training run.
+    """
     path = os.fspath(path)
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise OutputError(f"{option} {path}: folder {parent} does not exist")
     if os.path.isdir(path):
         raise OutputError(f"{option} {path}: is a folder, not a file")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"{option} {path}: folder {parent} is not writable")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp",
+                                     dir=parent)
+    except OSError as exc:
+        raise OutputError(f"{option} {path}: {_cannot_create(parent, exc)}") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+
+
+def _temporary_prefix(path: str) -> str:
+    """atomic_write's temporary files: hidden, named after their destination."""
+    return "." + os.path.basename(path) + "."
+
+
+def _cannot_create(folder: str, exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"folder {folder} is not writable"
+    if exc.errno == errno.EROFS:
+        return f"folder {folder} is on a read-only file system"
+    if exc.errno == errno.ENOENT:  # the folder exists: /proc and the like say this
+        return f"folder {folder} does not accept new files"
+    return f"cannot create a file in {folder}: {exc.strerror or exc}"
 
 
 @contextlib.contextmanager
@@ -56,8 +84,7 @@ def atomic_write(path: str, mode: str = "wb") -> Iterator[IO]:
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                                   dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=folder)
     except OSError as exc:
         raise OutputError(f"{path}: cannot create a file in {folder}: {exc.strerror}") from None
     try:

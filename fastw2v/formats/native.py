@@ -164,8 +164,8 @@ def read_native(path: str) -> NativeFile:
         raise FormatError(f"{path}: the word list is not valid UTF-8 (file damaged)") from None
     words = text.split("\n") if n_words else []
     if len(words) != n_words:
-        raise FormatError(f"{path}: the word list holds {len(words)} words, the header "
-                          f"announces {n_words} (file damaged)")
+        raise FormatError(f"{path}: the word list holds {len(words):,} words, the header "
+                          f"announces {n_words:,} (file damaged)")
     if "" in words:  # the writer never writes one (io.check_words)
         raise FormatError(f"{path}: the word list holds an empty word (file damaged)")
     counts = None

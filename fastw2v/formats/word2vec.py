@@ -118,6 +118,7 @@ def _parse_header(path: str, line: bytes) -> Tuple[int, int]:
     n_words, dim = (int(p) for p in parts)
     # The kernel and numpy index a row with a C int; a larger dimension is damage.
     if not 1 <= dim <= MAX_DIM:
+        # The header is quoted as the file has it, not in our number style.
         raise FormatError(f"{path}: line 1: impossible header {n_words} {dim} (the "
                           f"dimension must be 1 to {MAX_DIM:,})")
     return n_words, dim
@@ -163,38 +164,38 @@ def _parse_binary(path: str, data: bytes, pos: int, n_words: int,
                 newline_after_rows = ends_line
             elif newline_after_rows and not ends_line:
                 raise FormatError(
-                    f"{path}: vector {i} of {n_words}: no line end after its {dim} values "
-                    f"as after the first vector (is the header's dimension {dim} right?)")
+                    f"{path}: vector {i:,} of {n_words:,}: no line end after its {dim:,} values "
+                    f"as after the first vector (is the header's dimension {dim:,} right?)")
         while pos < size and data[pos] in (10, 13):  # \n, \r after the previous vector
             pos += 1
         space = data.find(b" ", pos)
         if space < 0 or space + 1 + row_bytes > size:
-            raise FormatError(f"{path}: vector {i + 1} of {n_words}: file ends early "
+            raise FormatError(f"{path}: vector {i + 1:,} of {n_words:,}: file ends early "
                               f"(truncated, or the header overstates the word count)")
         raw = data[pos:space]
         if not raw:
-            raise FormatError(f"{path}: vector {i + 1} of {n_words}: no word before the "
-                              f"values (is the header's dimension {dim} right?)")
+            raise FormatError(f"{path}: vector {i + 1:,} of {n_words:,}: no word before the "
+                              f"values (is the header's dimension {dim:,} right?)")
         if _NOT_IN_WORD.search(raw):
-            raise FormatError(f"{path}: vector {i + 1} of {n_words}: word {raw[:40]!r} holds "
+            raise FormatError(f"{path}: vector {i + 1:,} of {n_words:,}: word {raw[:40]!r} holds "
                               f"white space or a NUL byte (is the header's dimension "
-                              f"{dim} right?)")
-        words.append(_decode_word(path, raw, f"vector {i + 1}"))
+                              f"{dim:,} right?)")
+        words.append(_decode_word(path, raw, f"vector {i + 1:,}"))
         pos = space + 1 + row_bytes
         rows.append(data[space + 1:pos])
     if data[pos:].strip():
-        raise FormatError(f"{path}: data after the {n_words} vectors the header announces "
+        raise FormatError(f"{path}: data after the {n_words:,} vectors the header announces "
                           f"(the header understates the word count, or its dimension "
-                          f"{dim} is wrong)")
+                          f"{dim:,} is wrong)")
     body = bytearray().join(rows)  # a bytearray, so the matrix below is writable
     vectors = np.frombuffer(body, dtype="<f4").astype(np.float32, copy=False)
     vectors = vectors.reshape(n_words, dim)
     bad = np.flatnonzero(unusable_rows(vectors))
     if len(bad):
         row = int(bad[0])
-        raise FormatError(f"{path}: vector {row + 1} ({words[row]!r}) "
+        raise FormatError(f"{path}: vector {row + 1:,} ({words[row]!r}) "
                           f"{row_problem(vectors[row])}")
-    _check_unique(path, words, lambda i: f"vector {i + 1}")
+    _check_unique(path, words, lambda i: f"vector {i + 1:,}")
     return words, vectors
 
 
@@ -216,35 +217,35 @@ def _parse_text(path: str, data: bytes, pos: int, n_words: int,
             continue
         if row == n_words:
             n_rows = n_words + sum(1 for rest in lines[line_no - 2:] if rest.strip())
-            raise FormatError(f"{path}: line {line_no}: header announces {n_words} words, "
-                              f"file has {n_rows}")
+            raise FormatError(f"{path}: line {line_no:,}: header announces {n_words:,} words, "
+                              f"file has {n_rows:,}")
         if len(parts) != dim + 1:
-            raise FormatError(f"{path}: line {line_no}: expected a word and {dim} values, "
-                              f"got {len(parts) - 1} values")
+            raise FormatError(f"{path}: line {line_no:,}: expected a word and {dim:,} values, "
+                              f"got {len(parts) - 1:,} values")
         if b"\0" in parts[0]:
-            raise FormatError(f"{path}: line {line_no}: the word holds a NUL byte (is this "
+            raise FormatError(f"{path}: line {line_no:,}: the word holds a NUL byte (is this "
                               f"a binary file?)")
-        words.append(_decode_word(path, parts[0], f"line {line_no}"))
+        words.append(_decode_word(path, parts[0], f"line {line_no:,}"))
         try:
             with np.errstate(over="ignore"):
                 values = np.array(parts[1:], dtype=np.float32)
         except ValueError:
-            raise FormatError(f"{path}: line {line_no}: a value is not a number") from None
+            raise FormatError(f"{path}: line {line_no:,}: a value is not a number") from None
         if not np.isfinite(values).all():
-            raise FormatError(f"{path}: line {line_no}: a value is NaN, infinite or too "
+            raise FormatError(f"{path}: line {line_no:,}: a value is NaN, infinite or too "
                               f"large for float32")
         if line_no == len(lines) + 1 and not line[-1:].isspace():
-            raise FormatError(f"{path}: line {line_no}: the file ends inside this row, "
+            raise FormatError(f"{path}: line {line_no:,}: the file ends inside this row, "
                               f"without a line end (truncated? a complete file ends every "
                               f"row with a line end)")
         vectors[row] = values
         line_numbers.append(line_no)
         row += 1
     if row != n_words:
-        raise FormatError(f"{path}: header announces {n_words} words, file has {row}")
+        raise FormatError(f"{path}: header announces {n_words:,} words, file has {row:,}")
     bad = np.flatnonzero(unusable_rows(vectors))
     if len(bad):
-        raise FormatError(f"{path}: line {line_numbers[bad[0]]}: the vector "
+        raise FormatError(f"{path}: line {line_numbers[bad[0]]:,}: the vector "
                           f"{row_problem(vectors[bad[0]])}")
-    _check_unique(path, words, lambda i: f"line {line_numbers[i]}")
+    _check_unique(path, words, lambda i: f"line {line_numbers[i]:,}")
     return words, vectors

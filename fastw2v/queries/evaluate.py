@@ -141,7 +141,7 @@ def _lines(path: str) -> Iterator[Tuple[int, str]]:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError:
                     raise EvaluationFileError(
-                        f"{path}: line {line_no}: not valid UTF-8") from None
+                        f"{path}: line {line_no:,}: not valid UTF-8") from None
                 yield line_no, text.rstrip("\r\n")
     except OSError as exc:
         raise read_failure(EvaluationFileError, path, exc) from None
@@ -157,7 +157,7 @@ def read_analogies(path: str) -> List[Tuple[str, List[Question]]]:
         if text.startswith(":"):
             name = text[1:].strip()
             if not name:
-                raise EvaluationFileError(f"{path}: line {line_no}: section header "
+                raise EvaluationFileError(f"{path}: line {line_no:,}: section header "
                                           f"': name' without a name")
             sections.append((name, []))
             continue
@@ -166,8 +166,8 @@ def read_analogies(path: str) -> List[Tuple[str, List[Question]]]:
             continue
         if len(words) != 4:
             raise EvaluationFileError(
-                f"{path}: line {line_no}: expected a question of 4 words 'a b c d' or a "
-                f"': section' header, found {len(words)} word{'s' * (len(words) != 1)}")
+                f"{path}: line {line_no:,}: expected a question of 4 words 'a b c d' or a "
+                f"': section' header, found {len(words):,} word{'s' * (len(words) != 1)}")
         if not sections:
             sections.append((os.path.basename(path), []))
         sections[-1][1].append((line_no, words[0], words[1], words[2], words[3]))
@@ -190,15 +190,15 @@ def read_similarity_pairs(path: str) -> List[Pair]:
             fields = [f for f in (f.strip(" \r\x0b\x0c") for f in text.split("\t")) if f]
         if len(fields) != 3:
             raise EvaluationFileError(
-                f"{path}: line {line_no}: expected 'word1 word2 score' (tab- or "
-                f"space-separated), found {len(fields)} field{'s' * (len(fields) != 1)}")
+                f"{path}: line {line_no:,}: expected 'word1 word2 score' (tab- or "
+                f"space-separated), found {len(fields):,} field{'s' * (len(fields) != 1)}")
         try:
             score = float(fields[2])
         except ValueError:
-            raise EvaluationFileError(f"{path}: line {line_no}: score {fields[2]!r} is not "
+            raise EvaluationFileError(f"{path}: line {line_no:,}: score {fields[2]!r} is not "
                                       f"a number") from None
         if not math.isfinite(score):
-            raise EvaluationFileError(f"{path}: line {line_no}: score {fields[2]!r} is not "
+            raise EvaluationFileError(f"{path}: line {line_no:,}: score {fields[2]!r} is not "
                                       f"a finite number")
         pairs.append((line_no, fields[0], fields[1], score))
     if not pairs:

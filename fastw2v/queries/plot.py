@@ -79,10 +79,18 @@ def spread_labels(corners: np.ndarray, widths: np.ndarray, height: float,
     return corners
 
 
-def choose_words(vectors: Vectors, words: List[str], neighbours: int,
-                 restrict: Optional[int]) -> Tuple[List[str], List[int], Dict[str, List[str]]]:
-    """The words to draw, the group (index of the query word) of each, and the unknown
-    query words with their suggestions. Fails if no query word is known."""
+# Neighbours drawn around a word given alone (when no count is asked for): one point on
+# a map says nothing, its neighbourhood does. As many as `fastw2v similar` lists.
+LONE_WORD_NEIGHBOURS = 10
+
+
+def choose_words(vectors: Vectors, words: List[str], neighbours: Optional[int],
+                 restrict: Optional[int]
+                 ) -> Tuple[List[str], List[int], Dict[str, List[str]], int]:
+    """The words to draw, the group (index of the query word) of each, the unknown
+    query words with their suggestions, and the neighbours drawn per word (`neighbours`,
+    or when None: LONE_WORD_NEIGHBOURS if one given word is known, else 0). Fails if no
+    query word is known."""
     known: List[str] = []
     unknown: Dict[str, List[str]] = {}
     for word in dict.fromkeys(words):
@@ -95,6 +103,8 @@ def choose_words(vectors: Vectors, words: List[str], neighbours: int,
                  for w, c in unknown.items()]
         raise FastW2VError("nothing to plot: no given word is in the vocabulary of "
                            f"{len(vectors):,} words: {'; '.join(parts)}")
+    if neighbours is None:
+        neighbours = LONE_WORD_NEIGHBOURS if len(known) == 1 else 0
     shown = list(known)
     groups = list(range(len(known)))
     for group, word in enumerate(known):
@@ -103,18 +113,19 @@ def choose_words(vectors: Vectors, words: List[str], neighbours: int,
                 if neighbour not in shown:
                     shown.append(neighbour)
                     groups.append(group)
-    return shown, groups, unknown
+    return shown, groups, unknown, neighbours
 
 
 def draw_map(vectors: Vectors, words: List[str], output: str, fmt: str = "png",
-             neighbours: int = 0, restrict: Optional[int] = None,
+             neighbours: Optional[int] = None, restrict: Optional[int] = None,
              title: str = "") -> Tuple[int, Dict[str, List[str]]]:
     """Draw the map into `output` (atomically); returns the number of words drawn and
-    the unknown words (left out) with suggested spellings."""
+    the unknown words (left out) with suggested spellings. `neighbours` per given word;
+    None draws them only around a word given alone (see choose_words)."""
     require_matplotlib()
     from matplotlib.figure import Figure
 
-    shown, groups, unknown = choose_words(vectors, words, neighbours, restrict)
+    shown, groups, unknown, neighbours = choose_words(vectors, words, neighbours, restrict)
     n_queries = len(set(groups))  # the given words come first in `shown`
     coords, explained = pca_2d(np.stack([vectors.unit_vector(w) for w in shown]))
 
@@ -150,8 +161,8 @@ def draw_map(vectors: Vectors, words: List[str], output: str, fmt: str = "png",
     ax.set_yticks([])
     ax.set_xlabel("first principal component")
     ax.set_ylabel("second principal component")
-    what = f"{len(shown)} words" + (f" ({n_queries} given, with up to {neighbours} "
-                                    f"neighbours each)" if neighbours else "")
+    what = f"{len(shown):,} words" + (f" ({n_queries:,} given, with up to {neighbours:,} "
+                                      f"neighbours each)" if neighbours else "")
     heading = f"{title}: " if title else ""
     ax.set_title(f"{heading}{what}\nPCA of their unit vectors; the two axes hold "
                  f"{explained:.0%} of their variance", fontsize=11)

@@ -366,8 +366,7 @@ def test_file_that_is_not_a_model(tmp_path, content, fragment):
     path = tmp_path / "model.fw2v"
     path.write_bytes(content)
     for command in (["similar", "a"], ["info"]):
-        result = run(*command[:1], *command[1:], *(["-m", path] if command[0] != "info"
-                                                   else [path]))
+        result = run(*command, "-m", path)
         assert_one_line_error(result, str(path), fragment, code=1)
 
 

@@ -42,8 +42,8 @@ def test_a_signal_writes_a_checkpoint_and_resuming_matches_an_uninterrupted_run(
         [corpus, "-o", out, "--checkpoint", checkpoint, *LONG_RUN], tmp_path, signal_name)
     assert status == 130, stderr
     assert stderr.strip().splitlines()[-1] == (
-        f"Error: interrupted; training state saved in {checkpoint}; continue with "
-        f"'fastw2v train {corpus} --resume {checkpoint}'")
+        f"Error: interrupted; training state saved in {checkpoint}; to finish the run: "
+        f"fastw2v train {corpus} -o {out} --resume {checkpoint}")
     assert "Traceback" not in stderr
     assert out.read_bytes() == b"previous model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.ckpt", "v.fw2v"]

@@ -83,7 +83,7 @@ def check_cli(path, words):
     assert_success_or_one_line_error(run("info", path), str(path))
     assert_success_or_one_line_error(run("info", "--json", path), str(path))
     assert_success_or_one_line_error(run("similar", "-m", path, words[0]))
-    assert_success_or_one_line_error(run("score", path, words[0], words[-1]))
+    assert_success_or_one_line_error(run("score", "-m", path, words[0], words[-1]))
 
 
 @given(model=models(), data=st.data())

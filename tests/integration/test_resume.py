@@ -82,8 +82,8 @@ def test_resume_refuses_changed_settings(corpus, tmp_path):
     checkpoint = str(tmp_path / "run.ckpt")
     fastw2v.train(corpus, threads=1, epochs=2, dim=16, checkpoint=checkpoint,
                   checkpoint_every="1e")
-    for option, value, name in (("dim", 32, "--dim 32"), ("epochs", 5, "--epochs 5"),
-                                ("architecture", "cbow", "--architecture cbow")):
+    for option, value, name in (("dim", 32, "dim=32"), ("epochs", 5, "epochs=5"),
+                                ("architecture", "cbow", "architecture='cbow'")):
         with pytest.raises(ConfigError, match=f"{name} differs from .* in the checkpoint "
                                               f".*run.ckpt"):
             fastw2v.train(corpus, resume=checkpoint, **{option: value})
@@ -164,9 +164,9 @@ def test_init_from_starts_from_the_saved_matrices(saved_model, corpus):
 
 def test_init_from_keeps_dim_and_loss(saved_model, corpus):
     path, _ = saved_model
-    with pytest.raises(ConfigError, match="--dim 50 differs from 16 in the model .*base.fw2v"):
+    with pytest.raises(ConfigError, match="dim=50 differs from 16 in the model .*base.fw2v"):
         fastw2v.train(corpus, init_from=path, dim=50)
-    with pytest.raises(ConfigError, match="--loss hs differs from ns"):
+    with pytest.raises(ConfigError, match="loss='hs' differs from 'ns'"):
         fastw2v.train(corpus, init_from=path, loss="hs")
 
 

@@ -175,7 +175,8 @@ def test_saved_models_score_like_the_trained_ones(language, tmp_path, loss):
     contexts = words[:5]
     expected = (model.pmi_estimate(words[0], contexts) if loss == "ns"
                 else model.log_prob(words[0], contexts))
-    result = CliRunner().invoke(main, ["score", str(saved), words[0], *contexts, "--json"])
+    result = CliRunner().invoke(main, ["score", "-m", str(saved), words[0], *contexts,
+                                       "--json"])
     assert result.exit_code == 0, result.output
     import json
 
@@ -200,7 +201,7 @@ def test_score_refuses_a_word2vec_file(tmp_path, language):
     path, words, _ = language
     model = fastw2v.train(path, **dict(TRAIN, epochs=1))
     model.save(str(tmp_path / "v.bin"))
-    result = CliRunner().invoke(main, ["score", str(tmp_path / "v.bin"), "w0", "w1"])
+    result = CliRunner().invoke(main, ["score", "-m", str(tmp_path / "v.bin"), "w0", "w1"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
@@ -213,7 +214,8 @@ def test_score_names_an_unknown_word_with_suggestions(language, tmp_path):
 
     path, words, _ = language
     fastw2v.train(path, **dict(TRAIN, epochs=1)).save(str(tmp_path / "m.fw2v"))
-    result = CliRunner().invoke(main, ["score", str(tmp_path / "m.fw2v"), "w1", "w99x"])
+    result = CliRunner().invoke(main, ["score", "-m", str(tmp_path / "m.fw2v"), "w1",
+                                       "w99x"])
     assert result.exit_code == 1
     assert "not in the vocabulary" in result.stderr and "'w99x'" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -141,7 +141,7 @@ def test_empty_corpus_and_unreachable_min_count(tmp_path, small_corpus):
 
 
 def test_unknown_and_invalid_options_name_the_option(small_corpus):
-    with pytest.raises(fastw2v.ConfigError, match="--dim"):
+    with pytest.raises(fastw2v.ConfigError, match="^dim must be at least 1"):
         fastw2v.train(small_corpus, dim=0)
     with pytest.raises(fastw2v.ConfigError, match="unknown"):
         fastw2v.train(small_corpus, dimension=10)
