@@ -181,11 +181,13 @@ def config_from_options(**options) -> TrainConfig:
     return TrainConfig(**options).resolved()
 
 
-def config_with_overrides(base: TrainConfig, options: dict, fixed, why: str) -> TrainConfig:
+def config_with_overrides(base: TrainConfig, options: dict, fixed,
+                          why: Callable[[Callable[[str], str]], str]) -> TrainConfig:
     """`base` with the options given here (None means not given), resolved.
 
     A field in `fixed` may be given only with the value `base` already has; otherwise
-    ConfigError names the setting, both values and `why` it cannot change.
+    ConfigError names the setting, both values and why it cannot change: `why(name)`,
+    where `name(field)` names a setting in the caller's wording (`dim` or `--dim`).
     """
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(options) - known)
@@ -195,5 +197,5 @@ def config_with_overrides(base: TrainConfig, options: dict, fixed, why: str) -> 
     for name in sorted(set(given) & set(fixed)):
         if given[name] != getattr(base, name):
             raise _error(lambda w: f"{w.given(name, given[name])} differs from "
-                                   f"{w.value(getattr(base, name))} in {why}")
+                                   f"{w.value(getattr(base, name))} in {why(w.name)}")
     return dataclasses.replace(base, **given).resolved()

@@ -101,7 +101,7 @@ def _scan_file(path: str, scanner: "_text.Scanner", sink=None) -> ReadStats:
                 try:
                     ids = scanner.feed(block, final=not block)
                 except ValueError:
-                    raise CorpusError(f"{path}: line {scanner.nul_line}: NUL byte; "
+                    raise CorpusError(f"{path}: line {scanner.nul_line:,}: NUL byte; "
                                       f"this looks like a binary file, not text") from None
                 if sink is not None and len(ids):
                     sink(ids)

@@ -100,13 +100,13 @@ class Vocabulary:
                         parts = [part.decode("utf-8") for part in raw.split()]
                     except UnicodeDecodeError as exc:
                         raise VocabularyError(
-                            f"{path}: line {line_no}: not valid UTF-8 ({exc.reason})"
+                            f"{path}: line {line_no:,}: not valid UTF-8 ({exc.reason})"
                         ) from None
                     if not parts:
                         continue
                     if len(parts) != 2:
                         raise VocabularyError(
-                            f"{path}: line {line_no}: expected 'word count', "
+                            f"{path}: line {line_no:,}: expected 'word count', "
                             f"got {len(parts)} fields"
                         )
                     word, raw_count = parts
@@ -115,18 +115,18 @@ class Vocabulary:
                         what = ("is a negative count" if raw_count[1:].isdigit()
                                 and raw_count.startswith("-") else "is not a whole number")
                         raise VocabularyError(
-                            f"{path}: line {line_no}: count {raw_count!r} {what}"
+                            f"{path}: line {line_no:,}: count {raw_count!r} {what}"
                         )
                     count = int(raw_count)
                     total += count
                     if total > MAX_TOTAL_COUNT:
                         raise VocabularyError(
-                            f"{path}: line {line_no}: the counts add up to more than "
+                            f"{path}: line {line_no:,}: the counts add up to more than "
                             f"2^63 - 1, which no corpus holds (file damaged?)"
                         )
                     if word in counts:
                         raise VocabularyError(
-                            f"{path}: line {line_no}: word {word!r} is listed twice"
+                            f"{path}: line {line_no:,}: word {word!r} is listed twice"
                         )
                     counts[word] = count
         except OSError as exc:

@@ -131,7 +131,8 @@ class CheckpointInterval:
                 problem = "the interval must be longer than 0"
             else:
                 return cls(seconds=number * {"s": 1, "m": 60, "h": 3600}[unit])
-        raise ConfigError(f"--checkpoint-every {text!r}: {problem}")
+        raise ConfigError(f"checkpoint_every {text!r}: {problem}",
+                          f"--checkpoint-every {text!r}: {problem}")
 
     def __str__(self) -> str:
         return f"{self.epochs}e" if self.epochs is not None else f"{self.seconds:g}s"

@@ -21,7 +21,7 @@ from typing import Callable, Dict, Optional, Tuple
 import numpy as np
 
 from ..config import TrainConfig, config_from_options, config_with_overrides, option_name
-from ..errors import CorpusError, VocabularyError
+from ..errors import ConfigError, CorpusError, VocabularyError
 from ..state import ModelState
 from ..text.corpus import MAX_TOKEN_BYTES, CorpusScan, EncodedCorpus, encode_corpus, scan_corpus
 from ..text.vocab import Vocabulary
@@ -86,8 +86,8 @@ class ResumedStart:
         fixed = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "threads"]
         return config_with_overrides(
             self.saved.config, options, fixed,
-            f"the checkpoint {self.path}: a resumed run keeps its settings (only --threads "
-            f"may change)")
+            lambda name: f"the checkpoint {self.path}: a resumed run keeps its settings "
+                         f"(only {name('threads')} may change)")
 
     def read_corpus(self, corpus: str, config: TrainConfig, tmp_dir: Optional[str], stats,
                     warn: Warn) -> Tuple[Vocabulary, EncodedCorpus]:
@@ -130,9 +130,10 @@ class ContinuedStart:
         # The thread count is not inherited: it belongs to the machine, not the model.
         assert self.model.config is not None
         base = dataclasses.replace(self.model.config, threads=None)
-        fixed = ", ".join(option_name(name) for name in FIXED)
-        return config_with_overrides(base, options, FIXED,
-                                     f"the model {self.path}: --init-from keeps its {fixed}")
+        return config_with_overrides(
+            base, options, FIXED,
+            lambda name: f"the model {self.path}: {name('init_from')} keeps its "
+                         f"{', '.join(name(field) for field in FIXED)}")
 
     def read_corpus(self, corpus: str, config: TrainConfig, tmp_dir: Optional[str], stats,
                     warn: Warn) -> Tuple[Vocabulary, EncodedCorpus]:
@@ -165,13 +166,13 @@ def choose_start(read_vocab: Optional[str], resume: Optional[str],
 
 
 def check_starting_point(read_vocab, resume, init_from) -> None:
-    from ..errors import ConfigError
-
-    given = [name for name, value in (("--read-vocab", read_vocab), ("--resume", resume),
-                                      ("--init-from", init_from)) if value is not None]
+    given = [name for name, value in (("read_vocab", read_vocab), ("resume", resume),
+                                      ("init_from", init_from)) if value is not None]
     if len(given) > 1:
-        raise ConfigError(f"{' and '.join(given)} cannot be combined: each sets where the "
-                          f"vocabulary comes from")
+        def message(names):
+            return (f"{' and '.join(names)} cannot be combined: each sets where the "
+                    f"vocabulary comes from")
+        raise ConfigError(message(given), message([option_name(name) for name in given]))
 
 
 def _encode(corpus: str, vocab: Vocabulary, tmp_dir: Optional[str], stats,

@@ -93,7 +93,8 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
     if checkpoint is None and resume is not None:
         checkpoint = resume
     if checkpoint_every is not None and checkpoint is None:
-        raise ConfigError(CHECKPOINT_EVERY_ALONE)
+        raise ConfigError("checkpoint_every needs checkpoint=PATH (where to write)",
+                          CHECKPOINT_EVERY_ALONE)
     if not isinstance(checkpoint_every, CheckpointInterval):
         checkpoint_every = CheckpointInterval.parse(checkpoint_every or DEFAULT_INTERVAL)
     config = start.configure(options)

@@ -79,7 +79,7 @@ def test_any_corpus_trains_or_fails_in_one_line(tmp_path, data):
     result, output = train(tmp_path, data)
     if b"\x00" in data:
         line = data[:data.index(b"\x00")].count(b"\n") + 1
-        assert f"line {line}: NUL byte" in error_line(result)
+        assert f"line {line:,}: NUL byte" in error_line(result)
         return
     # A leading UTF-8 byte-order mark marks the file; it is no token.
     text = data.removeprefix(b"\xef\xbb\xbf")

@@ -85,7 +85,8 @@ def test_resume_refuses_changed_settings(corpus, tmp_path):
     for option, value, name in (("dim", 32, "dim=32"), ("epochs", 5, "epochs=5"),
                                 ("architecture", "cbow", "architecture='cbow'")):
         with pytest.raises(ConfigError, match=f"{name} differs from .* in the checkpoint "
-                                              f".*run.ckpt"):
+                                              f".*run.ckpt: a resumed run keeps its settings "
+                                              f"\\(only threads may change\\)"):
             fastw2v.train(corpus, resume=checkpoint, **{option: value})
     # Restating a setting with its saved value is no change.
     fastw2v.train(corpus, resume=checkpoint, dim=16, epochs=2)
@@ -102,12 +103,15 @@ def test_resume_refuses_another_corpus(corpus, tmp_path):
 
 
 def test_resume_and_init_from_exclude_each_other_and_read_vocab(corpus, tmp_path):
-    with pytest.raises(ConfigError, match="--resume and --init-from cannot be combined"):
+    # The API names its parameters; the CLI (tests/cli/test_cli_resume.py) its options.
+    with pytest.raises(ConfigError, match="^resume and init_from cannot be combined"):
         fastw2v.train(corpus, resume="a.ckpt", init_from="b.fw2v")
-    with pytest.raises(ConfigError, match="--read-vocab and --resume"):
+    with pytest.raises(ConfigError, match="^read_vocab and resume"):
         fastw2v.train(corpus, resume="a.ckpt", read_vocab="vocab.txt")
-    with pytest.raises(ConfigError, match="--checkpoint-every needs --checkpoint"):
+    with pytest.raises(ConfigError, match="^checkpoint_every needs checkpoint=PATH"):
         fastw2v.train(corpus, checkpoint_every="1e")
+    with pytest.raises(ConfigError, match="^checkpoint_every '9x': expected a number"):
+        fastw2v.train(corpus, checkpoint="a.ckpt", checkpoint_every="9x")
 
 
 # ---------------------------------------------------------------------------------------
@@ -164,7 +168,8 @@ def test_init_from_starts_from_the_saved_matrices(saved_model, corpus):
 
 def test_init_from_keeps_dim_and_loss(saved_model, corpus):
     path, _ = saved_model
-    with pytest.raises(ConfigError, match="dim=50 differs from 16 in the model .*base.fw2v"):
+    with pytest.raises(ConfigError, match="dim=50 differs from 16 in the model .*base.fw2v: "
+                                          "init_from keeps its dim, loss, nce_gamma"):
         fastw2v.train(corpus, init_from=path, dim=50)
     with pytest.raises(ConfigError, match="loss='hs' differs from 'ns'"):
         fastw2v.train(corpus, init_from=path, loss="hs")

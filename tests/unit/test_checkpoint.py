@@ -127,8 +127,9 @@ def test_interval_syntax(text, seconds, epochs):
 
 @pytest.mark.parametrize("text", ["", "30", "m", "10 minutes", "0m", "0e", "1.5e", "-2e"])
 def test_bad_intervals_name_the_option(text):
-    with pytest.raises(ConfigError, match="--checkpoint-every"):
+    with pytest.raises(ConfigError, match="^checkpoint_every ") as raised:
         CheckpointInterval.parse(text)
+    assert raised.value.cli_message.startswith("--checkpoint-every ")
 
 
 def test_fingerprint_accepts_a_moved_copy_and_refuses_other_text(tmp_path, corpus):
