@@ -17,9 +17,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..errors import FastW2VError
-from ..version import WRITER
 from ..formats.detect import FORMAT_NAMES, detect_format, format_for_path
 from ..formats.word2vec import load_word2vec, save_word2vec
+from ..version import WRITER
 
 METHODS = ("3cosadd", "3cosmul")
 # 3CosMul's epsilon, from Levy & Goldberg (2014), "Linguistic Regularities in Sparse and

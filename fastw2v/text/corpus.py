@@ -37,7 +37,6 @@ import lzma
 import os
 import tempfile
 import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Iterator, List, Optional, Sequence, Tuple
 
@@ -88,7 +87,7 @@ def _open_binary(path: str) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _scan_file(path: str, scanner: "_text.Scanner", sink=None) -> ReadStats:
+def _scan_file(path: str, scanner: _text.Scanner, sink=None) -> ReadStats:
     """Feed the whole file to `scanner`; pass each block's emitted ids to `sink`."""
     check_corpus_path(path)
     try:
@@ -135,7 +134,7 @@ class IdStream:
         self.length = 0
 
     @classmethod
-    def of(cls, ids, tmp_dir: Optional[str] = None) -> "IdStream":
+    def of(cls, ids, tmp_dir: Optional[str] = None) -> IdStream:
         stream = cls(tmp_dir, "fastw2v-ids-")
         stream.append(np.asarray(ids, dtype=np.int32))
         stream.flush()
@@ -177,7 +176,7 @@ class CorpusScan:
     still valid (no pruning happened), which spares encoding a second read."""
 
     path: str
-    table: "_text.WordTable"
+    table: _text.WordTable
     stats: ReadStats
     entries: Optional[IdStream]
 
