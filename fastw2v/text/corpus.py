@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import os
 import tempfile
 import zlib
 from dataclasses import dataclass
-from typing import IO, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -76,7 +77,7 @@ def check_corpus_path(path: str) -> None:
         raise read_failure(CorpusError, path, exc, "a text file") from None
 
 
-def _open_binary(path: str) -> IO[bytes]:
+def _open_binary(path: str) -> io.BufferedIOBase:
     lower = path.lower()
     if lower.endswith(".gz"):
         return gzip.open(path, "rb")
@@ -204,9 +205,8 @@ def scan_corpus(path: str, max_vocab: int, tmp_dir: Optional[str] = None) -> Cor
         raise
     if not scanner.stream_valid:
         entries.close()
-        entries = None
-    else:
-        entries.flush()
+        return CorpusScan(path, table, stats, None)
+    entries.flush()
     return CorpusScan(path, table, stats, entries)
 
 
