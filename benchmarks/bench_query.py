@@ -207,7 +207,11 @@ def bench_evaluation(files: dict) -> dict:
     from scipy.stats import spearmanr
 
     import fastw2v
-    from fastw2v.queries.evaluate import evaluate_analogies, evaluate_similarity, read_similarity_pairs
+    from fastw2v.queries.evaluate import (
+        evaluate_analogies,
+        evaluate_similarity,
+        read_similarity_pairs,
+    )
 
     analogies = os.path.join(DATA_DIR, "questions-words.txt")
     similarity = [os.path.join(DATA_DIR, name) for name in ("wordsim353.txt", "simlex999.txt")]

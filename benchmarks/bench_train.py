@@ -1243,7 +1243,7 @@ def main(argv=None) -> int:
     work_dir = tempfile.mkdtemp(prefix="fastw2v-bench-")
     try:
         for run in range(args.runs):
-            for n, task in enumerate(tasks):
+            for task in tasks:
                 out = os.path.join(work_dir, f"{task['tool']}-{task['mode']}-{task['arch']}.bin")
                 file_mode = task["mode"].startswith("corpus_file")
                 use = gensim_corpus_file if file_mode else corpus

@@ -11,15 +11,22 @@
 """
 
 from .config import DEFAULT_MODEL_PATH, TrainConfig
-from .errors import (ConfigError, CorpusError, FastW2VError, FastW2VWarning, FormatError,
-                     OutputError, TrainingDiverged, VocabularyError)
+from .errors import (
+    ConfigError,
+    CorpusError,
+    FastW2VError,
+    FastW2VWarning,
+    FormatError,
+    OutputError,
+    TrainingDiverged,
+    VocabularyError,
+)
 from .formats.word2vec import load_word2vec, save_word2vec
 from .model import Model, TrainStats
-from .training.trainer import train
 from .queries.vectors import UnknownWordError, Vectors
 from .text.vocab import Vocabulary
+from .training.trainer import train
 from .version import __version__
-
 
 
 def load(path: str, fmt: str = "auto") -> Vectors:
@@ -30,6 +37,6 @@ def load(path: str, fmt: str = "auto") -> Vectors:
 __all__ = [
     "train", "load", "Model", "Vectors", "TrainStats", "TrainConfig", "Vocabulary",
     "load_word2vec", "save_word2vec", "DEFAULT_MODEL_PATH", "FastW2VError", "ConfigError",
-    "FastW2VWarning", "CorpusError", "FormatError", "OutputError", "TrainingDiverged", "VocabularyError",
-    "UnknownWordError",
+    "FastW2VWarning", "CorpusError", "FormatError", "OutputError", "TrainingDiverged",
+    "VocabularyError", "UnknownWordError", "__version__",
 ]

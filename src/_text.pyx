@@ -292,7 +292,7 @@ cdef class WordTable:
         cdef bytes key
         cdef bint inserted
         cdef Py_ssize_t e
-        for i, word in enumerate(words):
+        for word in words:
             key = word.encode("utf-8")
             e = find_or_insert(&table.t, key, len(key), &inserted)
             if table.t.failed:
@@ -470,7 +470,6 @@ cdef class Scanner:
     cdef int scan(self, const uint8_t *data, Py_ssize_t n, bint final) noexcept nogil:
         cdef Py_ssize_t pos = 0, start
         cdef uint8_t c
-        cdef int room
         # Finish a token that the previous block cut.
         if self.carry_length or self.skipping:
             while pos < n and not IS_SPACE[data[pos]]:

@@ -53,15 +53,15 @@ cdef struct ModelC:
 
 
 cdef struct TablesC:
-    const float *sigmoid            # SIGMOID_TABLE_SIZE entries, values at bin centres
-    const float *log_sigmoid        # same bins, log sigma(x)
-    const float *keep_probability   # per word: probability that subsampling keeps a token
-    const uint32_t *alias_threshold # per word: alias-method acceptance threshold * 2^32
-    const int32_t *alias_index      # per word: the word taken when the threshold rejects
-    const float *log_noise          # per word: log(k q(c)), NCE's noise correction
-    const int64_t *path_offsets     # HS: word c's path is path_offsets[c] .. [c + 1]
-    const int32_t *path_nodes       # HS: inner-node rows of w_out, root first
-    const uint8_t *path_codes       # HS: the branch taken at each node (0 or 1)
+    const float *sigmoid             # SIGMOID_TABLE_SIZE entries, values at bin centres
+    const float *log_sigmoid         # same bins, log sigma(x)
+    const float *keep_probability    # per word: probability that subsampling keeps a token
+    const uint32_t *alias_threshold  # per word: alias-method acceptance threshold * 2^32
+    const int32_t *alias_index       # per word: the word taken when the threshold rejects
+    const float *log_noise           # per word: log(k q(c)), NCE's noise correction
+    const int64_t *path_offsets      # HS: word c's path is path_offsets[c] .. [c + 1]
+    const int32_t *path_nodes        # HS: inner-node rows of w_out, root first
+    const uint8_t *path_codes        # HS: the branch taken at each node (0 or 1)
 
 
 cdef struct ParamsC:
@@ -69,8 +69,9 @@ cdef struct ParamsC:
     Loss loss
     GammaMode gamma_mode
     bint noise_correction   # NCE: subtract log(k q(c)) from the logit
-    bint shared_negatives   # skip-gram: one set of targets per centre word, all contexts;
-                            # CBOW: a draw of noise shared by centre words 2w + 1 apart
+    # skip-gram: one set of targets per centre word, all contexts; CBOW: a draw of noise
+    # shared by centre words 2w + 1 apart
+    bint shared_negatives
     int window
     int negative
     int max_sentence        # capacity of the per-thread sentence buffer
@@ -80,16 +81,18 @@ cdef struct ScratchC:
     float *hidden      # CBOW: mean of the context vectors (dim)
     float *grads       # input-side gradients, one row of dim per input (max_inputs x dim)
     float **grad_rows  # grads's rows, as the pointer list fw_combine takes
-    float *coef        # steps: per input of one target (sequential path), or all pairs
-                       # twice, target-major then input-major (max_targets x max_inputs x 2)
+    # steps: per input of one target (sequential path), or all pairs twice, target-major
+    # then input-major (max_targets x max_inputs x 2)
+    float *coef
     float **in_rows    # the input rows of the current block
     int32_t *in_words  # their word ids (-1 for CBOW's hidden mean)
     int32_t *targets   # output rows of the current block: word + noise, or an HS path
     uint8_t *labels    # 1 for the real word (HS: left branch), 0 for noise (right)
     int32_t *next_targets  # the next position's targets, drawn one step early so that
     uint8_t *next_labels   # their rows arrive in cache by the time they are used
-    int32_t *noise_ring    # CBOW, shared negatives: the last 2 * window + 1 draws of noise
-                           # words, for the centre words that reuse them
+    # CBOW, shared negatives: the last 2 * window + 1 draws of noise words, for the centre
+    # words that reuse them
+    int32_t *noise_ring
     float **out_rows   # the targets' rows, for the one-input path of train_block
     float **context_rows  # CBOW: the input rows of the current window (max_inputs)
     float *scores      # every (target, input) score of a block (max_targets x max_inputs)
@@ -97,7 +100,7 @@ cdef struct ScratchC:
     uint64_t rng
     float *in_gamma    # NCE: each input's normaliser when the block began (max_inputs)
     float gamma        # GAMMA_GLOBAL: this thread's current value of the normaliser
-    double gamma_delta # GAMMA_GLOBAL: change made by this thread since the job began
+    double gamma_delta  # GAMMA_GLOBAL: change made by this thread since the job began
 
 
 cdef struct JobResultC:

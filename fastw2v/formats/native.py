@@ -130,13 +130,13 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
         out.write(meta)
         out.write(b"\0" * (matrix_offset - meta_offset - len(meta)))
         if vectors.size:
-            out.write(memoryview(vectors).cast("B"))
+            out.write(vectors.data.cast("B"))
         out.write(b"\0" * (norms_offset - matrix_offset - vectors.nbytes))
         out.write(norms.tobytes())
         if context is not None:
             out.write(b"\0" * (context_offset - norms_offset - norms.nbytes))
             if context.size:
-                out.write(memoryview(context).cast("B"))
+                out.write(context.data.cast("B"))
 
 
 def read_native(path: str) -> NativeFile:

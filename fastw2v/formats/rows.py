@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, Set
 
 import numpy as np
 
@@ -49,9 +49,11 @@ def check_words(path: str, words: Sequence[str]) -> None:
             raise OutputError(f"{path}: word {word!r} is empty or holds ASCII white space "
                               f"or NUL")
     if len(set(words)) != len(words):
-        seen: set = set()
-        twice = next(w for w in words if w in seen or seen.add(w))
-        raise OutputError(f"{path}: word {twice!r} is listed twice")
+        seen: Set[str] = set()
+        for word in words:
+            if word in seen:
+                raise OutputError(f"{path}: word {word!r} is listed twice")
+            seen.add(word)
 
 
 def row_norms(vectors: np.ndarray) -> np.ndarray:

@@ -243,11 +243,11 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict: int = DEFAULT_REST
         score = AnalogyScore(name)
         known = []
         for _, *words in questions:
-            ids = [groups.get(w.casefold()) for w in words]
-            if None in ids:
+            question = [groups.get(w.casefold()) for w in words]
+            if None in question:
                 score.skipped += 1
             else:
-                known.append(ids)
+                known.append(question)
         ids = np.array(known, dtype=np.int64).reshape(-1, 4)
         for start in range(0, len(ids), BATCH):
             batch = ids[start:start + BATCH]

@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import os
 import tempfile
 import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -77,7 +77,7 @@ def check_corpus_path(path: str) -> None:
         raise read_failure(CorpusError, path, exc, "a text file") from None
 
 
-def _open_binary(path: str) -> IO[bytes]:
+def _open_binary(path: str) -> io.BufferedIOBase:
     lower = path.lower()
     if lower.endswith(".gz"):
         return gzip.open(path, "rb")
@@ -88,7 +88,7 @@ def _open_binary(path: str) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _scan_file(path: str, scanner: "_text.Scanner", sink=None) -> ReadStats:
+def _scan_file(path: str, scanner: _text.Scanner, sink=None) -> ReadStats:
     """Feed the whole file to `scanner`; pass each block's emitted ids to `sink`."""
     check_corpus_path(path)
     try:
@@ -135,7 +135,7 @@ class IdStream:
         self.length = 0
 
     @classmethod
-    def of(cls, ids, tmp_dir: Optional[str] = None) -> "IdStream":
+    def of(cls, ids, tmp_dir: Optional[str] = None) -> IdStream:
         stream = cls(tmp_dir, "fastw2v-ids-")
         stream.append(np.asarray(ids, dtype=np.int32))
         stream.flush()
@@ -177,7 +177,7 @@ class CorpusScan:
     still valid (no pruning happened), which spares encoding a second read."""
 
     path: str
-    table: "_text.WordTable"
+    table: _text.WordTable
     stats: ReadStats
     entries: Optional[IdStream]
 
@@ -205,9 +205,8 @@ def scan_corpus(path: str, max_vocab: int, tmp_dir: Optional[str] = None) -> Cor
         raise
     if not scanner.stream_valid:
         entries.close()
-        entries = None
-    else:
-        entries.flush()
+        return CorpusScan(path, table, stats, None)
+    entries.flush()
     return CorpusScan(path, table, stats, entries)
 
 

@@ -30,14 +30,14 @@ class Vocabulary:
     _index: Optional[Dict[str, int]] = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_counts(cls, counts: Dict[str, int], min_count: int) -> "Vocabulary":
+    def from_counts(cls, counts: Dict[str, int], min_count: int) -> Vocabulary:
         kept = [(w, c) for w, c in counts.items() if c >= min_count]
         kept.sort(key=lambda item: (-item[1], item[0]))
         words = [w for w, _ in kept]
         return cls(words, np.array([c for _, c in kept], dtype=np.int64))
 
     @classmethod
-    def from_table(cls, table, min_count: int) -> Tuple["Vocabulary", np.ndarray]:
+    def from_table(cls, table, min_count: int) -> Tuple[Vocabulary, np.ndarray]:
         """The vocabulary of a counted WordTable, and the table entry of each word.
 
         Only the words that reach min_count are turned into Python strings: most of a

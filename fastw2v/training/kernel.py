@@ -12,6 +12,7 @@ FASTW2V_KERNEL=baseline to force the portable build, e.g. to compare the two.
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from types import ModuleType
@@ -24,10 +25,13 @@ from ..config import MAX_SENTENCE_TOKENS, TrainConfig
 from .huffman import huffman_paths
 from .sampling import alias_table, keep_probabilities, log_noise, noise_distribution
 
+# numpy's record of what this CPU can do lives in a private module, which numpy 2 moved
+# and which has no type stub: it is imported by name.
 try:  # numpy >= 2
-    from numpy._core._multiarray_umath import __cpu_features__ as _CPU_FEATURES
+    _umath = importlib.import_module("numpy._core._multiarray_umath")
 except ImportError:  # numpy 1.x
-    from numpy.core._multiarray_umath import __cpu_features__ as _CPU_FEATURES
+    _umath = importlib.import_module("numpy.core._multiarray_umath")
+_CPU_FEATURES: Dict[str, bool] = _umath.__cpu_features__
 
 
 def _has_avx2_fma() -> bool:
