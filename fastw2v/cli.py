@@ -16,13 +16,19 @@ import time
 
 import click
 
-from .text import synthetic
-from .config import (DEFAULT_ALPHA, DEFAULT_MODEL_PATH, GAMMA_MODES, LOSSES, TrainConfig,
-                     available_cores)
-from .training.checkpoint import DEFAULT_INTERVAL, CheckpointInterval
+from .config import (
+    DEFAULT_ALPHA,
+    DEFAULT_MODEL_PATH,
+    GAMMA_MODES,
+    LOSSES,
+    TrainConfig,
+    available_cores,
+)
 from .errors import ConfigError, FastW2VError, OutputError
 from .formats.detect import ALL_FORMATS
 from .formats.files import check_writable_path
+from .text import synthetic
+from .training.checkpoint import DEFAULT_INTERVAL, CheckpointInterval
 from .training.trainer import CHECKPOINT_EVERY_ALONE, TrainingInterrupted, check_starting_point
 from .training.trainer import train as train_model
 
@@ -32,7 +38,9 @@ DEFAULTS = TrainConfig()
 class OneLineErrors(click.Group):
     """A click group that reports every user error on a single line."""
 
-    def main(self, args=None, prog_name=None, **extra):
+    # click types main() with overloads on standalone_mode; this one always runs click
+    # non-standalone and handles the errors itself, so it has a single signature.
+    def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
         _stop_on_sigterm()
         if args is None:
             args = sys.argv[1:]
@@ -62,7 +70,7 @@ class OneLineErrors(click.Group):
 def _interrupted(exc) -> str:
     """The interruption message; it says how to resume when a checkpoint was written."""
     if isinstance(exc, TrainingInterrupted):
-        command = getattr(exc, "resume_command", None)
+        command = exc.resume_command
         if command is None:  # not raised through `train` (which adds the command)
             command = f"fastw2v train {exc.corpus} --resume {exc.checkpoint}"
         return (f"interrupted; training state saved in {exc.checkpoint}; to finish the "

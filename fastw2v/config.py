@@ -105,7 +105,7 @@ class TrainConfig:
     # exactly negative sampling.
     nce_noise_correction: bool = True
 
-    def resolved(self) -> "TrainConfig":
+    def resolved(self) -> TrainConfig:
         """Validate every field and fill in the defaults that depend on others."""
         self._validate()
         alpha = self.alpha if self.alpha is not None else DEFAULT_ALPHA[self.architecture]
@@ -194,8 +194,10 @@ def config_with_overrides(base: TrainConfig, options: dict, fixed,
     if unknown:
         raise ConfigError(f"unknown training option(s): {', '.join(unknown)}")
     given = {name: value for name, value in options.items() if value is not None}
-    for name in sorted(set(given) & set(fixed)):
-        if given[name] != getattr(base, name):
-            raise _error(lambda w: f"{w.given(name, given[name])} differs from "
-                                   f"{w.value(getattr(base, name))} in {why(w.name)}")
+    changed = [name for name in sorted(set(given) & set(fixed))
+               if given[name] != getattr(base, name)]
+    if changed:
+        name = changed[0]
+        raise _error(lambda w: f"{w.given(name, given[name])} differs from "
+                               f"{w.value(getattr(base, name))} in {why(w.name)}")
     return dataclasses.replace(base, **given).resolved()

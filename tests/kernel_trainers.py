@@ -9,11 +9,10 @@ from collections import namedtuple
 
 import numpy as np
 import pytest
+from kernel_reference import END, Reference, edge_distance, table_classify
 
 from fastw2v.config import TrainConfig
 from fastw2v.training.kernel import KernelSettings, build_tables
-
-from kernel_reference import END, Reference, edge_distance, table_classify
 
 Setup = namedtuple("Setup", "trainer tables settings gamma")
 

@@ -81,7 +81,7 @@ class CorpusFingerprint:
     tail: str  # sha256 of the last FINGERPRINT_BYTES, hex
 
     @classmethod
-    def of(cls, path: str) -> "CorpusFingerprint":
+    def of(cls, path: str) -> CorpusFingerprint:
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
@@ -114,7 +114,7 @@ class CheckpointInterval:
     epochs: Optional[int] = None
 
     @classmethod
-    def parse(cls, text: str) -> "CheckpointInterval":
+    def parse(cls, text: str) -> CheckpointInterval:
         """'90s', '30m', '2h' (time) or '1e' (epochs); ConfigError names the option."""
         match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([smhe])\s*", str(text).lower())
         problem = None

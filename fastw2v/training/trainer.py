@@ -30,8 +30,14 @@ from ..errors import ConfigError, CorpusError, FastW2VError, FastW2VWarning, Tra
 from ..model import Model, TrainStats
 from ..state import ModelState
 from ..text.corpus import EncodedCorpus, check_corpus_path
-from .checkpoint import (DEFAULT_INTERVAL, Checkpoint, CheckpointInterval, CorpusFingerprint,
-                         TrainingPosition, save_checkpoint)
+from .checkpoint import (
+    DEFAULT_INTERVAL,
+    Checkpoint,
+    CheckpointInterval,
+    CorpusFingerprint,
+    TrainingPosition,
+    save_checkpoint,
+)
 from .kernel import KernelSettings, KernelTables, build_tables
 from .kernel import kernel as _kernel
 from .progress import ProgressPrinter
@@ -60,6 +66,8 @@ class TrainingInterrupted(KeyboardInterrupt):
                          f"fastw2v.train({corpus!r}, resume={checkpoint!r})")
         self.checkpoint = checkpoint
         self.corpus = corpus
+        # The command line that finishes the run, when the CLI started it (cli.py sets it).
+        self.resume_command: Optional[str] = None
 
 
 def _python_warning(message: str) -> None:

@@ -4,12 +4,11 @@ outputs that cannot be created, number style, and the summaries."""
 import os
 import shlex
 import shutil
-import subprocess
 import struct
+import subprocess
 import sys
 
 import pytest
-from cli_helpers import assert_one_line_error, interrupt_training
 from click.testing import CliRunner
 
 import fastw2v
@@ -17,6 +16,8 @@ from fastw2v.cli import main
 from fastw2v.config import DEFAULT_MODEL_PATH
 from fastw2v.formats.files import check_writable_path
 from fastw2v.training.trainer import TrainingInterrupted
+
+from cli_helpers import assert_one_line_error, interrupt_training
 
 
 def run(*args, **kwargs):

@@ -12,9 +12,9 @@ from gensim.models import KeyedVectors
 from scipy.stats import spearmanr
 
 import fastw2v
-from fastw2v.text import synthetic
 from fastw2v.cli import main
 from fastw2v.config import DEFAULT_MODEL_PATH
+from fastw2v.text import synthetic
 
 from cli_helpers import assert_one_line_error
 

@@ -5,8 +5,8 @@ import pytest
 from click.testing import CliRunner
 
 import fastw2v
-from fastw2v.training.checkpoint import load_checkpoint
 from fastw2v.cli import main
+from fastw2v.training.checkpoint import load_checkpoint
 
 from cli_helpers import assert_one_line_error, interrupt_training
 

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from fastw2v.config import TrainConfig
-from fastw2v.training.kernel import KernelSettings, build_tables
 from fastw2v.state import ModelState
 from fastw2v.text.vocab import Vocabulary
+from fastw2v.training.kernel import KernelSettings, build_tables
 
 pytestmark = pytest.mark.skipif(os.environ.get("FASTW2V_DEBUG") != "1",
                                 reason="for the bounds-checked build (FASTW2V_DEBUG=1)")

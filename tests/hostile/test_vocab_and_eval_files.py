@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from fastw2v.cli import main
 from fastw2v.errors import VocabularyError
-from fastw2v.queries.evaluate import EvaluationFileError, read_analogies, read_similarity_pairs
 from fastw2v.formats.word2vec import save_word2vec
+from fastw2v.queries.evaluate import EvaluationFileError, read_analogies, read_similarity_pairs
 from fastw2v.text.vocab import Vocabulary
 
 from cli_helpers import assert_one_line_error, assert_success_or_one_line_error

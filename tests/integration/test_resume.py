@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import fastw2v
+from fastw2v.errors import ConfigError, CorpusError, FormatError
 from fastw2v.text import synthetic
 from fastw2v.training.checkpoint import load_checkpoint
-from fastw2v.errors import ConfigError, CorpusError, FormatError
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import fastw2v
-from fastw2v.text import synthetic
 from fastw2v.errors import CorpusError, TrainingDiverged, VocabularyError
+from fastw2v.text import synthetic
 
 
 def nouns():

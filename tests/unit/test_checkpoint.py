@@ -9,8 +9,14 @@ from fastw2v.config import TrainConfig
 from fastw2v.errors import ConfigError, CorpusError, FormatError
 from fastw2v.state import ModelState
 from fastw2v.text.vocab import Vocabulary
-from fastw2v.training.checkpoint import (Checkpoint, CheckpointInterval, CorpusFingerprint,
-                                         TrainingPosition, load_checkpoint, save_checkpoint)
+from fastw2v.training.checkpoint import (
+    Checkpoint,
+    CheckpointInterval,
+    CorpusFingerprint,
+    TrainingPosition,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 @pytest.fixture

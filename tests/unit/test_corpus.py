@@ -16,9 +16,15 @@ import pytest
 
 import fastw2v.text.corpus as corpus
 from fastw2v.config import MAX_SENTENCE_TOKENS
-from fastw2v.text.corpus import (SENTENCE_END, EncodedCorpus, IdStream, ReadStats,
-                            encode_corpus, scan_corpus)
 from fastw2v.errors import CorpusError
+from fastw2v.text.corpus import (
+    SENTENCE_END,
+    EncodedCorpus,
+    IdStream,
+    ReadStats,
+    encode_corpus,
+    scan_corpus,
+)
 from fastw2v.text.vocab import Vocabulary
 
 # A long line (far more than 16 bytes), multi-byte tokens that a byte cut could split,
@@ -418,7 +424,7 @@ def _check_bounds(ids, bounds, job_tokens):
     n = len(ids)
     assert bounds[0][0] == 0
     assert bounds[-1][1] == n
-    for (s0, e0), (s1, _) in zip(bounds, bounds[1:]):
+    for (_, e0), (s1, _) in zip(bounds, bounds[1:]):
         assert e0 == s1  # contiguous, no gap, no overlap
     for start, end in bounds:
         assert end > start

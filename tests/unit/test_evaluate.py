@@ -10,10 +10,17 @@ from gensim.models import KeyedVectors
 from scipy.stats import spearmanr
 
 import fastw2v
-from fastw2v.text import synthetic
-from fastw2v.queries.evaluate import (EvaluationFileError, evaluate_analogies, evaluate_similarity,
-                              rank_average, read_analogies, read_similarity_pairs, spearman)
+from fastw2v.queries.evaluate import (
+    EvaluationFileError,
+    evaluate_analogies,
+    evaluate_similarity,
+    rank_average,
+    read_analogies,
+    read_similarity_pairs,
+    spearman,
+)
 from fastw2v.queries.vectors import Vectors
+from fastw2v.text import synthetic
 
 
 def write(tmp_path, name, text):

@@ -1,19 +1,21 @@
-"""Unit tests for fastw2v.formats.word2vec: word2vec vector files, gensim compatibility, atomic writes."""
+"""Unit tests for fastw2v.formats.word2vec: word2vec vector files, gensim compatibility,
+atomic writes."""
 
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
 import fastw2v.formats.word2vec as fio
-from fastw2v.formats.detect import detect_format, format_for_path
 from fastw2v.errors import FormatError, OutputError
+from fastw2v.formats.detect import detect_format, format_for_path
 from fastw2v.formats.files import atomic_write
 from fastw2v.formats.word2vec import load_word2vec, save_word2vec
 
 WORDS = ["the", "naïve", "東京", "😀", "Ωmega", "straße", "x", "ℵ₀", "a-b_c", "1984"]
 
 
-def make_vectors(n=len(WORDS), dim=7, seed=0):
+def make_vectors(n=None, dim=7, seed=0):
+    n = len(WORDS) if n is None else n
     rng = np.random.default_rng(seed)
     vectors = rng.standard_normal((n, dim)).astype(np.float32)
     vectors[0, 0] = 0.0

@@ -6,11 +6,11 @@ import struct
 import numpy as np
 import pytest
 
-from fastw2v.formats import native
 from fastw2v.errors import FormatError, OutputError
+from fastw2v.formats import native
 from fastw2v.formats.detect import detect_format
-from fastw2v.formats.word2vec import save_word2vec
 from fastw2v.formats.native import HEADER, HEADER_SIZE, read_native, write_native
+from fastw2v.formats.word2vec import save_word2vec
 from fastw2v.queries.vectors import Vectors, row_norms
 
 WORDS = ["the", "naïve", "東京", "😀", "Ωmega", "straße", "x", "ℵ₀", "a-b_c", "1984"]

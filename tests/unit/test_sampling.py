@@ -10,9 +10,13 @@ from scipy import stats
 from fastw2v.config import TrainConfig
 from fastw2v.training.huffman import huffman_paths
 from fastw2v.training.kernel import KernelSettings, KernelTables, build_tables
-from fastw2v.training.sampling import (alias_probabilities, alias_table, keep_probabilities,
-                                       log_noise, noise_distribution)
-
+from fastw2v.training.sampling import (
+    alias_probabilities,
+    alias_table,
+    keep_probabilities,
+    log_noise,
+    noise_distribution,
+)
 
 # ---------------------------------------------------------------------------------------
 # keep_probabilities

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from fastw2v._text import WordTable
-from fastw2v.text.corpus import encode_corpus, scan_corpus
 from fastw2v.errors import VocabularyError
+from fastw2v.text.corpus import encode_corpus, scan_corpus
 from fastw2v.text.vocab import Vocabulary
 
 
@@ -89,7 +89,7 @@ def test_pruning_memory_bound_and_exact_counts_on_zipf_like_stream():
     rng = np.random.default_rng(1)
     frequent = ["alpha", "beta", "gamma"]
     tokens = []
-    for k in range(40):
+    for _ in range(40):
         batch = [frequent[j] for j in rng.integers(0, 3, size=300)]
         batch += [f"tail{int(x)}" for x in rng.integers(0, 5000, size=60)]
         rng.shuffle(batch)

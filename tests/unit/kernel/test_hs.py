@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import pytest
-
 from kernel_reference import END, LOSS_ERR, exact_sigmoid
 from kernel_trainers import build, make_tables, make_trainer, n_out_rows, random_model
 

@@ -5,11 +5,14 @@ import math
 
 import numpy as np
 import pytest
-
 from kernel_reference import END, Reference, table_classify
-from kernel_trainers import (build, check_jobs_against_reference, make_trainer,
-                             random_model, random_stream)
-
+from kernel_trainers import (
+    build,
+    check_jobs_against_reference,
+    make_trainer,
+    random_model,
+    random_stream,
+)
 
 # ---------------------------------------------------------------------------------------
 # Whole jobs against the reference, every combination (RNG predicted by the mirror)

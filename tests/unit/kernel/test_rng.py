@@ -3,7 +3,6 @@ a saved state resumes the same stream."""
 
 import numpy as np
 import pytest
-
 from kernel_reference import MirrorRng
 from kernel_trainers import make_tables, make_trainer
 

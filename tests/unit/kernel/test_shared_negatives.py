@@ -5,12 +5,22 @@ import math
 
 import numpy as np
 import pytest
-
-from kernel_reference import (END, LOSS_ERR, SIGMA_ERR, Reference, edge_distance,
-                              exact_classify, table_classify)
-from kernel_trainers import (GAMMA_SENTINEL, build, check_jobs_against_reference,
-                             make_trainer, random_model)
-
+from kernel_reference import (
+    END,
+    LOSS_ERR,
+    SIGMA_ERR,
+    Reference,
+    edge_distance,
+    exact_classify,
+    table_classify,
+)
+from kernel_trainers import (
+    GAMMA_SENTINEL,
+    build,
+    check_jobs_against_reference,
+    make_trainer,
+    random_model,
+)
 
 # ---------------------------------------------------------------------------------------
 # Skip-gram: one block per centre word, all its contexts as inputs

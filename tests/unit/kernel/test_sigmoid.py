@@ -3,12 +3,21 @@ outside the table range, against the exact functions in kernel_reference."""
 
 import math
 
+import kernel_reference
 import numpy as np
 import pytest
-
-import kernel_reference
-from kernel_reference import (BIN, END, LOSS_ERR, N_BINS, SIGMA_ERR, R, edge_distance,
-                              exact_loss, exact_sigmoid, table_classify)
+from kernel_reference import (
+    BIN,
+    END,
+    LOSS_ERR,
+    N_BINS,
+    SIGMA_ERR,
+    R,
+    edge_distance,
+    exact_loss,
+    exact_sigmoid,
+    table_classify,
+)
 from kernel_trainers import make_trainer
 
 

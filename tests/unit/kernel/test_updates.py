@@ -3,12 +3,24 @@ logit, and NCE reducing to negative sampling exactly."""
 
 import numpy as np
 import pytest
-
-from kernel_reference import (LOSS_ERR, SIGMA_ERR, R, Reference, edge_distance,
-                              exact_classify, exact_loss, table_classify)
-from kernel_trainers import (GAMMA_SENTINEL, build, default_counts, make_tables,
-                             random_model, random_stream)
-
+from kernel_reference import (
+    LOSS_ERR,
+    SIGMA_ERR,
+    R,
+    Reference,
+    edge_distance,
+    exact_classify,
+    exact_loss,
+    table_classify,
+)
+from kernel_trainers import (
+    GAMMA_SENTINEL,
+    build,
+    default_counts,
+    make_tables,
+    random_model,
+    random_stream,
+)
 
 # ---------------------------------------------------------------------------------------
 # One update (train_pair) against the numpy reference, for every loss

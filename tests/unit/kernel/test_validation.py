@@ -5,15 +5,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+from kernel_reference import END
+from kernel_trainers import default_counts, make_tables, make_trainer, n_out_rows, random_model
 
 from fastw2v.config import TrainConfig
-from fastw2v.training.kernel import KernelSettings, build_tables
 from fastw2v.state import ModelState
 from fastw2v.text.vocab import Vocabulary
-
-from kernel_reference import END
-from kernel_trainers import (default_counts, make_tables, make_trainer, n_out_rows,
-                             random_model)
+from fastw2v.training.kernel import KernelSettings, build_tables
 
 
 def test_name_tables_match_the_settings_names(kernel):
