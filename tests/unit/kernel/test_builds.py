@@ -37,15 +37,18 @@ def test_an_x86_64_cpu_with_avx2_and_fma_gets_the_avx2_build():
 
 
 @pytest.mark.parametrize("setting", ["auto", "baseline"])
-def test_training_runs_on_the_fastest_build_unless_told_otherwise(setting):
-    # In a child process: the build is chosen once, when fastw2v is first imported.
+def test_training_runs_on_the_fastest_build_unless_told_otherwise(setting, tmp_path):
+    # In a child process: the build is chosen once, when fastw2v is first imported. It
+    # runs in an empty folder, so that `python -c` imports the installed package and not
+    # the source tree (whose fastw2v/ has no compiled code) from the current folder.
     import subprocess
     import sys
 
     env = dict(os.environ, FASTW2V_KERNEL=setting)
     out = subprocess.run([sys.executable, "-c", "from fastw2v.training import kernel; "
                           "print(kernel.BUILD, sorted(kernel.available_builds()))"],
-                         env=env, capture_output=True, text=True, check=True).stdout.split(" ", 1)
+                         env=env, cwd=tmp_path, capture_output=True, text=True,
+                         check=True).stdout.split(" ", 1)
     build, available = out[0], out[1]
     expected = "avx2" if setting == "auto" and "avx2" in available else "baseline"
     assert build == expected
