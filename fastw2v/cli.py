@@ -27,6 +27,7 @@ from .config import (
 from .errors import ConfigError, FastW2VError, OutputError
 from .formats.detect import ALL_FORMATS
 from .formats.files import check_writable_path
+from .queries.plot import LONE_WORD_NEIGHBOURS
 from .text import synthetic
 from .training.checkpoint import DEFAULT_INTERVAL, CheckpointInterval
 from .training.trainer import CHECKPOINT_EVERY_ALONE, TrainingInterrupted, check_starting_point
@@ -621,7 +622,6 @@ def info(ctx, model, named, as_json):
 
 
 PLOT_FORMATS = ("png", "svg", "pdf")
-LONE_WORD_NEIGHBOURS = 10  # fastw2v.queries.plot.LONE_WORD_NEIGHBOURS
 
 
 @main.command(short_help="Draw words on a 2-D map (PCA).")
