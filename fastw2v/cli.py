@@ -721,3 +721,59 @@ def score(ctx, word, contexts, model_path, as_json):
     rows = [(c, f"{v:.4f}") for c, v in zip(contexts, values)]
     click.echo(f"{estimator.loss} model; {heading}")
     click.echo(_table(("context", label), rows, "lr"))
+
+# ---------------------------------------------------------------------------------------
+# Two words or groups compared, and the odd one out: similarity, odd-one-out
+# ---------------------------------------------------------------------------------------
+
+# Tokens never hold ASCII white space (the corpus reader splits at it), so an argument
+# holding some is a list of words: 'similarity "king woman" queen'.
+_ASCII_SPACE = " \t\n\r\v\f"
+
+
+def _word_list(argument: str, name: str) -> list:
+    words = argument.translate({ord(ch): " " for ch in _ASCII_SPACE}).split(" ")
+    words = [word for word in words if word]
+    if not words:
+        raise click.BadParameter("holds no word", param_hint=name)
+    return words
+
+
+@main.command(short_help="Cosine similarity of two words or word lists.")
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@_model_option
+@_json_option
+def similarity(first, second, model, as_json):
+    """The cosine similarity of A and B. Each is a word, or several words in one quoted
+    argument ("king woman"), which stand for the sum of their unit vectors, as in
+    'fastw2v similar'."""
+    words1, words2 = _word_list(first, "A"), _word_list(second, "B")
+    vectors = _load_vectors(model)
+    cosine = vectors.similarity(words1, words2)
+    if as_json:
+        _echo_json({"model": model, "a": words1, "b": words2, "cosine": cosine})
+        return
+    click.echo(f"{cosine:.4f}")
+
+
+@main.command("odd-one-out", short_help="The word that does not belong with the others.")
+@click.argument("words", nargs=-1, required=True, metavar="W1 W2 W3...")
+@_model_option
+@_json_option
+def odd_one_out(words, model, as_json):
+    """Which of the words least belongs with the others (gensim's doesnt_match): the one
+    whose unit vector has the lowest cosine with the mean of all their unit vectors.
+    Lists every word with that cosine, the odd one first."""
+    if len(words) < 3:
+        raise click.UsageError(f"give at least three words ({len(words)} given): of two, "
+                               f"neither is odder than the other")
+    vectors = _load_vectors(model)
+    ranked = sorted(vectors.centrality(list(words)), key=lambda item: item[1])
+    if as_json:
+        _echo_json({"model": model, "words": list(words), "odd_one_out": ranked[0][0],
+                    "cosine_to_mean": [{"word": w, "cosine": c} for w, c in ranked]})
+        return
+    rows = [(word, f"{cosine:.4f}") for word, cosine in ranked]
+    click.echo(_table(("word", "cosine to the mean"), rows, "lr"))
+
