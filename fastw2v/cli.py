@@ -777,3 +777,52 @@ def odd_one_out(words, model, as_json):
     rows = [(word, f"{cosine:.4f}") for word, cosine in ranked]
     click.echo(_table(("word", "cosine to the mean"), rows, "lr"))
 
+# ---------------------------------------------------------------------------------------
+# Word classes: k-means on the unit vectors (fastw2v/queries/classes.py)
+# ---------------------------------------------------------------------------------------
+
+@main.command(short_help="Cluster the words into K classes (k-means by cosine).")
+@click.option("-k", "--classes", "k", type=click.IntRange(min=2), required=True,
+              help="How many classes (at least 2, at most the number of words).")
+@click.option("-o", "--output", default="classes.txt", show_default=True,
+              type=click.Path(dir_okay=False, path_type=str),
+              help="Where to write 'word class' per line.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Random seed of the k-means++ start; the same seed gives the same classes.")
+@click.option("--max-iter", "max_iterations", type=click.IntRange(min=1), default=100,
+              show_default=True, help="Stop after this many rounds if words still move.")
+@_model_option
+@_json_option
+def classes(k, output, seed, max_iterations, model, as_json):
+    """Cluster the words into K classes by k-means on their unit vectors (cosine), as
+    word2vec's -classes does, from a k-means++ start, until no word changes class (or
+    --max-iter rounds); write 'word class' per line, in vocabulary order. Class 0 holds
+    the most frequent word."""
+    import numpy as np
+
+    from .queries.classes import word_classes
+
+    check_writable_path(output, "--output")
+    vectors = _load_vectors(model)
+    started = time.perf_counter()
+    result = word_classes(vectors, k, seed=seed, max_iterations=max_iterations)
+    seconds = time.perf_counter() - started
+    result.save(output)
+    sizes = result.sizes()
+    if as_json:
+        _echo_json({"model": model, "output": output, "words": len(vectors), "k": k,
+                    "seed": seed, "iterations": result.iterations,
+                    "converged": result.converged, "changed_last": result.n_changed,
+                    "mean_cosine": result.mean_cosine, "seconds": seconds,
+                    "sizes": sizes.tolist()})
+        return
+    state = ("converged (no word changed class)" if result.converged else
+             f"stopped by --max-iter; {result.n_changed:,} words changed class in the "
+             f"last round")
+    rows = [("words", f"{len(vectors):,}"), ("classes", f"{k:,}"),
+            ("iterations", f"{result.iterations:,}, {state}"),
+            ("mean cosine to centroid", f"{result.mean_cosine:.4f}"),
+            ("class sizes", f"{int(sizes.min()):,} to {int(sizes.max()):,}, median "
+                            f"{float(np.median(sizes)):g}"),
+            ("time", f"{seconds:.2f} s"), ("written to", output)]
+    click.echo(_table(None, rows, "ll"))
