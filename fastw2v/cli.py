@@ -187,7 +187,8 @@ def _summary(model, seconds: float) -> str:
     its time and speed cover only the part it trained."""
     stats = model.stats
     epochs = f"{model.config.epochs} epoch{'s' * (model.config.epochs != 1)}"
-    parts = [f"vocabulary {len(model.words):,} words"]
+    grown = f" ({stats.n_new_words:,} new)" if stats.n_new_words else ""
+    parts = [f"vocabulary {len(model.words):,} words{grown}"]
     if stats.resumed_epoch is None:
         parts += [f"{stats.n_words_trained:,} words trained in {epochs}", f"{seconds:.1f} s",
                   f"{stats.words_per_second:,.0f} words/s"]
@@ -289,10 +290,14 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
                    "Its vocabulary stays fixed: other words are counted, reported and left "
                    "out. Its settings are the defaults; --dim, --loss and --nce-gamma "
                    "cannot change.")
+@click.option("--grow-vocab", is_flag=True,
+              help="With --init-from: words of CORPUS that reach --min-count join the "
+                   "vocabulary (new rows as a fresh run starts them; counts of both texts "
+                   "for the noise and subsampling tables). Not for --loss hs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, read_vocab,
-          tmp_dir, checkpoint, checkpoint_every, resume, init_from, **options):
+          tmp_dir, checkpoint, checkpoint_every, resume, init_from, grow_vocab, **options):
     """Learn word vectors from CORPUS (UTF-8 text, one sentence per line; .gz, .bz2 and
     .xz are read directly)."""
     check_starting_point(read_vocab, resume, init_from)
@@ -317,7 +322,8 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
         model = train_model(corpus, progress=not quiet, read_vocab=read_vocab,
                             save_vocab=save_vocab, tmp_dir=tmp_dir, warn=_warn,
                             checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                            resume=resume, init_from=init_from, **options)
+                            resume=resume, init_from=init_from, grow_vocab=grow_vocab,
+                            **options)
     except TrainingInterrupted as exc:
         exc.resume_command = _resume_command(ctx, corpus, exc.checkpoint)
         raise
@@ -722,6 +728,7 @@ def score(ctx, word, contexts, model_path, as_json):
     click.echo(f"{estimator.loss} model; {heading}")
     click.echo(_table(("context", label), rows, "lr"))
 
+
 # ---------------------------------------------------------------------------------------
 # Two words or groups compared, and the odd one out: similarity, odd-one-out
 # ---------------------------------------------------------------------------------------
@@ -776,6 +783,7 @@ def odd_one_out(words, model, as_json):
         return
     rows = [(word, f"{cosine:.4f}") for word, cosine in ranked]
     click.echo(_table(("word", "cosine to the mean"), rows, "lr"))
+
 
 # ---------------------------------------------------------------------------------------
 # Word classes: k-means on the unit vectors (fastw2v/queries/classes.py)
