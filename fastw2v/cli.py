@@ -797,15 +797,21 @@ def odd_one_out(words, model, as_json):
               help="Where to write 'word class' per line.")
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True,
               help="Random seed of the k-means++ start; the same seed gives the same classes.")
+# The defaults of fastw2v.queries.classes (DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE),
+# not imported here so that other commands start without loading it.
 @click.option("--max-iter", "max_iterations", type=click.IntRange(min=1), default=100,
               show_default=True, help="Stop after this many rounds if words still move.")
+@click.option("--tol", "tolerance", type=click.FloatRange(0, 1), default=0.01,
+              show_default=True,
+              help="Converged when at most this share of the words changed class in a "
+                   "round (0: none).")
 @_model_option
 @_json_option
-def classes(k, output, seed, max_iterations, model, as_json):
+def classes(k, output, seed, max_iterations, tolerance, model, as_json):
     """Cluster the words into K classes by k-means on their unit vectors (cosine), as
-    word2vec's -classes does, from a k-means++ start, until no word changes class (or
-    --max-iter rounds); write 'word class' per line, in vocabulary order. Class 0 holds
-    the most frequent word."""
+    word2vec's -classes does, from a k-means++ start, until at most --tol of the words
+    change class in a round (or --max-iter rounds); write 'word class' per line, in
+    vocabulary order. Class 0 holds the most frequent word."""
     import numpy as np
 
     from .queries.classes import word_classes
@@ -813,20 +819,22 @@ def classes(k, output, seed, max_iterations, model, as_json):
     check_writable_path(output, "--output")
     vectors = _load_vectors(model)
     started = time.perf_counter()
-    result = word_classes(vectors, k, seed=seed, max_iterations=max_iterations)
+    result = word_classes(vectors, k, seed=seed, max_iterations=max_iterations,
+                          tolerance=tolerance)
     seconds = time.perf_counter() - started
     result.save(output)
     sizes = result.sizes()
     if as_json:
         _echo_json({"model": model, "output": output, "words": len(vectors), "k": k,
-                    "seed": seed, "iterations": result.iterations,
+                    "seed": seed, "tolerance": tolerance, "iterations": result.iterations,
                     "converged": result.converged, "changed_last": result.n_changed,
                     "mean_cosine": result.mean_cosine, "seconds": seconds,
                     "sizes": sizes.tolist()})
         return
-    state = ("converged (no word changed class)" if result.converged else
-             f"stopped by --max-iter; {result.n_changed:,} words changed class in the "
-             f"last round")
+    moved = (f"{result.n_changed:,} word{'s' * (result.n_changed != 1)} changed class in "
+             f"the last round")
+    state = (f"converged ({moved})" if result.converged else
+             f"stopped by --max-iter ({moved}, more than --tol {tolerance:g} allows)")
     rows = [("words", f"{len(vectors):,}"), ("classes", f"{k:,}"),
             ("iterations", f"{result.iterations:,}, {state}"),
             ("mean cosine to centroid", f"{result.mean_cosine:.4f}"),

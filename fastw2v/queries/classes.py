@@ -8,12 +8,14 @@ greedy k-means++ (Arthur & Vassilvitskii 2007: each next centre drawn with proba
 proportional to a word's squared distance to the nearest chosen one, which on unit
 vectors is 2 - 2 cos; greedy: the best of a few such draws, as scikit-learn does), so a
 seed makes the result repeatable and bad starts are rare;
-it iterates until no word changes class (word2vec.c stops after 10 rounds, converged or
-not), up to `max_iterations`, and says which happened; and a class left empty takes the
-word farthest from its own centroid instead of staying empty.
+it iterates until at most a share `tolerance` of the words (1 % by default; 0: none)
+changed class in a round (word2vec.c stops after 10 rounds, converged or not), up to
+`max_iterations`, and says which happened (in a large vocabulary a few words can keep
+swapping between neighbouring classes long after the rest has settled); and a
+class left empty takes the word farthest from its own centroid instead of staying empty.
 
-numpy serves: an iteration is one (words x dim) by (dim x K) product, which its BLAS
-computes in a fraction of a second for the 68,000 words of wiki8 and 500 classes.
+numpy serves: a round is one (words x dim) by (dim x K) matrix product, which BLAS
+does well (benchmarks/RESULTS.md has the time for wiki8 into 500 classes).
 scikit-learn's KMeans would add a heavy dependency and clusters by Euclidean distance
 with centroids off the unit sphere, which is not the cosine clustering asked for.
 """
@@ -30,6 +32,16 @@ from ..formats.files import atomic_write
 from .vectors import Vectors
 
 DEFAULT_MAX_ITERATIONS = 100
+# The share of the words that may still change class in a converged round. A round
+# costs the same whether many words move or few, and the last few percent of moving
+# words barely change the mean cosine (benchmarks/RESULTS.md, word classes).
+DEFAULT_TOLERANCE = 0.01
+# k-means++ draws its centres from a uniform sample of this many words per class (at
+# least _SEEDING_WORDS_MIN): each of its k steps passes over every word it draws from,
+# which on a large vocabulary costs more than many rounds of k-means. A sample of that
+# size still holds every sizeable group of words many times over.
+_SEEDING_WORDS_PER_CLASS = 40
+_SEEDING_WORDS_MIN = 20_000
 # Rows of the (words x classes) cosine matrix computed at once: bounds the memory of an
 # assignment to ROWS x K floats (32 MB at 500 classes) whatever the vocabulary size.
 _ROWS_PER_BLOCK = 16_384
@@ -43,7 +55,7 @@ class WordClasses:
     labels: np.ndarray  # int64 class of each word; class 0 holds the most frequent word
     centroids: np.ndarray  # float32 (k, dim), unit length (zero for a class of zero vectors)
     iterations: int  # assignment rounds run
-    converged: bool  # the last round moved no word
+    converged: bool  # the last round moved at most a share `tolerance` of the words
     n_changed: int  # words that changed class in the last round
     mean_cosine: float  # mean cosine of a word with its class's centroid (higher: tighter)
 
@@ -68,10 +80,13 @@ class WordClasses:
 
 
 def word_classes(vectors: Vectors, k: int, seed: int = 1,
-                 max_iterations: int = DEFAULT_MAX_ITERATIONS) -> WordClasses:
+                 max_iterations: int = DEFAULT_MAX_ITERATIONS,
+                 tolerance: float = DEFAULT_TOLERANCE) -> WordClasses:
     """Cluster the words of `vectors` into `k` classes by spherical k-means (see the
-    module's docstring). The same seed gives the same classes. ConfigError if k is below
-    2 or above the number of words, or max_iterations below 1."""
+    module's docstring), until a round moves at most a share `tolerance` of the words
+    (0: none) or after `max_iterations` rounds. The same seed gives the same classes.
+    ConfigError if k is below 2 or above the number of words, max_iterations below 1
+    or tolerance outside [0, 1]."""
     n_words = len(vectors)
     if k < 2 or k > n_words:
         raise ConfigError(
@@ -81,9 +96,16 @@ def word_classes(vectors: Vectors, k: int, seed: int = 1,
     if max_iterations < 1:
         raise ConfigError(f"max_iterations must be at least 1 (got {max_iterations:,})",
                           f"--max-iter must be at least 1 (got {max_iterations:,})")
+    if not 0 <= tolerance <= 1:
+        raise ConfigError(f"tolerance must be between 0 and 1 (got {tolerance:g})",
+                          f"--tol must be between 0 and 1 (got {tolerance:g})")
+    allowed = int(tolerance * n_words)  # words that may still move at convergence
     units = vectors.unit()
     rng = np.random.default_rng(seed)
-    centroids = _kmeans_plus_plus(units, k, rng)
+    n_sample = max(_SEEDING_WORDS_PER_CLASS * k, _SEEDING_WORDS_MIN)
+    sample = (np.sort(rng.choice(n_words, size=n_sample, replace=False))
+              if n_sample < n_words else np.arange(n_words))
+    centroids = _kmeans_plus_plus(units[sample], k, rng)
     labels = np.full(n_words, -1, dtype=np.int64)
     iterations = n_changed = 0
     while iterations < max_iterations:
@@ -93,12 +115,12 @@ def word_classes(vectors: Vectors, k: int, seed: int = 1,
         n_changed = int(np.count_nonzero(new_labels != labels))
         labels = new_labels
         centroids = _centroids(units, labels, k)
-        if n_changed == 0:
+        if n_changed <= allowed:
             break
     labels, centroids = _number_by_first_word(labels, centroids)
     cosines = np.einsum("ij,ij->i", units, centroids[labels])
-    return WordClasses(list(vectors.words), labels, centroids, iterations, n_changed == 0,
-                       n_changed, float(cosines.mean()))
+    return WordClasses(list(vectors.words), labels, centroids, iterations,
+                       n_changed <= allowed, n_changed, float(cosines.mean()))
 
 
 def _kmeans_plus_plus(units: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -138,8 +160,9 @@ def _assign(units: np.ndarray, centroids: np.ndarray):
     best = np.empty(n_words, dtype=np.float32)
     for start in range(0, n_words, _ROWS_PER_BLOCK):
         block = units[start:start + _ROWS_PER_BLOCK] @ centroids.T
-        labels[start:start + len(block)] = block.argmax(axis=1)
-        best[start:start + len(block)] = block.max(axis=1)
+        rows = block.argmax(axis=1)
+        labels[start:start + len(block)] = rows
+        best[start:start + len(block)] = block[np.arange(len(block)), rows]
     return labels, best
 
 
@@ -164,9 +187,9 @@ def _centroids(units: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """The direction of the sum of each class's unit vectors."""
     order = np.argsort(labels, kind="stable")
     starts = np.searchsorted(labels[order], np.arange(k))
-    sums = np.add.reduceat(units[order].astype(np.float64), starts, axis=0)
+    sums = np.add.reduceat(units[order], starts, axis=0)  # float32: ample for a direction
     norms = np.linalg.norm(sums, axis=1)
-    return (sums / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)
+    return (sums / np.where(norms > 0, norms, 1)[:, None]).astype(np.float32, copy=False)
 
 
 def _number_by_first_word(labels: np.ndarray, centroids: np.ndarray):

@@ -3,6 +3,7 @@ topics (adjusted Rand index), the file and the JSON, and bad K."""
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -24,7 +25,8 @@ def run(*args):
 def model_path(synthetic_corpus, tmp_path_factory):
     corpus, _ = synthetic_corpus
     path = tmp_path_factory.mktemp("classes") / "v.fw2v"
-    fastw2v.train(corpus, dim=32, epochs=3, threads=2, seed=7).save(str(path))
+    # One thread: the same vectors on every run, so the measured figures below hold.
+    fastw2v.train(corpus, dim=32, epochs=3, threads=1, seed=7).save(str(path))
     return path
 
 
@@ -37,27 +39,30 @@ def topic_words():
 def test_classes_recover_the_planted_topics(model_path):
     vectors = fastw2v.load(str(model_path))
     words, topics = topic_words()
-    # Adjusted Rand index of the classes of the 126 topic words (nouns in both numbers,
-    # verbs) against their six topics: 1 is the planted partition exactly, 0 what chance
-    # gives. The bar 0.9 allows a few words to land in another class. Measured when
-    # written: 1.0 for every seed below, in 3 to 5 rounds.
-    for seed in (1, 2, 3):
-        result = word_classes(vectors, 6, seed=seed)
-        assert result.converged
-        assert adjusted_rand_index(topics, result.labels[vectors.find_all(words)]) >= 0.9
-    # The topic words alone, six classes: measured 1.0 for seeds 1 to 9 (and 0.77 for
-    # seed 10, a local optimum k-means can settle in: the seeds here are fixed).
-    subset = Vectors(words, vectors.vectors[vectors.find_all(words)])
-    for seed in (1, 2, 3):
+    rows = vectors.find_all(words)
+    # The measure is the adjusted Rand index of the classes of the 126 topic words
+    # (nouns in both numbers, verbs) against their six topics: 1 is the planted
+    # partition exactly, 0 what chance gives. The figures were measured on this model
+    # (one thread: the same vectors on every run) when the test was written.
+    # The topic words alone into six classes: 1.0 for each of seeds 1 to 10.
+    subset = Vectors(words, vectors.vectors[rows])
+    for seed in (1, 2, 3, 4, 5):
         result = word_classes(subset, 6, seed=seed)
+        assert result.converged
         assert adjusted_rand_index(topics, result.labels) >= 0.9, seed
+    # The whole vocabulary (with quantifiers, fillers and adjectives) into six classes:
+    # 1.0 for seeds 1, 2 and 4, and 0.82 for 3 and 5, where the function words take a
+    # class of their own and two topics share one.
+    found = [adjusted_rand_index(topics, word_classes(vectors, 6, seed=seed).labels[rows])
+             for seed in (1, 2, 3, 4, 5)]
+    assert np.median(found) >= 0.9 and min(found) >= 0.75, found
 
 
 def test_classes_of_the_whole_vocabulary_keep_the_topics_apart(tmp_path, model_path):
     output = tmp_path / "classes.txt"
     result = run("classes", "-m", model_path, "-k", 12, "-o", output, "--seed", 4)
     assert result.exit_code == 0, result.output
-    assert "converged (no word changed class)" in result.output
+    assert "converged (" in result.output and "changed class in the last round" in result.output
     assert f"written to               {output}" in result.output
     label = dict(line.split() for line in output.read_text(encoding="utf-8").splitlines())
     vectors = fastw2v.load(str(model_path))
@@ -72,8 +77,8 @@ def test_classes_of_the_whole_vocabulary_keep_the_topics_apart(tmp_path, model_p
         if members:
             mixed += len(members) - max(members.count(t) for t in set(members))
     assert mixed <= 3, mixed
-    # Splitting topics lowers the index: measured 0.83 to 0.89 for seeds 1 to 5.
-    assert adjusted_rand_index(topics, [label[w] for w in words]) >= 0.7
+    # Splitting topics lowers the index: measured 0.84 to 0.92 for seeds 1 to 10.
+    assert adjusted_rand_index(topics, [label[w] for w in words]) >= 0.75
 
 
 def test_classes_json_and_the_seed(tmp_path, model_path):
@@ -87,7 +92,7 @@ def test_classes_json_and_the_seed(tmp_path, model_path):
     data = reports[0]
     assert data["k"] == 8 and data["seed"] == 1 and data["output"] == str(outputs[0])
     assert data["iterations"] >= 1 and data["converged"] is True
-    assert data["changed_last"] == 0
+    assert data["tolerance"] == 0.01 and data["changed_last"] <= 0.01 * data["words"]
     assert sum(data["sizes"]) == data["words"] and len(data["sizes"]) == 8
     assert 0 < data["mean_cosine"] <= 1
     result = run("classes", "-m", model_path, "-k", 8, "-o", outputs[1], "--max-iter", 1,

@@ -43,7 +43,7 @@ def test_separated_clusters_are_found_exactly():
 
 def test_a_converged_result_is_a_fixed_point_of_spherical_kmeans():
     vectors, _ = blobs(10, 40, 16, spread=1.0, seed=1)  # overlapping: many rounds
-    result = word_classes(vectors, 7, seed=2)
+    result = word_classes(vectors, 7, seed=2, tolerance=0)  # until no word moves
     assert result.converged
     units = vectors.vectors / np.linalg.norm(vectors.vectors, axis=1)[:, None]
     # Every centroid is the direction of the sum of its class's unit vectors ...
@@ -75,6 +75,18 @@ def test_max_iterations_stops_early_and_says_so():
     result = word_classes(vectors, 7, seed=2, max_iterations=1)
     assert result.iterations == 1 and not result.converged
     assert result.n_changed == len(vectors)  # the first round places every word
+
+
+def test_the_tolerance_says_how_many_words_may_still_move():
+    vectors, _ = blobs(10, 40, 16, spread=1.0, seed=1)
+    exact = word_classes(vectors, 7, seed=2, tolerance=0)
+    assert exact.converged and exact.n_changed == 0
+    loose = word_classes(vectors, 7, seed=2, tolerance=0.5)
+    assert loose.converged and 0 < loose.n_changed <= 200
+    assert loose.iterations < exact.iterations
+    for tolerance in (-0.1, 1.5):
+        with pytest.raises(ConfigError, match="tolerance must be between 0 and 1"):
+            word_classes(vectors, 7, tolerance=tolerance)
 
 
 def test_every_class_gets_a_word_even_with_repeated_vectors():
