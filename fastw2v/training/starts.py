@@ -121,7 +121,9 @@ class ContinuedStart:
     training settings, which only a native file written by training keeps. The corpus
     is encoded with the model's vocabulary, so word ids, the noise and subsampling
     tables and the HS tree (which all follow from the model's counts) stay what the
-    output matrix was trained with.
+    output matrix was trained with. With `grow` (--grow-vocab) the new text's frequent
+    words join instead, and the counts of both texts make the tables
+    (fastw2v/training/growth.py); a hierarchical-softmax model is refused.
     """
 
     def __init__(self, path: str, grow: bool = False):
