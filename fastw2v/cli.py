@@ -188,7 +188,8 @@ def _summary(model, seconds: float) -> str:
     its time and speed cover only the part it trained."""
     stats = model.stats
     epochs = f"{model.config.epochs} epoch{'s' * (model.config.epochs != 1)}"
-    parts = [f"vocabulary {len(model.words):,} words"]
+    grown = f" ({stats.n_new_words:,} new)" if stats.n_new_words else ""
+    parts = [f"vocabulary {len(model.words):,} words{grown}"]
     if stats.resumed_epoch is None:
         parts += [f"{stats.n_words_trained:,} words trained in {epochs}", f"{seconds:.1f} s",
                   f"{stats.words_per_second:,.0f} words/s"]
@@ -290,10 +291,14 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
                    "Its vocabulary stays fixed: other words are counted, reported and left "
                    "out. Its settings are the defaults; --dim, --loss and --nce-gamma "
                    "cannot change.")
+@click.option("--grow-vocab", is_flag=True,
+              help="With --init-from: words of CORPUS that reach --min-count join the "
+                   "vocabulary (new rows as a fresh run starts them; counts of both texts "
+                   "for the noise and subsampling tables). Not for --loss hs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, read_vocab,
-          tmp_dir, checkpoint, checkpoint_every, resume, init_from, **options):
+          tmp_dir, checkpoint, checkpoint_every, resume, init_from, grow_vocab, **options):
     """Learn word vectors from CORPUS (UTF-8 text, one sentence per line; .gz, .bz2 and
     .xz are read directly)."""
     check_starting_point(read_vocab, resume, init_from)
@@ -318,7 +323,8 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
         model = train_model(corpus, progress=not quiet, read_vocab=read_vocab,
                             save_vocab=save_vocab, tmp_dir=tmp_dir, warn=_warn,
                             checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                            resume=resume, init_from=init_from, **options)
+                            resume=resume, init_from=init_from, grow_vocab=grow_vocab,
+                            **options)
     except TrainingInterrupted as exc:
         exc.resume_command = _resume_command(ctx, corpus, exc.checkpoint)
         raise
@@ -721,3 +727,118 @@ def score(ctx, word, contexts, model_path, as_json):
     rows = [(c, f"{v:.4f}") for c, v in zip(contexts, values)]
     click.echo(f"{estimator.loss} model; {heading}")
     click.echo(_table(("context", label), rows, "lr"))
+
+
+# ---------------------------------------------------------------------------------------
+# Two words or groups compared, and the odd one out: similarity, odd-one-out
+# ---------------------------------------------------------------------------------------
+
+# Tokens never hold ASCII white space (the corpus reader splits at it), so an argument
+# holding some is a list of words: 'similarity "king woman" queen'.
+_ASCII_SPACE = " \t\n\r\v\f"
+
+
+def _word_list(argument: str, name: str) -> list:
+    words = argument.translate({ord(ch): " " for ch in _ASCII_SPACE}).split(" ")
+    words = [word for word in words if word]
+    if not words:
+        raise click.BadParameter("holds no word", param_hint=name)
+    return words
+
+
+@main.command(short_help="Cosine similarity of two words or word lists.")
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@_model_option
+@_json_option
+def similarity(first, second, model, as_json):
+    """The cosine similarity of A and B. Each is a word, or several words in one quoted
+    argument ("king woman"), which stand for the sum of their unit vectors, as in
+    'fastw2v similar'."""
+    words1, words2 = _word_list(first, "A"), _word_list(second, "B")
+    vectors = _load_vectors(model)
+    cosine = vectors.similarity(words1, words2)
+    if as_json:
+        _echo_json({"model": model, "a": words1, "b": words2, "cosine": cosine})
+        return
+    click.echo(f"{cosine:.4f}")
+
+
+@main.command("odd-one-out", short_help="The word that does not belong with the others.")
+@click.argument("words", nargs=-1, required=True, metavar="W1 W2 W3...")
+@_model_option
+@_json_option
+def odd_one_out(words, model, as_json):
+    """Which of the words least belongs with the others (gensim's doesnt_match): the one
+    whose unit vector has the lowest cosine with the mean of all their unit vectors.
+    Lists every word with that cosine, the odd one first."""
+    if len(words) < 3:
+        raise click.UsageError(f"give at least three words ({len(words)} given): of two, "
+                               f"neither is odder than the other")
+    vectors = _load_vectors(model)
+    ranked = sorted(vectors.centrality(list(words)), key=lambda item: item[1])
+    if as_json:
+        _echo_json({"model": model, "words": list(words), "odd_one_out": ranked[0][0],
+                    "cosine_to_mean": [{"word": w, "cosine": c} for w, c in ranked]})
+        return
+    rows = [(word, f"{cosine:.4f}") for word, cosine in ranked]
+    click.echo(_table(("word", "cosine to the mean"), rows, "lr"))
+
+
+# ---------------------------------------------------------------------------------------
+# Word classes: k-means on the unit vectors (fastw2v/queries/classes.py)
+# ---------------------------------------------------------------------------------------
+
+@main.command(short_help="Cluster the words into K classes (k-means by cosine).")
+@click.option("-k", "--classes", "k", type=click.IntRange(min=2), required=True,
+              help="How many classes (at least 2, at most the number of words).")
+@click.option("-o", "--output", default="classes.txt", show_default=True,
+              type=click.Path(dir_okay=False, path_type=str),
+              help="Where to write 'word class' per line.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Random seed of the k-means++ start; the same seed gives the same classes.")
+# The defaults of fastw2v.queries.classes (DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE),
+# not imported here so that other commands start without loading it.
+@click.option("--max-iter", "max_iterations", type=click.IntRange(min=1), default=100,
+              show_default=True, help="Stop after this many rounds if words still move.")
+@click.option("--tol", "tolerance", type=click.FloatRange(0, 1), default=0.01,
+              show_default=True,
+              help="Converged when at most this share of the words changed class in a "
+                   "round (0: none).")
+@_model_option
+@_json_option
+def classes(k, output, seed, max_iterations, tolerance, model, as_json):
+    """Cluster the words into K classes by k-means on their unit vectors (cosine), as
+    word2vec's -classes does, from a k-means++ start, until at most --tol of the words
+    change class in a round (or --max-iter rounds); write 'word class' per line, in
+    vocabulary order. Class 0 holds the most frequent word."""
+    import numpy as np
+
+    from .queries.classes import word_classes
+
+    check_writable_path(output, "--output")
+    vectors = _load_vectors(model)
+    started = time.perf_counter()
+    result = word_classes(vectors, k, seed=seed, max_iterations=max_iterations,
+                          tolerance=tolerance)
+    seconds = time.perf_counter() - started
+    result.save(output)
+    sizes = result.sizes()
+    if as_json:
+        _echo_json({"model": model, "output": output, "words": len(vectors), "k": k,
+                    "seed": seed, "tolerance": tolerance, "iterations": result.iterations,
+                    "converged": result.converged, "changed_last": result.n_changed,
+                    "mean_cosine": result.mean_cosine, "seconds": seconds,
+                    "sizes": sizes.tolist()})
+        return
+    moved = (f"{result.n_changed:,} word{'s' * (result.n_changed != 1)} changed class in "
+             f"the last round")
+    state = (f"converged ({moved})" if result.converged else
+             f"stopped by --max-iter ({moved}, more than --tol {tolerance:g} allows)")
+    rows = [("words", f"{len(vectors):,}"), ("classes", f"{k:,}"),
+            ("iterations", f"{result.iterations:,}, {state}"),
+            ("mean cosine to centroid", f"{result.mean_cosine:.4f}"),
+            ("class sizes", f"{int(sizes.min()):,} to {int(sizes.max()):,}, median "
+                            f"{float(np.median(sizes)):g}"),
+            ("time", f"{seconds:.2f} s"), ("written to", output)]
+    click.echo(_table(None, rows, "ll"))

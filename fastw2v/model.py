@@ -30,6 +30,7 @@ class TrainStats:
     n_examples: int = 0  # skip-gram: (word, context) pairs trained; CBOW: centre words
     n_invalid_bytes: int = 0
     n_prunes: int = 0
+    n_new_words: int = 0  # --grow-vocab: words of the new text that joined the vocabulary
     prune_threshold: int = 0
     seconds: Dict[str, float] = field(default_factory=dict)  # per phase
     # Where a resumed run (--resume) took up: the epoch (1-based) and the share of the

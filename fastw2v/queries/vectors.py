@@ -246,13 +246,50 @@ class Vectors:
         # cores), against 1 to 2 ms for the whole product in one thread.
         return np.einsum("ij,j->i", self.vectors[:end], query) / self._divisors()[:end]
 
-    def similarity(self, word1: str, word2: str) -> float:
-        """Cosine similarity of two words."""
-        a, b = self.find_all([word1, word2])
-        divisors = self._divisors()
-        v1 = self.vectors[a].astype(np.float64) / divisors[a]
-        v2 = self.vectors[b].astype(np.float64) / divisors[b]
-        return float(v1 @ v2)
+    def similarity(self, words1: Query, words2: Query) -> float:
+        """Cosine similarity of two words, or of two word lists.
+
+        A list stands for the sum of its words' unit vectors, the query `most_similar`
+        makes of several words, so `similarity(["king", "woman"], "queen")` is the
+        cosine `most_similar(["king", "woman"])` reports for "queen". (gensim's
+        `n_similarity` averages the raw vectors instead; for single words the two agree.)
+        Raises UnknownWordError naming every unknown word, ValueError for an empty list.
+        """
+        first, second = _as_list(words1), _as_list(words2)
+        if not first or not second:
+            raise ValueError("similarity needs at least one word on each side")
+        rows = self.find_all(first + second)
+        v1 = self._unit_sum(rows[:len(first)])
+        v2 = self._unit_sum(rows[len(first):])
+        norms = np.linalg.norm(v1) * np.linalg.norm(v2)
+        return float(v1 @ v2 / norms) if norms > 0 else 0.0
+
+    def odd_one_out(self, words: Sequence[str]) -> str:
+        """The word that least belongs with the others (gensim's `doesnt_match`): the one
+        whose unit vector has the lowest cosine with the mean of all the words' unit
+        vectors, that is the lowest summed cosine with the others. See `centrality`.
+        Needs at least three words: of two, neither is odder than the other."""
+        if len(_as_list(words)) < 3:
+            raise ValueError("odd_one_out needs at least three words")
+        return min(self.centrality(words), key=lambda item: item[1])[0]
+
+    def centrality(self, words: Sequence[str]) -> List[Tuple[str, float]]:
+        """Each word and the cosine of its unit vector with the mean of the words' unit
+        vectors, in the order given. Needs at least two words; UnknownWordError names
+        every unknown one."""
+        words = _as_list(words)
+        if len(words) < 2:
+            raise ValueError("odd_one_out needs at least two words")
+        rows = self.find_all(words)
+        units = self.vectors[rows].astype(np.float64) / self._divisors()[rows, None]
+        mean = units.mean(axis=0)
+        norm = np.linalg.norm(mean)
+        cosines = units @ mean / norm if norm > 0 else np.zeros(len(rows))
+        return [(word, float(c)) for word, c in zip(words, cosines)]
+
+    def _unit_sum(self, rows: Sequence[int]) -> np.ndarray:
+        """The sum of the unit vectors of `rows`, in float64."""
+        return (self.vectors[rows].astype(np.float64) / self._divisors()[rows, None]).sum(axis=0)
 
     def most_similar(self, positive: Query, negative: Query = (), n: int = 10,
                      restrict: Optional[int] = None) -> List[Tuple[str, float]]:

@@ -7,7 +7,9 @@ Each start is a strategy with the same three steps, which `train` calls in order
 - `read_corpus(...)`: text in, vocabulary and id stream out. Fresh: count the corpus
   (or read the counts of --read-vocab). Resumed: the checkpoint's vocabulary, and the
   corpus must encode to the stream its position refers to. Continued: the model's
-  vocabulary, fixed; tokens of other words are left out and reported.
+  vocabulary, fixed; tokens of other words are left out and reported. Grown
+  (--grow-vocab): the model's vocabulary plus the new text's words that reach
+  --min-count, with the counts of both texts (fastw2v/training/growth.py).
 - `initial(...)`: the model state and training position the trainer starts from.
 """
 
@@ -26,6 +28,7 @@ from ..state import ModelState
 from ..text.corpus import MAX_TOKEN_BYTES, CorpusScan, EncodedCorpus, encode_corpus, scan_corpus
 from ..text.vocab import Vocabulary
 from .checkpoint import Checkpoint, TrainingPosition, load_checkpoint
+from .growth import Growth, grow_state, grow_vocabulary
 
 Warn = Callable[[str], None]
 
@@ -118,22 +121,36 @@ class ContinuedStart:
     training settings, which only a native file written by training keeps. The corpus
     is encoded with the model's vocabulary, so word ids, the noise and subsampling
     tables and the HS tree (which all follow from the model's counts) stay what the
-    output matrix was trained with.
+    output matrix was trained with. With `grow` (--grow-vocab) the new text's frequent
+    words join instead, and the counts of both texts make the tables
+    (fastw2v/training/growth.py); a hierarchical-softmax model is refused.
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, grow: bool = False):
         self.path = os.fspath(path)
         self.model = ModelState.load(self.path).require_training(
             self.path, "--init-from needs a .fw2v model written by 'fastw2v train'")
+        self.grow = grow  # --grow-vocab: new words join (fastw2v/training/growth.py)
+        self.growth: Optional[Growth] = None
 
     def configure(self, options: Dict) -> TrainConfig:
         # The thread count is not inherited: it belongs to the machine, not the model.
         assert self.model.config is not None
         base = dataclasses.replace(self.model.config, threads=None)
-        return config_with_overrides(
+        config = config_with_overrides(
             base, options, FIXED,
             lambda name: f"the model {self.path}: {name('init_from')} keeps its "
                          f"{', '.join(name(field) for field in FIXED)}")
+        if self.grow and config.loss == "hs":
+            def message(name):
+                return (f"{self.path}: {name('grow_vocab')} cannot grow a model trained "
+                        f"with {name('loss')} hs: its output rows are the inner nodes of a "
+                        f"Huffman tree built from the counts, and new words make another "
+                        f"tree, whose nodes have no trained vectors; continue it with its "
+                        f"vocabulary fixed (without {name('grow_vocab')}), or train afresh "
+                        f"on both texts")
+            raise ConfigError(message(lambda field: field), message(option_name))
+        return config
 
     def read_corpus(self, corpus: str, config: TrainConfig, tmp_dir: Optional[str], stats,
                     warn: Warn) -> Tuple[Vocabulary, EncodedCorpus]:
@@ -142,26 +159,42 @@ class ContinuedStart:
         # (when it did not have to prune) the encoding.
         scan = scan_corpus(corpus, config.max_vocab, tmp_dir)
         stats.n_tokens_read = scan.stats.n_tokens
+        why = "(fixed by --init-from) and are left out"
+        if self.grow:
+            self.growth = _grown(vocab, scan, config.min_count)
+            vocab = self.growth.vocab
+            _check_id_range(corpus, vocab)
+            stats.n_new_words = self.growth.n_new
+            why = (f"and occur fewer than {config.min_count:,} times (--min-count), so "
+                   f"they did not join it; they are left out")
         encoded = _encode(corpus, vocab, tmp_dir, stats, scan)
-        _report_unknown_words(corpus, vocab, scan, encoded.n_skipped, self.path, warn)
+        _report_unknown_words(corpus, vocab, scan, encoded.n_skipped, self.path, warn, why)
         return vocab, encoded
 
     def initial(self, vocab: Vocabulary, config: TrainConfig,
                 encoded: EncodedCorpus) -> Tuple[ModelState, TrainingPosition]:
-        state = dataclasses.replace(self.model.writable(), config=config)
+        if self.growth is not None:
+            state = grow_state(self.model, self.growth, config)
+        else:
+            state = dataclasses.replace(self.model.writable(), config=config)
         if config.nce_gamma == "fixed":  # --nce-gamma-init may differ from the model's
             state.gamma[:] = config.nce_gamma_init
         return state, TrainingPosition.beginning(config.epochs, float(state.gamma[0]))
 
 
 def choose_start(read_vocab: Optional[str], resume: Optional[str],
-                 init_from: Optional[str]):
-    """The start the arguments ask for; ConfigError if they ask for more than one."""
+                 init_from: Optional[str], grow_vocab: bool = False):
+    """The start the arguments ask for; ConfigError if they ask for more than one, or
+    to grow the vocabulary of no model."""
     check_starting_point(read_vocab, resume, init_from)
+    if grow_vocab and init_from is None:
+        raise ConfigError("grow_vocab needs init_from (the model whose vocabulary grows)",
+                          "--grow-vocab needs --init-from MODEL (the model whose "
+                          "vocabulary grows)")
     if resume is not None:
         return ResumedStart(resume)
     if init_from is not None:
-        return ContinuedStart(init_from)
+        return ContinuedStart(init_from, grow_vocab)
     return FreshStart(read_vocab)
 
 
@@ -228,11 +261,26 @@ def _check_id_range(source: str, vocab: Vocabulary) -> None:
                               f"ids the kernel supports; raise --min-count")
 
 
+def _grown(vocab: Vocabulary, scan: CorpusScan, min_count: int) -> Growth:
+    """`vocab` grown by the words the counting pass `scan` of the new text found at
+    least `min_count` times, every count the sum of both texts'."""
+    counts = scan.table.counts()
+    known = scan.table.entries_of(vocab.words)
+    present = known >= 0
+    added = np.zeros(len(vocab), dtype=np.int64)
+    added[present] = counts[known[present]]
+    joins = counts >= min_count
+    joins[known[present]] = False
+    entries = np.flatnonzero(joins)
+    return grow_vocabulary(vocab, added, scan.table.words(entries.tolist()), counts[entries])
+
+
 def _report_unknown_words(corpus: str, vocab: Vocabulary, scan: CorpusScan,
-                          n_unknown: int, model_path: str, warn: Warn) -> None:
+                          n_unknown: int, model_path: str, warn: Warn,
+                          why: str = "(fixed by --init-from) and are left out") -> None:
     """Warn about the `n_unknown` tokens (the encoder's exact count) of words outside
-    `vocab`; the distinct words and the most frequent ones come from the counting pass
-    `scan`, which may have pruned rare ones."""
+    `vocab`, saying `why` they are; the distinct words and the most frequent ones come
+    from the counting pass `scan`, which may have pruned rare ones."""
     if not n_unknown:
         return
     counts = scan.table.counts()
@@ -245,5 +293,4 @@ def _report_unknown_words(corpus: str, vocab: Vocabulary, scan: CorpusScan,
     shown = ", ".join(f"{word} ({int(counts[entry]):,})"
                       for word, entry in zip(scan.table.words(top.tolist()), top))
     warn(f"{corpus}: {n_unknown:,} tokens of {distinct} distinct words are not in the "
-         f"vocabulary of {model_path} (fixed by --init-from) and are left out; the most "
-         f"frequent: {shown}")
+         f"vocabulary of {model_path} {why}; the most frequent: {shown}")

@@ -78,7 +78,7 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
           save_vocab: Optional[str] = None, tmp_dir: Optional[str] = None,
           warn=None, checkpoint: Optional[str] = None, checkpoint_every=None,
           resume: Optional[str] = None, init_from: Optional[str] = None,
-          **options) -> Model:
+          grow_vocab: bool = False, **options) -> Model:
     """Train word vectors on the text file `corpus` and return the Model.
 
     `options` are the fields of TrainConfig (dim, window, negative, sample, alpha,
@@ -95,9 +95,11 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
     `resume` continues from such a file, on the same corpus and with the same settings
     (only `threads` may change); its checkpoints go to `checkpoint`, or by default back
     to `resume`. `init_from` continues training a saved .fw2v model on this corpus, its
-    vocabulary fixed; its settings are the defaults of `options`.
+    vocabulary fixed; its settings are the defaults of `options`. With `grow_vocab` the
+    words of this corpus that reach `min_count` join its vocabulary instead
+    (fastw2v/training/growth.py; not for hierarchical softmax).
     """
-    start = choose_start(read_vocab, resume, init_from)
+    start = choose_start(read_vocab, resume, init_from, grow_vocab)
     if checkpoint is None and resume is not None:
         checkpoint = resume
     if checkpoint_every is not None and checkpoint is None:

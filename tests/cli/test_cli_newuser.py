@@ -68,10 +68,13 @@ def model_file(tmp_path_factory):
 def command_reading_a_model(name):
     """The arguments of command `name` that make it read its model, the model left out."""
     return {"similar": ["cat"], "analogy": ["cat", "dog", "mat"], "score": ["cat", "dog"],
-            "evaluate": ["--similarity", "pairs.txt"], "info": [], "plot": ["cat"]}[name]
+            "evaluate": ["--similarity", "pairs.txt"], "info": [], "plot": ["cat"],
+            "similarity": ["cat", "dog"], "odd-one-out": ["cat", "dog", "mat"],
+            "classes": ["-k", "2", "-o", "classes.txt"]}[name]
 
 
-@pytest.mark.parametrize("name", ["similar", "analogy", "score", "evaluate", "info", "plot"])
+@pytest.mark.parametrize("name", ["similar", "analogy", "score", "evaluate", "info", "plot",
+                                  "similarity", "odd-one-out", "classes"])
 def test_every_command_reading_a_model_takes_it_with_m_and_the_same_default(
         tmp_path, monkeypatch, model_file, name):
     monkeypatch.chdir(tmp_path)

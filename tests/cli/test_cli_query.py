@@ -18,7 +18,8 @@ from fastw2v.text import synthetic
 
 from cli_helpers import assert_one_line_error
 
-QUERY_COMMANDS = ("similar", "analogy", "evaluate", "info", "plot", "convert")
+QUERY_COMMANDS = ("similar", "analogy", "evaluate", "info", "plot", "convert", "similarity",
+                  "odd-one-out", "classes")
 
 
 def run(*args):

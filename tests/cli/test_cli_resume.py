@@ -171,3 +171,44 @@ def test_train_help_documents_the_new_options():
     for text in ("--checkpoint PATH", "--checkpoint-every INTERVAL", "90s, 30m, 2h",
                  "--resume PATH", "--init-from MODEL", "default: 30m"):
         assert text in flat, text
+
+
+def test_grow_vocab_from_the_command_line(tmp_path, small_corpus):
+    model = tmp_path / "base.fw2v"
+    assert run("train", small_corpus, "-o", model, "--min-count", "1", "-q",
+               "--dim", "8").exit_code == 0
+    more = tmp_path / "more.txt"
+    more.write_text("the cat sat on the sofa\nthe bird sat on the sofa\n" * 20
+                    + "a rare zebra\n")
+    out = tmp_path / "v.fw2v"
+    result = run("train", more, "--init-from", model, "--grow-vocab", "--min-count", "5",
+                 "-o", out)
+    assert result.exit_code == 0, result.output
+    # sofa and bird join; a, rare and zebra occur once, below --min-count, and are left out.
+    assert "vocabulary 9 words (2 new)" in result.stderr
+    assert ("3 tokens of 3 distinct words are not in the vocabulary of " + str(model)
+            + " and occur fewer than 5 times (--min-count), so they did not join it"
+            ) in " ".join(result.stderr.split())
+    grown = fastw2v.load(str(out))
+    assert {"sofa", "bird"} <= set(grown.words) and "zebra" not in grown.words
+    assert grown.similarity("sofa", "bird") == grown.similarity("bird", "sofa")
+
+
+def test_grow_vocab_refusals_from_the_command_line(tmp_path, small_corpus):
+    assert_one_line_error(run("train", small_corpus, "--grow-vocab"),
+                          "--grow-vocab needs --init-from MODEL", code=1)
+    hs = tmp_path / "hs.fw2v"
+    assert run("train", small_corpus, "-o", hs, "--min-count", "1", "-q", "--dim", "8",
+               "--loss", "hs").exit_code == 0
+    out = tmp_path / "v.fw2v"
+    out.write_bytes(b"previous")
+    assert_one_line_error(run("train", small_corpus, "--init-from", hs, "--grow-vocab",
+                              "-o", out),
+                          "hs.fw2v: --grow-vocab cannot grow a model trained with --loss hs",
+                          "without --grow-vocab", code=1)
+    binary = tmp_path / "v.bin"
+    assert run("convert", hs, binary).exit_code == 0
+    assert_one_line_error(run("train", small_corpus, "--init-from", binary, "--grow-vocab",
+                              "-o", out),
+                          "v.bin: a word2vec binary file holds no output", code=1)
+    assert out.read_bytes() == b"previous"
