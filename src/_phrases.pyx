@@ -6,11 +6,15 @@ so they cut tokens, replace invalid UTF-8 and skip over-long tokens exactly as t
 does, and make no Python object per token.
 
 - `PairCounter` counts every word that is not a connector word in the Scanner's word
-  table, and every candidate phrase in a second table: a word, the connector words that
-  follow it, and the next word that is not one (`bank of america`; with no connector
-  words, just adjacent pairs). A candidate's key is its tokens joined by a space, which no
-  token holds, so phrase keys and words never collide. Both tables prune their rarest
-  entries when full (word2vec.c's ReduceVocab), so memory is bounded.
+  table, and every candidate phrase: a word, the connector words that follow it, and
+  the next word that is not one (`bank of america`; with no connector words, just
+  adjacent pairs). Adjacent pairs, nearly all candidates, go to a `PairTable` keyed by
+  the two words' entries in the word table: one probe of one 16-byte slot per token,
+  where a table keyed by the pair's text costs three scattered reads (slot, entry, key
+  bytes). Candidates with connector words go to a WordTable keyed by their tokens joined
+  by a space, which no token holds. Every table prunes its rarest entries when full
+  (word2vec.c's ReduceVocab), so memory is bounded; when the word table prunes, the
+  pairs are renumbered to its new entries, and pairs of dropped words go with them.
 - `score_candidates` keeps the candidates whose score is above the threshold.
 - `PhraseJoiner` rewrites the text, joining the tokens of every kept candidate with `_`,
   left to right: a word that has just ended a phrase does not start another one.
@@ -18,8 +22,8 @@ does, and make no Python object per token.
 """
 
 from libc.math cimport log
-from libc.stdint cimport int64_t, uint8_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcpy
 
 import numpy as np
@@ -71,35 +75,171 @@ cdef inline bint is_listed(WordTable table, const uint8_t *token, int n) noexcep
     return find_or_insert(&table.t, token, n, &inserted) >= 0
 
 
-# Count one occurrence of key in a counting table, pruning when it is full.
-cdef inline bint count_key(TableC *t, const uint8_t *key, int n) noexcept nogil:
-    cdef bint inserted
-    cdef Py_ssize_t e = find_or_insert(t, key, n, &inserted)
-    if t.failed:
+# ---------------------------------------------------------------------------------------
+# PairTable: counts of (entry a, entry b) pairs, open addressing over 16-byte slots.
+
+cdef struct PairSlotC:
+    uint64_t key           # (a + 1) << 32 | (b + 1); 0: an empty slot
+    int64_t count
+
+
+cdef struct PairTableC:
+    PairSlotC *slots
+    Py_ssize_t n_slots     # a power of two, at least twice n_pairs
+    Py_ssize_t n_pairs
+    Py_ssize_t max_pairs
+    int64_t prune_threshold
+    int64_t n_prunes
+    bint failed
+
+
+cdef inline uint64_t pair_key(int32_t a, int32_t b) noexcept nogil:
+    return ((<uint64_t>(a + 1)) << 32) | <uint64_t>(b + 1)
+
+
+cdef inline Py_ssize_t pair_slot(uint64_t key, Py_ssize_t mask) noexcept nogil:
+    # splitmix64's finaliser: every bit of both entries reaches the low bits used, so
+    # linear probing finds short runs (a plain multiply left long clusters).
+    key = (key ^ (key >> 30)) * 0xBF58476D1CE4E5B9ULL
+    key = (key ^ (key >> 27)) * 0x94D049BB133111EBULL
+    return <Py_ssize_t>(key ^ (key >> 31)) & mask
+
+
+# Put every pair of `old` (n_old slots) with a count above `keep_above` into `t`'s fresh
+# slots, its entries renumbered through `remap` (NULL: kept) and dropped when mapped to -1.
+cdef bint refill(PairTableC *t, PairSlotC *old, Py_ssize_t n_old, int64_t keep_above,
+                 const int32_t *remap) noexcept nogil:
+    cdef Py_ssize_t i, s, mask = t.n_slots - 1
+    cdef int32_t a, b
+    cdef uint64_t key
+    t.slots = <PairSlotC *>calloc(t.n_slots, sizeof(PairSlotC))
+    if t.slots == NULL:
         return False
-    t.entries[e].count += 1
-    if t.n_entries > t.max_entries and not prune(t):
-        t.failed = True
-        return False
+    t.n_pairs = 0
+    for i in range(n_old):
+        key = old[i].key
+        if key == 0 or old[i].count <= keep_above:
+            continue
+        if remap != NULL:
+            a = remap[<int32_t>(key >> 32) - 1]
+            b = remap[<int32_t>(<uint32_t>key) - 1]
+            if a < 0 or b < 0:
+                continue
+            key = pair_key(a, b)
+        s = pair_slot(key, mask)
+        while t.slots[s].key != 0:
+            s = (s + 1) & mask
+        t.slots[s].key = key
+        t.slots[s].count = old[i].count
+        t.n_pairs += 1
     return True
 
 
-cdef class PairCounter(Scanner):
-    """Counts words (in `table`) and candidate phrases (in `pairs`) as blocks are fed.
+cdef bint rebuild_pairs(PairTableC *t, Py_ssize_t n_slots, int64_t keep_above,
+                        const int32_t *remap) noexcept nogil:
+    cdef PairSlotC *old = t.slots
+    cdef Py_ssize_t n_old = t.n_slots
+    t.n_slots = n_slots
+    if not refill(t, old, n_old, keep_above, remap):
+        t.slots = old
+        t.n_slots = n_old
+        return False
+    free(old)
+    return True
 
-    `PairCounter(words, False, pairs, connectors)`: two counting WordTables and a fixed
-    one of connector words (possibly empty).
+
+# ReduceVocab for pairs: drop those seen at most prune_threshold times, one more each
+# round, until the table is within its bound.
+cdef bint prune_pairs(PairTableC *t) noexcept nogil:
+    while t.n_pairs > t.max_pairs:
+        t.prune_threshold += 1
+        t.n_prunes += 1
+        if not rebuild_pairs(t, t.n_slots, t.prune_threshold, NULL):
+            return False
+    return True
+
+
+cdef inline bint count_pair(PairTableC *t, int32_t a, int32_t b) noexcept nogil:
+    cdef uint64_t key = pair_key(a, b)
+    cdef Py_ssize_t mask = t.n_slots - 1
+    cdef Py_ssize_t s = pair_slot(key, mask)
+    while t.slots[s].key != key:
+        if t.slots[s].key == 0:
+            t.slots[s].key = key
+            t.slots[s].count = 1
+            t.n_pairs += 1
+            if 2 * t.n_pairs > t.n_slots and not rebuild_pairs(t, 2 * t.n_slots, 0, NULL):
+                return False
+            if t.n_pairs > t.max_pairs:
+                return prune_pairs(t)
+            return True
+        s = (s + 1) & mask
+    t.slots[s].count += 1
+    return True
+
+
+cdef class PairTable:
+    """Counts of adjacent word pairs, by their entries in a word table; at most
+    `max_pairs` at a time, the rarest pruned beyond."""
+
+    cdef PairTableC t
+
+    def __cinit__(self, Py_ssize_t max_pairs):
+        if max_pairs < 1:
+            raise ValueError("max_pairs must be at least 1")
+        self.t.max_pairs = max_pairs
+        self.t.n_slots = 1 << 12
+        self.t.slots = <PairSlotC *>calloc(self.t.n_slots, sizeof(PairSlotC))
+        if self.t.slots == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.t.slots)
+
+    def __len__(self):
+        return self.t.n_pairs
+
+    @property
+    def n_prunes(self):
+        return self.t.n_prunes
+
+    @property
+    def prune_threshold(self):
+        """Pairs counted up to this many times were dropped at a pruning (0: none were)."""
+        return self.t.prune_threshold
+
+    @property
+    def memory_bytes(self):
+        return self.t.n_slots * sizeof(PairSlotC)
+
+
+# ---------------------------------------------------------------------------------------
+# Counting.
+
+cdef class PairCounter(Scanner):
+    """Counts words (in `table`) and candidate phrases as blocks are fed.
+
+    `PairCounter(words, False, pairs, linked, connectors)`: a counting WordTable of
+    words, a PairTable of adjacent pairs, a counting WordTable of candidates with
+    connector words inside, and a fixed WordTable of connector words (possibly empty).
     """
 
-    cdef readonly WordTable pairs
+    cdef PairTable pairs
+    cdef WordTable linked
     cdef WordTable connectors
-    cdef uint8_t *pending        # the candidate so far: first word, connector words
-    cdef int pending_length      # 0: no candidate open
+    cdef int32_t previous        # the entry of the word that starts a candidate, or -1
+    cdef uint8_t *pending        # that word's bytes and the connector words after it
+    cdef int pending_length
+    cdef int n_between           # connector words in pending
+    cdef int32_t *remap          # scratch for renumbering pairs after a word pruning
 
-    def __init__(self, WordTable words, bint emit, WordTable pairs, WordTable connectors):
+    def __init__(self, WordTable words, bint emit, PairTable pairs, WordTable linked,
+                 WordTable connectors):
         self.pairs = pairs
+        self.linked = linked
         self.connectors = connectors
         self.stream_valid = False  # nothing is emitted: counting only
+        self.previous = -1
         self.pending = <uint8_t *>malloc(C_PENDING_CAPACITY)
         if self.pending == NULL:
             raise MemoryError()
@@ -108,34 +248,82 @@ cdef class PairCounter(Scanner):
         free(self.pending)
 
     cdef bint end_line(self) noexcept nogil:
-        self.pending_length = 0
+        self.previous = -1
+        return True
+
+    # Prune the word table, then renumber the pairs (and `previous`) to its entries.
+    cdef bint prune_words(self) noexcept nogil:
+        cdef TableC *t = &self.table.t
+        cdef Py_ssize_t e, n_old = t.n_entries
+        cdef int32_t *remap = <int32_t *>malloc(n_old * sizeof(int32_t))
+        if remap == NULL:
+            return False
+        for e in range(n_old):
+            t.entries[e].id = <int32_t>e  # prune keeps each survivor's id: its old entry
+            remap[e] = -1
+        if not prune(t):
+            free(remap)
+            return False
+        for e in range(t.n_entries):
+            remap[t.entries[e].id] = <int32_t>e
+            t.entries[e].id = <int32_t>e
+        if self.previous >= 0:
+            self.previous = remap[self.previous]
+        if not rebuild_pairs(&self.pairs.t, self.pairs.t.n_slots, 0, remap):
+            free(remap)
+            return False
+        free(remap)
         return True
 
     cdef bint take_token(self, const uint8_t *token, int n) noexcept nogil:
+        cdef TableC *words = &self.table.t
+        cdef TableC *linked
+        cdef bint inserted
+        cdef Py_ssize_t e, e_linked
         token = clean_token(self, token, &n)
         if token == NULL:
             return True
         if is_listed(self.connectors, token, n):
-            if self.pending_length:
+            if self.previous >= 0:
                 if self.pending_length + 1 + n > C_PENDING_CAPACITY:
-                    self.pending_length = 0
+                    self.previous = -1
                 else:
                     self.pending[self.pending_length] = 32  # ' '
                     memcpy(self.pending + self.pending_length + 1, token, n)
                     self.pending_length += 1 + n
+                    self.n_between += 1
             return True
-        if not count_key(&self.table.t, token, n):
+        e = find_or_insert(words, token, n, &inserted)
+        if words.failed:
             return False
-        if self.pending_length and self.pending_length + 1 + n <= C_PENDING_CAPACITY:
-            self.pending[self.pending_length] = 32
-            memcpy(self.pending + self.pending_length + 1, token, n)
-            if not count_key(&self.pairs.t, self.pending, self.pending_length + 1 + n):
-                return False
+        words.entries[e].count += 1
+        if self.previous >= 0:
+            if self.n_between == 0:
+                if not count_pair(&self.pairs.t, self.previous, <int32_t>e):
+                    return False
+            elif self.pending_length + 1 + n <= C_PENDING_CAPACITY:
+                self.pending[self.pending_length] = 32
+                memcpy(self.pending + self.pending_length + 1, token, n)
+                linked = &self.linked.t
+                e_linked = find_or_insert(linked, self.pending, self.pending_length + 1 + n,
+                                          &inserted)
+                if linked.failed:
+                    return False
+                linked.entries[e_linked].count += 1
+                if linked.n_entries > linked.max_entries and not prune(linked):
+                    return False
         # This word ends one candidate and starts the next.
+        self.previous = <int32_t>e
         memcpy(self.pending, token, n)
         self.pending_length = n
+        self.n_between = 0
+        if words.n_entries > words.max_entries and not self.prune_words():
+            return False
         return True
 
+
+# ---------------------------------------------------------------------------------------
+# Scoring.
 
 # The count of the word key[0:n] in a counting table, 0 when it is not there.
 cdef inline int64_t count_of(TableC *t, const uint8_t *key, int n) noexcept nogil:
@@ -147,59 +335,93 @@ cdef inline int64_t count_of(TableC *t, const uint8_t *key, int n) noexcept nogi
     return t.entries[e].count if e >= 0 else 0
 
 
-def score_candidates(WordTable pairs, WordTable words, int scorer, double threshold,
-                     int64_t min_count, int64_t total_words):
-    """The candidates of `pairs` that make phrases, and their scores.
+# The score of a candidate, or NaN when a count is below min_count.
+cdef inline double score_of(int scorer, int64_t n_ab, int64_t n_a, int64_t n_b,
+                            int64_t min_count, double big_n) noexcept nogil:
+    cdef double p_ab
+    if n_ab < min_count or n_a < min_count or n_b < min_count:
+        return 0.0 / 0.0
+    if scorer == C_WORD2VEC:
+        return (<double>(n_ab - min_count)) / (<double>n_a * <double>n_b) * big_n
+    p_ab = n_ab / big_n
+    if p_ab >= 1.0:
+        return 0.0 / 0.0
+    return log(p_ab / ((n_a / big_n) * (n_b / big_n))) / -log(p_ab)
 
-    A candidate is kept when it and its two end words each occur at least `min_count`
-    times and its score is greater than `threshold`. Scores, with N = total_words:
-    SCORER_WORD2VEC: (n_ab - min_count) / (n_a * n_b) * N (word2vec.c's word2phrase);
-    SCORER_NPMI: ln(p_ab / (p_a * p_b)) / -ln(p_ab), each p = count / N (Bouma 2009).
-    Returns (entries of `pairs`, int64; scores, float64), in entry order.
+
+def score_candidates(WordTable words, PairTable pairs, WordTable linked, int scorer,
+                     double threshold, int64_t min_count, int64_t total_words):
+    """The candidates that make phrases: those that, and whose two end words, occur at
+    least `min_count` times and whose score is greater than `threshold`.
+
+    Scores, with N = total_words: SCORER_WORD2VEC: (n_ab - min_count) / (n_a n_b) * N
+    (word2vec.c's word2phrase); SCORER_NPMI: ln(p_ab / (p_a p_b)) / -ln(p_ab), each
+    p = count / N (Bouma 2009). Returns (first word entries, second word entries,
+    counts, scores) of the adjacent pairs, then (entries of `linked`, counts, scores)
+    of the candidates with connector words.
     """
-    cdef TableC *pt = &pairs.t
+    cdef PairTableC *pt = &pairs.t
     cdef TableC *wt = &words.t
-    cdef Py_ssize_t e, first, last, n_kept = 0
-    cdef int64_t n_ab, n_a, n_b
+    cdef TableC *lt = &linked.t
+    cdef Py_ssize_t i, first, last, n_kept = 0, n_linked = 0
+    cdef int64_t n_ab
+    cdef int32_t a, b
     cdef const uint8_t *key
     cdef int length
-    cdef double score, p_ab, big_n = <double>total_words
-    kept = np.empty(pt.n_entries, dtype=np.int64)
-    scores = np.empty(pt.n_entries, dtype=np.float64)
-    cdef int64_t[::1] kept_view = kept
+    cdef double score, big_n = <double>total_words
+    firsts = np.empty(pt.n_pairs, dtype=np.int64)
+    seconds = np.empty(pt.n_pairs, dtype=np.int64)
+    counts = np.empty(pt.n_pairs, dtype=np.int64)
+    scores = np.empty(pt.n_pairs, dtype=np.float64)
+    linked_entries = np.empty(lt.n_entries, dtype=np.int64)
+    linked_counts = np.empty(lt.n_entries, dtype=np.int64)
+    linked_scores = np.empty(lt.n_entries, dtype=np.float64)
+    cdef int64_t[::1] first_view = firsts, second_view = seconds, count_view = counts
     cdef double[::1] score_view = scores
-    if total_words <= 0:
-        return kept[:0], scores[:0]
-    with nogil:
-        for e in range(pt.n_entries):
-            n_ab = pt.entries[e].count
-            if n_ab < min_count:
-                continue
-            key = pt.arena + pt.entries[e].key_offset
-            length = pt.entries[e].key_length
-            first = 0
-            while key[first] != 32:
-                first += 1
-            last = length - 1
-            while key[last] != 32:
-                last -= 1
-            n_a = count_of(wt, key, <int>first)
-            n_b = count_of(wt, key + last + 1, <int>(length - last - 1))
-            if n_a < min_count or n_b < min_count or n_a == 0 or n_b == 0:
-                continue
-            if scorer == C_WORD2VEC:
-                score = (<double>(n_ab - min_count)) / (<double>n_a * <double>n_b) * big_n
-            else:
-                p_ab = n_ab / big_n
-                if p_ab >= 1.0:
+    cdef int64_t[::1] le_view = linked_entries, lc_view = linked_counts
+    cdef double[::1] ls_view = linked_scores
+    if total_words > 0:
+        with nogil:
+            for i in range(pt.n_slots):
+                if pt.slots[i].key == 0:
                     continue
-                score = log(p_ab / ((n_a / big_n) * (n_b / big_n))) / -log(p_ab)
-            if score > threshold:
-                kept_view[n_kept] = e
-                score_view[n_kept] = score
-                n_kept += 1
-    return kept[:n_kept], scores[:n_kept]
+                a = <int32_t>(pt.slots[i].key >> 32) - 1
+                b = <int32_t>(<uint32_t>pt.slots[i].key) - 1
+                n_ab = pt.slots[i].count
+                score = score_of(scorer, n_ab, wt.entries[a].count, wt.entries[b].count,
+                                 min_count, big_n)
+                if score > threshold:  # false for NaN
+                    first_view[n_kept] = a
+                    second_view[n_kept] = b
+                    count_view[n_kept] = n_ab
+                    score_view[n_kept] = score
+                    n_kept += 1
+            for i in range(lt.n_entries):
+                n_ab = lt.entries[i].count
+                if n_ab < min_count:
+                    continue
+                key = lt.arena + lt.entries[i].key_offset
+                length = lt.entries[i].key_length
+                first = 0
+                while key[first] != 32:
+                    first += 1
+                last = length - 1
+                while key[last] != 32:
+                    last -= 1
+                score = score_of(scorer, n_ab, count_of(wt, key, <int>first),
+                                 count_of(wt, key + last + 1, <int>(length - last - 1)),
+                                 min_count, big_n)
+                if score > threshold:
+                    le_view[n_linked] = i
+                    lc_view[n_linked] = n_ab
+                    ls_view[n_linked] = score
+                    n_linked += 1
+    return ((firsts[:n_kept], seconds[:n_kept], counts[:n_kept], scores[:n_kept]),
+            (linked_entries[:n_linked], linked_counts[:n_linked], linked_scores[:n_linked]))
 
+
+# ---------------------------------------------------------------------------------------
+# Joining.
 
 cdef class PhraseJoiner(Scanner):
     """Rewrites fed blocks with the phrases of a fixed table joined by `_`.

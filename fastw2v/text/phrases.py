@@ -250,11 +250,12 @@ class PhraseRun:
     def count_and_score(self, inputs: Sequence[str], number: int, threshold: float) -> PhrasePass:
         """Count the candidates of `inputs` and keep those that make phrases."""
         words = _text.WordTable(self.max_vocab)
-        pairs = _text.WordTable(self.max_pairs)
+        pairs = _phrases.PairTable(self.max_pairs)
+        linked = _text.WordTable(self.max_pairs)
         connectors = self._connector_table()
         n_tokens = 0
         for path in inputs:
-            counter = _phrases.PairCounter(words, False, pairs, connectors)
+            counter = _phrases.PairCounter(words, False, pairs, linked, connectors)
             read = _scan_file(path, counter)
             n_tokens += read.n_tokens
             if number == 1:
@@ -266,15 +267,20 @@ class PhraseRun:
             self.warn(f"pass {number}: more than {self.max_vocab:,} distinct words "
                       f"(--max-vocab): words seen up to {words.prune_threshold:,} times at a "
                       f"pruning were dropped, so rare counts may be underestimated")
-        if pairs.n_prunes:
-            self.warn(f"pass {number}: more than {self.max_pairs:,} distinct pairs "
-                      f"(--max-pairs): pairs seen up to {pairs.prune_threshold:,} times at a "
-                      f"pruning were dropped, so rare pairs may be missed or scored low")
-        entries, scores = _phrases.score_candidates(
-            pairs, words, SCORERS[self.scorer], threshold, self.min_count, n_tokens)
-        counts = pairs.counts()[entries]
-        result = PhrasePass(threshold, pairs.words(entries.tolist()), counts.tolist(),
-                            scores.tolist())
+        for table in (pairs, linked):
+            if table.n_prunes:
+                self.warn(f"pass {number}: more than {self.max_pairs:,} distinct pairs "
+                          f"(--max-pairs): pairs seen up to {table.prune_threshold:,} times "
+                          f"at a pruning were dropped, so rare pairs may be missed")
+        adjacent, with_connectors = _phrases.score_candidates(
+            words, pairs, linked, SCORERS[self.scorer], threshold, self.min_count, n_tokens)
+        firsts, seconds, counts, scores = adjacent
+        keys = [f"{a} {b}" for a, b in zip(words.words(firsts.tolist()),
+                                           words.words(seconds.tolist()))]
+        entries, linked_counts, linked_scores = with_connectors
+        keys += linked.words(entries.tolist())
+        result = PhrasePass(threshold, keys, counts.tolist() + linked_counts.tolist(),
+                            scores.tolist() + linked_scores.tolist())
         if number == 1:
             self.n_tokens = n_tokens
         return result
