@@ -97,8 +97,8 @@ class PhraseTable:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = data[:exc.start].count(b"\n") + 1
-            raise FormatError(f"{path}: line {line:,}: not UTF-8; is this a phrase table "
+            bad_line = data[:exc.start].count(b"\n") + 1
+            raise FormatError(f"{path}: line {bad_line:,}: not UTF-8; is this a phrase table "
                               f"written by --save-phrases?") from None
         table = cls("unknown", 0, (), [])
         for number, line in enumerate(text.splitlines(), 1):
@@ -220,9 +220,9 @@ def _compressed(raw: IO[bytes], path: str) -> ContextManager[IO[bytes]]:
     if lower.endswith(".gz"):
         return gzip.GzipFile(fileobj=raw, mode="wb")  # type: ignore[return-value]
     if lower.endswith(".bz2"):
-        return bz2.BZ2File(raw, "wb")  # type: ignore[return-value]
+        return bz2.BZ2File(raw, "wb")
     if lower.endswith(".xz"):
-        return lzma.LZMAFile(raw, "wb")  # type: ignore[return-value]
+        return lzma.LZMAFile(raw, "wb")
     return contextlib.nullcontext(raw)
 
 

@@ -6,11 +6,13 @@ import math
 from collections import Counter
 
 import pytest
-from cli_helpers import assert_no_traceback, assert_one_line_error
 from click.testing import CliRunner
 
 import fastw2v
 from fastw2v.cli import main
+
+from cli_helpers import assert_no_traceback, assert_one_line_error
+
 
 def run(*args):
     result = CliRunner().invoke(main, ["phrases", *[str(a) for a in args]])
