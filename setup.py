@@ -45,10 +45,14 @@ extensions = [
     # Tokenising, counting and encoding the corpus: byte work, no floating point, so one
     # portable build serves every CPU.
     kernel_extension("fastw2v._text", "src/_text.pyx"),
+    # Phrase detection: Scanners of _text (fastw2v/_text.pxd) that count and join pairs.
+    kernel_extension("fastw2v._phrases", "src/_phrases.pyx"),
 ]
 if platform.machine().lower() in ("x86_64", "amd64") and not NATIVE:
     extensions.append(
         kernel_extension("fastw2v._kernel_avx2", "src/_kernel_avx2.pyx", ["-mavx2", "-mfma"])
     )
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives, include_path=["src"]))
+# "." finds fastw2v/_text.pxd, which src/_phrases.pyx cimports by its package name.
+setup(ext_modules=cythonize(extensions, compiler_directives=directives,
+                           include_path=["src", "."]))

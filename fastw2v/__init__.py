@@ -24,6 +24,7 @@ from .errors import (
 from .formats.word2vec import load_word2vec, save_word2vec
 from .model import Model, TrainStats
 from .queries.vectors import UnknownWordError, Vectors
+from .text.phrases import phrases
 from .text.vocab import Vocabulary
 from .training.trainer import train
 from .version import __version__
@@ -35,7 +36,7 @@ def load(path: str, fmt: str = "auto") -> Vectors:
 
 
 __all__ = [
-    "train", "load", "Model", "Vectors", "TrainStats", "TrainConfig", "Vocabulary",
+    "train", "load", "phrases", "Model", "Vectors", "TrainStats", "TrainConfig", "Vocabulary",
     "load_word2vec", "save_word2vec", "DEFAULT_MODEL_PATH", "FastW2VError", "ConfigError",
     "FastW2VWarning", "CorpusError", "FormatError", "OutputError", "TrainingDiverged",
     "VocabularyError", "UnknownWordError", "__version__",

@@ -842,3 +842,48 @@ def classes(k, output, seed, max_iterations, tolerance, model, as_json):
                             f"{float(np.median(sizes)):g}"),
             ("time", f"{seconds:.2f} s"), ("written to", output)]
     click.echo(_table(None, rows, "ll"))
+
+@main.command(short_help="Join collocations (new york -> new_york) in a corpus.")
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(path_type=str),
+                metavar="CORPUS...")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="The phrased text (.gz, .bz2, .xz: compressed). Several CORPUS files are "
+                   "counted as one corpus and written one after the other.")
+@click.option("--scorer", type=click.Choice(("word2vec", "npmi")), default="word2vec",
+              show_default=True, help="word2vec: (n_ab - min_count) / (n_a n_b) * N; npmi: "
+                                      "normalised PMI in [-1, 1].")
+@click.option("--threshold", type=float, multiple=True, metavar="T",
+              help="Join pairs scoring above T (default 100 for word2vec, 0.5 for npmi); "
+                   "give it once per pass for per-pass thresholds.")
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Both words and the pair must occur at least this often.")
+@click.option("--passes", type=click.IntRange(min=1), default=None,
+              help="Detection passes, each over the previous one's output (longer phrases "
+                   "form). Default: one per --threshold.")
+@click.option("--connector-words", default="none", show_default=True,
+              metavar="english|none|FILE",
+              help="Words that may sit inside a phrase (bank_of_america) without ending it.")
+@click.option("--max-vocab", type=click.IntRange(min=1), default=10_000_000,
+              show_default=True, help="Most distinct words held while counting.")
+@click.option("--max-pairs", type=click.IntRange(min=1), default=20_000_000,
+              show_default=True, help="Most distinct pairs held while counting; the rarest "
+                                      "are pruned beyond (with a warning).")
+@click.option("--save-phrases", type=click.Path(dir_okay=False, path_type=str),
+              help="Write the phrase table: phrase, count, score per line.")
+@click.option("--read-phrases", type=click.Path(dir_okay=False, path_type=str),
+              help="Join the phrases of a saved table instead of counting.")
+@click.option("--tmp-dir", type=click.Path(file_okay=False, exists=True, path_type=str),
+              help="Where the output of passes before the last is kept.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary.")
+def phrases(corpus, output, threshold, quiet, **options):
+    """Find collocations in CORPUS from word and pair counts and write the text with each
+    detected pair joined by '_' (new york -> new_york)."""
+    from .text.phrases import phrases as find_phrases
+
+    result = find_phrases(list(corpus), output, threshold=list(threshold) or None,
+                          warn=_warn, **options)
+    if not quiet:
+        found = ", ".join(f"pass {n}: {len(one.keys):,} phrases, {one.n_joined:,} joined"
+                          for n, one in enumerate(result.table.passes, 1))
+        click.echo(f"{result.n_tokens:,} tokens | {found} | {result.seconds:.1f} s | "
+                   f"wrote {output}", err=True)

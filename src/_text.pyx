@@ -37,14 +37,6 @@ SENTENCE_END = -1   # in an encoded stream: the end of a sentence (the kernel's 
 # Tokens longer than this many bytes are skipped and counted, never truncated.
 MAX_TOKEN_BYTES = 1000
 
-cdef enum:
-    C_LINE_END = -1
-    C_SENTENCE_END = -1
-    C_MAX_TOKEN = 1000
-    # A token with invalid bytes grows by at most 2 bytes per byte (1 byte -> EF BF BD).
-    C_KEY_CAPACITY = 3 * 1000 + 8
-    EMPTY_SLOT = -1
-
 # ASCII white space, as C's isspace in the "C" locale: space, \t, \n, \v, \f, \r.
 cdef uint8_t IS_SPACE[256]
 memset(IS_SPACE, 0, 256)
@@ -120,34 +112,6 @@ cdef int sanitise_utf8(const uint8_t *s, int n, uint8_t *out,
             i += -step
             n_invalid[0] += -step
     return o
-
-
-# One word's entry: 32 bytes, so that a lookup touches one cache line besides its slot
-# and its key bytes.
-cdef struct EntryC:
-    uint64_t hash
-    int64_t count
-    int64_t key_offset     # into the arena
-    int32_t key_length
-    int32_t id             # fixed mode: the word's id; counting mode: the entry's index
-
-
-cdef struct TableC:
-    EntryC *entries        # in insertion order
-    Py_ssize_t n_entries
-    Py_ssize_t entry_capacity
-    # Open addressing with linear probing; each slot holds an entry index or EMPTY_SLOT.
-    int32_t *slots
-    Py_ssize_t n_slots     # a power of two, at least twice n_entries
-    uint8_t *arena
-    int64_t arena_used
-    int64_t arena_capacity
-    # Counting mode: ReduceVocab pruning.
-    Py_ssize_t max_entries
-    int64_t prune_threshold
-    int64_t n_prunes
-    bint fixed
-    bint failed            # an allocation failed; the Python side raises MemoryError
 
 
 cdef bint grow_entries(TableC *t) noexcept nogil:
@@ -273,8 +237,6 @@ cdef class WordTable:
     and inserts nothing.
     """
 
-    cdef TableC t
-
     def __cinit__(self):
         memset(&self.t, 0, sizeof(TableC))
 
@@ -391,19 +353,10 @@ cdef class Scanner:
     emitted, or nothing for an unknown token (`n_unknown` counts them).
     """
 
-    cdef WordTable table
-    cdef uint8_t carry[C_MAX_TOKEN + 1]
-    cdef int carry_length
-    cdef bint skipping           # inside an over-long token
-    cdef uint8_t key[C_KEY_CAPACITY]
-    cdef int32_t *out
-    cdef Py_ssize_t out_length, out_capacity
-    cdef int32_t last_emitted    # across blocks, so that a line end is never doubled
-    cdef readonly bint stream_valid
-    cdef readonly int64_t n_tokens, n_unknown, n_long_tokens, n_invalid_bytes, line
-    cdef readonly int64_t nul_line   # the line of a NUL byte (0: none seen)
+    # Attributes: see _text.pxd.
 
-    def __cinit__(self, WordTable table, bint emit=True):
+    # Subclasses (src/_phrases.pyx) take more arguments; Cython passes them all here.
+    def __cinit__(self, WordTable table, bint emit=True, *args, **kwargs):
         self.table = table
         self.stream_valid = emit
         self.line = 1
@@ -416,7 +369,7 @@ cdef class Scanner:
     def __dealloc__(self):
         free(self.out)
 
-    cdef inline bint emit(self, int32_t value) noexcept nogil:
+    cdef bint emit(self, int32_t value) noexcept nogil:
         cdef void *p
         if self.out_length == self.out_capacity:
             p = realloc(self.out, 2 * self.out_capacity * sizeof(int32_t))

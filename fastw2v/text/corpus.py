@@ -103,7 +103,7 @@ def _scan_file(path: str, scanner: _text.Scanner, sink=None) -> ReadStats:
                 except ValueError:
                     raise CorpusError(f"{path}: line {scanner.nul_line:,}: NUL byte; "
                                       f"this looks like a binary file, not text") from None
-                if sink is not None and len(ids):
+                if sink is not None:  # also without ids: a sink may want every block
                     sink(ids)
                 if not block:
                     break

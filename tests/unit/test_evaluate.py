@@ -237,3 +237,18 @@ def test_similarity_spearman_agrees_with_scipy(tmp_path, trained):
     assert (result.pairs, result.used, result.skipped) == (152, 150, 2)
     assert result.skipped_words == ["unicorn", "pegasus"]
     assert result.spearman == pytest.approx(spearmanr(human, theirs).statistic, abs=1e-6)
+
+
+def test_phrase_analogies_match_phrase_tokens_case_insensitively(tmp_path):
+    # questions-phrases.txt style: mixed case, phrases joined by '_', as `fastw2v
+    # phrases` writes them (lower-case here, as a lower-cased corpus gives).
+    words = ["boston", "boston_globe", "detroit", "detroit_free_press", "new_york",
+             "new_york_times", "filler"]
+    vectors = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 1, 1, 0],
+                        [0, 0, 0, 1], [0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]], dtype=np.float32)
+    path = write(tmp_path, "phrases.txt",
+                 ": newspapers\nBoston Boston_Globe Detroit Detroit_Free_Press\n"
+                 "Boston Boston_Globe New_York New_York_Times\n"
+                 "Boston Boston_Globe Chicago Chicago_Tribune\n")
+    result = evaluate_analogies(Vectors(words, vectors), path)
+    assert (result.overall.correct, result.overall.answered, result.overall.skipped) == (2, 2, 1)
