@@ -19,11 +19,13 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..config import available_cores
 from ..text.markov import MarkovLanguage, markov_language
 
 # Pairs seen fewer times than this have too noisy an empirical p(c|w) to judge by.
@@ -35,9 +37,10 @@ MIN_WORD_COUNT = 5000
 # unigram distribution (ns_exponent 1), so NS's target is the plain PMI.
 TRAIN = dict(dim=64, window=1, sample=0, min_count=1, ns_exponent=1.0, epochs=10,
              threads=1, seed=1)
-# NCE's most probable pairs converge slowest (the classifier saturates there): 30
-# epochs bring every frequent word's total within a few per cent of 1.
-NCE_EPOCHS = 30
+# NCE's most probable pairs converge slowest (the classifier saturates there): it gets
+# twice the epochs of the others, which brings every frequent word's total within a
+# few per cent of 1 (docs/theory.md has the figures).
+NCE_EPOCHS = 20
 NCE_KS = (1, 5, 25)
 DEFAULT_K = 5
 
@@ -105,7 +108,11 @@ def compare_estimators(language: Optional[MarkovLanguage] = None, *,
                        names: Optional[Sequence[str]] = None, with_bias: bool = True,
                        tmp_dir: Optional[str] = None) -> Comparison:
     """Train the estimators (all, or those in `names`) on `language` (by default
-    markov_language()) and measure each against the truth."""
+    markov_language()) and measure each against the truth.
+
+    Each model trains on one thread, so its figures are the same on every run; the
+    models train side by side, one per core (the kernel releases the GIL).
+    """
     from ..training.trainer import train
 
     language = language or markov_language()
@@ -113,27 +120,34 @@ def compare_estimators(language: Optional[MarkovLanguage] = None, *,
     if names is not None:
         runs = {name: runs[name] for name in names}
     counts = language.pair_counts()
-    fits = {}
     with tempfile.TemporaryDirectory(dir=tmp_dir) as folder:
         corpus = os.path.join(folder, "markov.txt")
         language.write(corpus)
-        for name, options in runs.items():
+
+        def fit(name: str) -> Fit:
             began = time.perf_counter()
-            model = train(corpus, **dict(TRAIN, **options), tmp_dir=folder)
-            seconds = time.perf_counter() - began
-            fits[name] = measure(name, model, language.words, counts, seconds)
+            model = train(corpus, **dict(TRAIN, **runs[name]), tmp_dir=folder)
+            return measure(name, model, language.words, counts, time.perf_counter() - began)
+
+        with ThreadPoolExecutor(max_workers=available_cores()) as pool:
+            fits = dict(zip(runs, pool.map(fit, runs)))
     return Comparison(fits, len(language.words), int(language.tokens.size))
 
 
 def measure(name: str, model, words: Sequence[str], counts: np.ndarray,
             seconds: float = 0.0) -> Fit:
     """Set a trained model's estimate beside the truth of the pair counts `counts`
-    (rows and columns in the order of `words`)."""
+    (rows and columns in the order of `words`). Words the text never visited, hence not
+    in the model's vocabulary, have no pairs and are left out."""
     estimator = model.estimator()
-    order = np.array([model.vocab.index[w] for w in words])
+    present = [i for i, w in enumerate(words) if w in model.vocab.index]
+    counts = counts[np.ix_(present, present)]
+    order = np.array([model.vocab.index[words[i]] for i in present])
     p = counts / counts.sum(axis=1, keepdims=True)
     seen = counts >= MIN_PAIR_COUNT
     frequent = counts.sum(axis=1) >= MIN_WORD_COUNT
+    if not frequent.any():  # a short text: sum over every word rather than none
+        frequent = counts.sum(axis=1) > 0
     unigram = counts.sum(axis=0) / counts.sum()
     sum_min = sum_max = bias_pearson = None
     if estimator.kind == "pmi":
