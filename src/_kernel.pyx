@@ -6,12 +6,12 @@ softmax as the reference they approximate.
 Hogwild contract (Niu et al. 2011). Several Python threads call `Trainer.train_job` at
 once with the GIL released. They read and write the shared float32 arrays `w_in`,
 `w_out`, (NCE with per-word normalisers) `gamma` and (NCE with a context bias)
-`context_bias` without locks: two threads may
-update the same row at the same time and one update can be partly lost. That race is
-deliberate; the updates are sparse, so collisions are rare and SGD tolerates them.
-Nothing else is shared and written: each thread has its own `Worker` (scratch buffers,
-RNG, and its share of a global NCE normaliser), the lookup tables are read-only, and
-every count and loss of a job is returned to the caller, who adds them up under the GIL.
+`context_bias` without locks: two threads may update the same row at the same time and
+one update can be partly lost. That race is deliberate; the updates are sparse, so
+collisions are rare and SGD tolerates them. Nothing else is shared and written: each
+thread has its own `Worker` (scratch buffers, RNG, and its share of a global NCE
+normaliser), the lookup tables are read-only, and every count and loss of a job is
+returned to the caller, who adds them up under the GIL.
 
 The nogil functions below take only structs and raw pointers, allocate nothing and
 have no error paths; all validation happens in `Trainer.__init__` and
