@@ -743,7 +743,8 @@ def theory(output, as_json):
     """Train negative sampling, NCE (k = 1, 5, 25; and k = 5 with a context bias),
     hierarchical softmax and the exact softmax on a 50-word Markov language whose true
     p(c|w) is known, and print how well each estimates its target: PMI for negative
-    sampling, log p(c|w) for the others (see docs/theory.md). About half a minute."""
+    sampling, log p(c|w) for the others (see docs/theory.md). About 70 seconds of CPU
+    time, split over the cores."""
     from .queries.theory import compare_estimators
 
     if output is not None:
