@@ -33,6 +33,10 @@ CONFIGS = {
                      epochs=1, min_count=5, threads=2),
     "cbow": dict(architecture="cbow", dim=100, window=5, negative=5, sample=1e-4,
                  epochs=1, min_count=5, threads=2),
+    "skipgram-nce": dict(architecture="skipgram", dim=100, window=5, negative=5,
+                         sample=1e-4, epochs=1, min_count=5, threads=2, loss="nce"),
+    "skipgram-hs": dict(architecture="skipgram", dim=100, window=5, negative=5,
+                        sample=1e-4, epochs=1, min_count=5, threads=2, loss="hs"),
 }
 
 CHILD = """

@@ -401,6 +401,7 @@ FASTW2V_VARIANTS = {
     "ns-shared": {"loss": "ns", "shared_negatives": True},
     "nce-pair": {"loss": "nce", "shared_negatives": False},
     "nce-shared": {"loss": "nce", "shared_negatives": True},
+    "nce-bias-shared": {"loss": "nce", "shared_negatives": True, "nce_context_bias": True},
     "hs-pair": {"loss": "hs", "shared_negatives": False},
     "hs-shared": {"loss": "hs", "shared_negatives": True},
 }

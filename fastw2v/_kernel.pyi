@@ -1,6 +1,6 @@
 # Type stub for the compiled kernel built from src/_kernel.pyx (as fastw2v._kernel and,
 # on x86-64, fastw2v._kernel_avx2; fastw2v/training/kernel.py picks one).
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -11,7 +11,7 @@ LOG_SIGMOID_TABLE: np.ndarray  # float32[SIGMOID_TABLE_SIZE]
 SENTENCE_END_ID: int  # -1
 TABLE_RANGE: int  # 8
 ARCHITECTURES: Dict[str, int]  # "skipgram", "cbow"
-LOSSES: Dict[str, int]  # "ns", "nce", "hs"
+LOSSES: Dict[str, int]  # "ns", "nce", "hs", "softmax"
 GAMMA_MODES: Dict[str, int]  # "fixed", "global", "per-word"
 
 def sigmoid_tables() -> Tuple[np.ndarray, np.ndarray]: ...
@@ -37,6 +37,7 @@ class Trainer:
         gamma: np.ndarray,  # float32[1] or float32[n_words] (nce per-word), in place
         tables: KernelTables,
         settings: KernelSettings,
+        context_bias: Optional[np.ndarray] = ...,  # float32[n_words] (nce), in place
     ) -> None: ...
     def new_worker(self, seed: int) -> Worker: ...
     def train_job(

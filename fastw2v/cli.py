@@ -21,6 +21,7 @@ from .config import (
     DEFAULT_MODEL_PATH,
     GAMMA_MODES,
     LOSSES,
+    SOFTMAX_MAX_WORDS,
     TrainConfig,
     available_cores,
 )
@@ -235,8 +236,9 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
 @click.option("--ns-exponent", type=click.FloatRange(min=0), default=DEFAULTS.ns_exponent,
               show_default=True, help="Noise distribution: unigram counts to this power.")
 @click.option("--loss", type=click.Choice(LOSSES), default=DEFAULTS.loss, show_default=True,
-              help="Negative sampling (shifted PMI), noise-contrastive estimation "
-                   "(normalised p(c|w)) or hierarchical softmax; see docs/theory.md.")
+              help=f"Negative sampling (shifted PMI), noise-contrastive estimation "
+                   f"(normalised p(c|w)), hierarchical softmax, or the exact softmax "
+                   f"(skip-gram, at most {SOFTMAX_MAX_WORDS:,} words); see docs/theory.md.")
 @click.option("--shared-negatives/--per-pair-negatives", default=DEFAULTS.shared_negatives,
               show_default=True,
               help="Skip-gram: train all context words of a word against one shared set "
@@ -251,6 +253,12 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
 @click.option("--nce-noise-correction/--no-nce-noise-correction",
               default=DEFAULTS.nce_noise_correction, show_default=True,
               help="NCE: subtract log(k q(c)) from the logit (off + fixed gamma 0 = NS).")
+@click.option("--nce-context-bias", is_flag=True, default=DEFAULTS.nce_context_bias,
+              help="NCE: learn a bias per context word, to carry log p(c) so that the "
+                   "vectors need not.")
+@click.option("--force-softmax", is_flag=True, default=DEFAULTS.force_softmax,
+              help=f"--loss softmax: train even above {SOFTMAX_MAX_WORDS:,} words (slow: "
+                   f"each pair costs a dot product with every word).")
 @click.option("--alpha", type=click.FloatRange(min=0, min_open=True), default=None,
               help=f"Starting learning rate  [default: {DEFAULT_ALPHA['skipgram']} for "
                    f"skip-gram, {DEFAULT_ALPHA['cbow']} for CBOW]")
@@ -887,3 +895,47 @@ def phrases(corpus, output, threshold, quiet, **options):
                           for n, one in enumerate(result.table.passes, 1))
         click.echo(f"{result.n_tokens:,} tokens | {found} | {result.seconds:.1f} s | "
                    f"wrote {output}", err=True)
+
+
+# ---------------------------------------------------------------------------------------
+# theory: what each estimator learns, on a language whose truth is known
+# ---------------------------------------------------------------------------------------
+
+@main.command(short_help="What each estimator learns, on a language with a known truth.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Also draw the figure to this .png file (needs matplotlib).")
+@_json_option
+def theory(output, as_json):
+    """Train negative sampling, NCE (k = 1, 5, 25; and k = 5 with a context bias),
+    hierarchical softmax and the exact softmax on a 50-word Markov language whose true
+    p(c|w) is known, and print how well each estimates its target: PMI for negative
+    sampling, log p(c|w) for the others (see docs/theory.md). About 70 seconds of CPU
+    time, split over the cores."""
+    from .queries.theory import compare_estimators
+
+    if output is not None:
+        from .queries.plot import require_matplotlib
+
+        if not output.lower().endswith(".png"):
+            raise click.BadParameter(f"{output}: use a .png name",
+                                     param_hint="'-o' / '--output'")
+        require_matplotlib("theory -o")
+        check_writable_path(output, "--output")
+    comparison = compare_estimators()
+    if output is not None:
+        from .queries.theory_figure import draw_comparison
+
+        draw_comparison(comparison, output)
+    figures = [fit.figures() for fit in comparison.fits.values()]
+    if as_json:
+        _echo_json({"words": comparison.n_words, "tokens": comparison.n_tokens,
+                    "estimators": figures})
+    else:
+        rows = [(f["name"], "PMI" if f["measure"] == "pmi" else "log p(c|w)",
+                 f"{f['pearson']:.4f}", f"{f['mae']:.3f}",
+                 "-" if f["sum_min"] is None else f"{f['sum_min']:.3f}-{f['sum_max']:.3f}",
+                 f"{f['seconds']:.1f}") for f in figures]
+        click.echo(_table(("estimator", "target", "r", "MAE (nats)", "sum of p-hat",
+                           "seconds"), rows, "llrrrr"))
+    if output is not None:
+        click.echo(f"saved {output}", err=True)

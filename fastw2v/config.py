@@ -27,8 +27,13 @@ MAX_SENTENCE_TOKENS = 10_000
 # The largest |--nce-gamma-init| accepted (see TrainConfig._validate).
 MAX_NCE_GAMMA_INIT = 1000.0
 
+# The exact softmax costs a dot product with every word per training pair: above this
+# many words it is refused unless forced (see TrainConfig.check_vocabulary). At 20,000
+# words a pair costs 4,000 times what negative sampling's 5 noise words do.
+SOFTMAX_MAX_WORDS = 20_000
+
 ARCHITECTURES = ("skipgram", "cbow")
-LOSSES = ("ns", "nce", "hs")
+LOSSES = ("ns", "nce", "hs", "softmax")
 GAMMA_MODES = ("global", "per-word", "fixed")
 DEFAULT_ALPHA = {"skipgram": 0.025, "cbow": 0.05}
 
@@ -87,7 +92,8 @@ class TrainConfig:
     threads: Optional[int] = None
     seed: int = 1
     # How the softmax over the vocabulary is avoided: negative sampling (ns),
-    # noise-contrastive estimation (nce) or hierarchical softmax (hs). See docs/theory.md.
+    # noise-contrastive estimation (nce) or hierarchical softmax (hs); or the exact
+    # softmax itself (skip-gram, small vocabularies), the reference. See docs/theory.md.
     loss: str = "ns"
     # Skip-gram: train all context words of a centre word against one shared set of
     # output rows (the word and its noise words), as Ji et al.'s HogBatch does; on wiki8
@@ -104,6 +110,10 @@ class TrainConfig:
     # NCE: subtract log(k q(c)) from the logit. Off, with a fixed gamma of 0, NCE is
     # exactly negative sampling.
     nce_noise_correction: bool = True
+    # NCE: learn a bias b_c per predicted word, added to the logit, to carry log p(c).
+    nce_context_bias: bool = False
+    # The exact softmax: train even above SOFTMAX_MAX_WORDS words.
+    force_softmax: bool = False
 
     def resolved(self) -> TrainConfig:
         """Validate every field and fill in the defaults that depend on others."""
@@ -126,6 +136,12 @@ class TrainConfig:
         if self.nce_gamma not in GAMMA_MODES:
             raise _error(lambda w: f"{w.name('nce_gamma')} must be one of "
                                    f"{', '.join(GAMMA_MODES)} (got {self.nce_gamma!r})")
+        if self.loss == "softmax" and self.architecture == "cbow":
+            raise _error(lambda w: f"{w.given('loss', 'softmax')} needs skip-gram: the "
+                                   f"exact softmax is implemented for skip-gram only")
+        if self.nce_context_bias and self.loss != "nce":
+            raise _error(lambda w: f"{w.name('nce_context_bias')} needs "
+                                   f"{w.given('loss', 'nce')} (got {w.value(self.loss)})")
         if self.loss == "nce" and self.nce_gamma == "per-word" and self.architecture == "cbow":
             raise _error(lambda w: f"{w.given('nce_gamma', 'per-word')} needs skip-gram: "
                                    f"CBOW's input is a window, not a word")
@@ -152,6 +168,17 @@ class TrainConfig:
             if self.alpha <= 0:
                 raise _error(lambda w: f"{w.name('alpha')} must be greater than 0 "
                                        f"(got {self.alpha})")
+
+
+def check_vocabulary(config: TrainConfig, n_words: int) -> None:
+    """Refuse the exact softmax above SOFTMAX_MAX_WORDS words unless forced: every
+    training pair would cost a dot product with each of them."""
+    if config.loss == "softmax" and n_words > SOFTMAX_MAX_WORDS and not config.force_softmax:
+        raise _error(lambda w: f"{w.given('loss', 'softmax')} costs a dot product with "
+                               f"every word per pair: {n_words:,} words is above its "
+                               f"limit of {SOFTMAX_MAX_WORDS:,} (raise {w.name('min_count')}, "
+                               f"or give {w.name('force_softmax')}"
+                               f"{'' if w.cli else '=True'} to train anyway)")
 
 
 def _require_int(field: str, value, minimum: int) -> None:

@@ -2,15 +2,18 @@
 
 A model is its vocabulary (words and counts), the input matrix w_in (word2vec's syn0:
 the word vectors), the output matrix w_out (syn1neg, or for hierarchical softmax the
-Huffman tree's inner nodes), NCE's normaliser gamma, the settings that say what those
-arrays mean, and where it came from (loss history, tokens read). Training writes it,
-checkpoints carry it, `--init-from` continues it, the estimators read it and the
-native file stores it. Each of those asks this class: the shape rule, allocation,
-validation and the reading and writing of the native file are here and nowhere else.
+Huffman tree's inner nodes), NCE's normaliser gamma and, when it has one, its context
+bias, the settings that say what those arrays mean, and where it came from (loss
+history, tokens read). Training writes it, checkpoints carry it, `--init-from`
+continues it, the estimators read it and the native file stores it. Each of those asks
+this class: the shape rule, allocation, validation and the reading and writing of the
+native file are here and nowhere else.
 
 The shape rule: w_in has one row per word; w_out has one row per word, except for
 hierarchical softmax, whose n - 1 inner nodes (at least one) are its rows; gamma has
-one entry per word for NCE with a per-word normaliser, else one.
+one entry per word for NCE with a per-word normaliser, else one; the context bias has
+one entry per word for NCE with --nce-context-bias, else none. Files and checkpoints
+written before the context bias existed have none, which is what their settings say.
 
 A native file converted from a word2vec file holds only words and input vectors: its
 state has no `config` and no `w_out`. `require_training` refuses such a state, naming
@@ -36,7 +39,7 @@ from .version import WRITER
 
 # The native file's metadata entries that describe the training state. Any other entry
 # a file holds is kept in `provenance` as it is.
-_STATE_ENTRIES = ("training", "loss_history", "nce_gamma")
+_STATE_ENTRIES = ("training", "loss_history", "nce_gamma", "context_bias")
 
 
 def output_rows(n_words: int, loss: str) -> int:
@@ -49,6 +52,15 @@ def gamma_entries(n_words: int, config: TrainConfig) -> int:
     """Entries of gamma: one per word for NCE's per-word normaliser, else one."""
     per_word = config.loss == "nce" and config.nce_gamma == "per-word"
     return n_words if per_word else 1
+
+
+def context_bias_entries(n_words: int, config: TrainConfig) -> int:
+    """Entries of the context bias: one per word for NCE with a context bias, else none."""
+    return n_words if config.loss == "nce" and config.nce_context_bias else 0
+
+
+def _no_bias() -> np.ndarray:
+    return np.zeros(0, dtype=np.float32)
 
 
 @dataclass
@@ -65,6 +77,7 @@ class ModelState:
     config: Optional[TrainConfig] = None
     w_out: Optional[np.ndarray] = None
     gamma: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.float32))
+    context_bias: np.ndarray = field(default_factory=_no_bias)  # b_c, NCE's option
     loss_history: List[float] = field(default_factory=list)
     provenance: Dict[str, Any] = field(default_factory=dict)
     norms: Optional[np.ndarray] = None
@@ -77,13 +90,14 @@ class ModelState:
         """The shape of each array of a trained state of `n_words` words."""
         return {"w_in": (n_words, config.dim),
                 "w_out": (output_rows(n_words, config.loss), config.dim),
-                "gamma": (gamma_entries(n_words, config),)}
+                "gamma": (gamma_entries(n_words, config),),
+                "context_bias": (context_bias_entries(n_words, config),)}
 
     @classmethod
     def initial(cls, vocab: Vocabulary, config: TrainConfig) -> ModelState:
         """The state before training: word2vec.c's initialisation, input vectors uniform
         in [-0.5/dim, 0.5/dim), output vectors zero (so early gradients flow to the
-        output side first), gamma at --nce-gamma-init."""
+        output side first), gamma at --nce-gamma-init, the context bias at zero."""
         shapes = cls.shapes(len(vocab), config)
         rng = np.random.default_rng(config.seed)
         w_in = rng.random(shapes["w_in"], dtype=np.float32)
@@ -91,7 +105,8 @@ class ModelState:
         w_in /= config.dim
         return cls(vocab, w_in, config=config,
                    w_out=np.zeros(shapes["w_out"], dtype=np.float32),
-                   gamma=np.full(shapes["gamma"], config.nce_gamma_init, dtype=np.float32))
+                   gamma=np.full(shapes["gamma"], config.nce_gamma_init, dtype=np.float32),
+                   context_bias=np.zeros(shapes["context_bias"], dtype=np.float32))
 
     @property
     def words(self) -> List[str]:
@@ -115,7 +130,8 @@ class ModelState:
         counts = np.asarray(self.vocab.counts)
         if counts.shape != (len(self.vocab),):
             raise ValueError(f"counts is {counts.shape}, expected ({len(self.vocab)},)")
-        arrays = {"w_in": self.w_in, "w_out": self.w_out, "gamma": self.gamma}
+        arrays = {"w_in": self.w_in, "w_out": self.w_out, "gamma": self.gamma,
+                  "context_bias": self.context_bias}
         for name, shape in self.shapes(len(self.vocab), self.config).items():
             array = arrays[name]
             if array.shape != shape or array.dtype != np.float32:
@@ -142,8 +158,8 @@ class ModelState:
             return np.array(array, dtype=np.float32, order="C")
         return dataclasses.replace(
             self, w_in=copy(self.w_in), w_out=None if self.w_out is None else copy(self.w_out),
-            gamma=copy(self.gamma), loss_history=list(self.loss_history),
-            provenance=dict(self.provenance), norms=None)
+            gamma=copy(self.gamma), context_bias=copy(self.context_bias),
+            loss_history=list(self.loss_history), provenance=dict(self.provenance), norms=None)
 
     # -- the native file ---------------------------------------------------------------
 
@@ -155,6 +171,8 @@ class ModelState:
             metadata["loss_history"] = [float(x) for x in self.loss_history]
             # NCE's learned normaliser: one value, or one per word (--nce-gamma per-word).
             metadata["nce_gamma"] = [float(x) for x in self.gamma]
+            if len(self.context_bias):  # NCE's b_c, one per word (--nce-context-bias)
+                metadata["context_bias"] = [float(x) for x in self.context_bias]
         return metadata
 
     def save(self, path: str, fmt: str = "auto", context_path: Optional[str] = None) -> str:
@@ -222,6 +240,7 @@ class ModelState:
         state.w_out = native.context
         state.gamma = np.array([config.nce_gamma_init] if gamma is None else gamma,
                                dtype=np.float32)
+        state.context_bias = np.array(metadata.get("context_bias") or [], dtype=np.float32)
         try:
             state.check()
         except ValueError as exc:

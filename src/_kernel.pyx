@@ -1,15 +1,17 @@
 # cython: language_level=3
 """The compiled training kernel: skip-gram and CBOW, trained with negative sampling,
-noise-contrastive estimation or hierarchical softmax.
+noise-contrastive estimation or hierarchical softmax, and skip-gram with the exact
+softmax as the reference they approximate.
 
 Hogwild contract (Niu et al. 2011). Several Python threads call `Trainer.train_job` at
 once with the GIL released. They read and write the shared float32 arrays `w_in`,
-`w_out` and (NCE with per-word normalisers) `gamma` without locks: two threads may
-update the same row at the same time and one update can be partly lost. That race is
-deliberate; the updates are sparse, so collisions are rare and SGD tolerates them.
-Nothing else is shared and written: each thread has its own `Worker` (scratch buffers,
-RNG, and its share of a global NCE normaliser), the lookup tables are read-only, and
-every count and loss of a job is returned to the caller, who adds them up under the GIL.
+`w_out`, (NCE with per-word normalisers) `gamma` and (NCE with a context bias)
+`context_bias` without locks: two threads may update the same row at the same time and
+one update can be partly lost. That race is deliberate; the updates are sparse, so
+collisions are rare and SGD tolerates them. Nothing else is shared and written: each
+thread has its own `Worker` (scratch buffers, RNG, and its share of a global NCE
+normaliser), the lookup tables are read-only, and every count and loss of a job is
+returned to the caller, who adds them up under the GIL.
 
 The nogil functions below take only structs and raw pointers, allocate nothing and
 have no error paths; all validation happens in `Trainer.__init__` and
@@ -29,13 +31,20 @@ Per example (input h, output row v, label y in {0, 1}), with s = sigma:
     loss = -y log s(z) - (1 - y) log s(-z)
     d loss / d z = s(z) - y,  and  g = (y - s(z)) * alpha  is the step:
     v += g h,   h += g v (accumulated),   gamma -= g (d z / d gamma = -1)
+With a context bias (--nce-context-bias) NCE's logit gains + b_c, and b_c += g.
+
+The exact softmax (--loss softmax) is not a binary classifier and has its own block
+function and sentence loop, which the other losses never enter. For input h and the
+real word c, over every word c' of the vocabulary:
+    z_c' = <h, v_c'>,   p_c' = exp(z_c') / sum over c'' of exp(z_c''),   loss = -log p_c
+    g_c' = ([c' = c] - p_c') * alpha:   v_c' += g_c' h,   h += sum over c' of g_c' v_c'
 """
 
 import numpy as np
 
 cimport numpy as cnp
 from kernel_defs cimport *
-from libc.math cimport exp
+from libc.math cimport INFINITY, exp, log
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cnp.import_array()
@@ -49,7 +58,8 @@ ctypedef const uint32_t[::1] const_uint1d_t
 ctypedef const uint8_t[::1] const_byte1d_t
 
 ARCHITECTURES = {"skipgram": SKIP_GRAM, "cbow": CBOW}
-LOSSES = {"ns": NEGATIVE_SAMPLING, "nce": NCE, "hs": HIERARCHICAL_SOFTMAX}
+LOSSES = {"ns": NEGATIVE_SAMPLING, "nce": NCE, "hs": HIERARCHICAL_SOFTMAX,
+          "softmax": SOFTMAX}
 GAMMA_MODES = {"fixed": GAMMA_FIXED, "global": GAMMA_GLOBAL, "per-word": GAMMA_PER_WORD}
 
 
@@ -217,14 +227,21 @@ cdef inline void nce_gamma_at_block_start(const ModelC *m, const ParamsC *p, Scr
             s.in_gamma[j] = s.gamma
 
 
-cdef inline double nce_logit(const TablesC *t, const ParamsC *p, const ScratchC *s,
-                             float score, int j, int32_t target) noexcept nogil:
+# The context bias, unlike the normaliser, is read and written example by example: it
+# belongs to the target, whose examples in a block follow one another anyway.
+cdef inline double nce_logit(const ModelC *m, const TablesC *t, const ParamsC *p,
+                             const ScratchC *s, float score, int j,
+                             int32_t target) noexcept nogil:
     cdef float offset = t.log_noise[target] if p.noise_correction else 0.0
+    if p.context_bias:
+        score = score + m.context_bias[target]
     return score - (s.in_gamma[j] + offset)
 
 
 cdef inline void nce_gamma_step(const ModelC *m, const ParamsC *p, ScratchC *s,
-                                int32_t input_word, float g) noexcept nogil:
+                                int32_t input_word, int32_t target, float g) noexcept nogil:
+    if p.context_bias:
+        m.context_bias[target] += g
     if p.gamma_mode == GAMMA_PER_WORD:
         m.gamma[input_word] -= g
     elif p.gamma_mode == GAMMA_GLOBAL:
@@ -258,13 +275,13 @@ cdef double train_block_all_pairs(const ModelC *m, const TablesC *t, const Param
         for j in range(n_in):
             score = s.scores[k * n_in + j]
             if nce:
-                score = nce_logit(t, p, s, score, j, s.targets[k])
+                score = nce_logit(m, t, p, s, score, j, s.targets[k])
             loss += classify(t, score, label, &prob)
             g = (label - prob) * alpha
             step_by_target[k * n_in + j] = g
             step_by_input[j * n_targets + k] = g
             if nce:
-                nce_gamma_step(m, p, s, s.in_words[j], g)
+                nce_gamma_step(m, p, s, s.in_words[j], s.targets[k], g)
     fw_combine(s.out_rows, n_targets, step_by_input, s.grad_rows, n_in, False, dim)
     fw_combine(s.in_rows, n_in, step_by_target, s.out_rows, n_targets, True, dim)
     for j in range(n_in):
@@ -301,12 +318,12 @@ cdef double train_block(const ModelC *m, const TablesC *t, const ParamsC *p, Scr
         for j in range(n_in):
             score = s.coef[j]
             if nce:
-                score = nce_logit(t, p, s, score, j, target)
+                score = nce_logit(m, t, p, s, score, j, target)
             loss += classify(t, score, label, &prob)
             g = (label - prob) * alpha
             s.coef[j] = g
             if nce:
-                nce_gamma_step(m, p, s, s.in_words[j], g)
+                nce_gamma_step(m, p, s, s.in_words[j], target, g)
         # Input gradients with the output row as it was, then the output row's update.
         fw_axpy_rows(out_row, n_in, s.coef, s.grads, dim)
         fw_axpys(s.in_rows, n_in, s.coef, out_row, dim)
@@ -314,6 +331,66 @@ cdef double train_block(const ModelC *m, const TablesC *t, const ParamsC *p, Scr
         if s.in_words[j] >= 0:  # CBOW's scratch mean: its caller spreads the gradient
             fw_axpy(1.0, s.grads + j * dim, s.in_rows[j], dim)
     return loss
+
+
+# The exact softmax's update of the inputs s.in_rows[0 .. n_in), one after the other,
+# each predicting `word` against every row of w_out (see the module docstring). The
+# probabilities go to s.coef (the worker holds n_words of it), the input's gradient to
+# its row of s.grads, taken from each output row before that row's update. Returns the
+# summed loss, -log p(word | input) per input.
+cdef double softmax_block(const ModelC *m, ScratchC *s, int n_in, int32_t word,
+                          float alpha) noexcept nogil:
+    cdef int dim = m.dim
+    cdef int n = m.n_words
+    cdef int j, c
+    cdef float *h
+    cdef float *grad
+    cdef float *row
+    cdef float *prob = s.coef
+    cdef float top, real, g
+    cdef double total
+    cdef double loss = 0.0
+    for j in range(n_in):
+        h = s.in_rows[j]
+        grad = s.grads + j * dim
+        fw_zero(grad, dim)
+        top = -INFINITY
+        for c in range(n):
+            prob[c] = fw_dot(h, m.w_out + <Py_ssize_t>c * dim, dim)
+            if prob[c] > top:
+                top = prob[c]
+        real = prob[word]
+        total = 0.0
+        for c in range(n):
+            prob[c] = <float>exp(prob[c] - top)
+            total += prob[c]
+        loss += -(real - top - log(total))
+        for c in range(n):
+            g = ((c == word) - <float>(prob[c] / total)) * alpha
+            row = m.w_out + <Py_ssize_t>c * dim
+            fw_axpy(g, row, grad, dim)
+            fw_axpy(g, h, row, dim)
+        if s.in_words[j] >= 0:
+            fw_axpy(1.0, grad, h, dim)
+    return loss
+
+
+# Skip-gram with the exact softmax: each context word's input row predicts the centre
+# word, pair by pair (there is no noise to share). The RNG gives the window only.
+cdef void train_sentence_softmax(const ModelC *m, const ParamsC *p, ScratchC *s, int length,
+                                 float alpha, JobResultC *result) noexcept nogil:
+    cdef int i, j, lo, hi, reach
+    for i in range(length):
+        reach = p.window - <int>rng_below(&s.rng, p.window)
+        lo = i - reach if i >= reach else 0
+        hi = i + reach + 1 if i + reach + 1 <= length else length
+        for j in range(lo, hi):
+            if j == i:
+                continue
+            s.in_rows[0] = m.w_in + <Py_ssize_t>s.sentence[j] * m.dim
+            s.in_words[0] = s.sentence[j]
+            result.loss += softmax_block(m, s, 1, s.sentence[i], alpha)
+            result.n_examples += 1
 
 
 # The next centre's output row and the input row about to enter the window are likely
@@ -423,7 +500,9 @@ cdef JobResultC train_tokens(const ModelC *m, const TablesC *t, const ParamsC *p
         if length < 2:
             continue
         alpha = <float>(alpha_start + (alpha_end - alpha_start) * sentence_start / n_tokens)
-        if p.architecture == SKIP_GRAM:
+        if p.loss == SOFTMAX:
+            train_sentence_softmax(m, p, s, length, alpha, &result)
+        elif p.architecture == SKIP_GRAM:
             train_sentence_sg(m, t, p, s, length, alpha, &result)
         else:
             train_sentence_cbow(m, t, p, s, length, alpha, &result)
@@ -534,7 +613,9 @@ cdef class Trainer:
         path_nodes (int32), path_codes (uint8) for HS
     settings : object with the attributes architecture, loss and gamma_mode (names, see
         ARCHITECTURES, LOSSES, GAMMA_MODES), window, negative, max_sentence (int),
-        shared_negatives and noise_correction (bool)
+        shared_negatives, noise_correction and context_bias (bool)
+    context_bias : float32 (n_words,), NCE's learned bias per predicted word, written in
+        place; needed when settings.context_bias is set, else ignored
     """
 
     cdef ModelC model
@@ -543,7 +624,8 @@ cdef class Trainer:
     cdef int max_targets
     cdef object _keep_alive
 
-    def __init__(self, float2d_t w_in, float2d_t w_out, float1d_t gamma, tables, settings):
+    def __init__(self, float2d_t w_in, float2d_t w_out, float1d_t gamma, tables, settings,
+                 float1d_t context_bias=None):
         cdef const_float1d_t keep = tables.keep_probability
         cdef const_uint1d_t threshold = tables.noise_threshold
         cdef const_int1d_t alias = tables.noise_alias
@@ -598,10 +680,16 @@ cdef class Trainer:
             raise ValueError("gamma needs at least one entry")
         if settings.window < 1 or settings.negative < 0 or settings.max_sentence < 1:
             raise ValueError("window and max_sentence must be >= 1, negative >= 0")
-        self._keep_alive = (w_in, w_out, gamma, tables)
+        if loss == SOFTMAX and ARCHITECTURES[settings.architecture] == CBOW:
+            raise ValueError("the exact softmax is implemented for skip-gram only")
+        use_bias = loss == NCE and bool(settings.context_bias)
+        if use_bias and (context_bias is None or context_bias.shape[0] < n_words):
+            raise ValueError("a context bias needs an entry for each word id")
+        self._keep_alive = (w_in, w_out, gamma, tables, context_bias)
         self.model.w_in = &w_in[0, 0]
         self.model.w_out = &w_out[0, 0]
         self.model.gamma = &gamma[0]
+        self.model.context_bias = &context_bias[0] if use_bias else NULL
         self.model.n_words = <int>n_words
         self.model.dim = <int>dim
         self.tables.sigmoid = &sig[0]
@@ -617,12 +705,15 @@ cdef class Trainer:
         self.params.loss = loss
         self.params.gamma_mode = GAMMA_MODES[settings.gamma_mode]
         self.params.noise_correction = settings.noise_correction
+        self.params.context_bias = use_bias
         self.params.shared_negatives = settings.shared_negatives
         self.params.window = settings.window
         self.params.negative = settings.negative
         self.params.max_sentence = settings.max_sentence
         if loss == HIERARCHICAL_SOFTMAX:
             self.max_targets = max_path
+        elif loss == SOFTMAX:
+            self.max_targets = <int>n_words  # the coefficients hold every word's probability
         else:
             self.max_targets = settings.negative + 1
 
@@ -681,7 +772,8 @@ cdef class Trainer:
         """Test shim: one update of the pair (input_word's vector predicts `word`).
 
         Draws noise from the worker's RNG exactly as training does (fill_targets), then
-        runs one block with one input. Returns (loss, targets, labels, gamma_change).
+        runs one block with one input. Returns (loss, targets, labels, gamma_change). The
+        exact softmax draws nothing; its targets are [word], labels [1].
         """
         if not (0 <= input_word < self.model.n_words and 0 <= word < self.model.n_words):
             raise ValueError("word id out of range")
@@ -692,6 +784,10 @@ cdef class Trainer:
         worker.scratch.gamma_delta = 0.0
         worker.scratch.in_rows[0] = self.model.w_in + <Py_ssize_t>input_word * self.model.dim
         worker.scratch.in_words[0] = input_word
+        if self.params.loss == SOFTMAX:
+            with nogil:
+                loss = softmax_block(&self.model, &worker.scratch, 1, word, alpha)
+            return loss, [word], [1], 0.0
         with nogil:
             n_targets = fill_targets(&self.model, &self.tables, &self.params, &worker.scratch,
                                      word, worker.scratch.targets, worker.scratch.labels)

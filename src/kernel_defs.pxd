@@ -37,6 +37,7 @@ cdef enum Loss:
     NEGATIVE_SAMPLING = 0
     NCE = 1
     HIERARCHICAL_SOFTMAX = 2
+    SOFTMAX = 3           # the exact softmax over the whole vocabulary (skip-gram only)
 
 cdef enum GammaMode:
     GAMMA_FIXED = 0      # NCE's normaliser stays at its initial value
@@ -48,6 +49,7 @@ cdef struct ModelC:
     float *w_in       # input (word) vectors, word2vec's syn0: n_words x dim
     float *w_out      # output vectors: syn1neg (n_words rows) or, for HS, syn1 (inner nodes)
     float *gamma      # NCE per-word normalisers (n_words), or NULL
+    float *context_bias  # NCE with a context bias: b_c per predicted word (n_words), or NULL
     int n_words
     int dim
 
@@ -69,6 +71,7 @@ cdef struct ParamsC:
     Loss loss
     GammaMode gamma_mode
     bint noise_correction   # NCE: subtract log(k q(c)) from the logit
+    bint context_bias       # NCE: add the predicted word's learned bias b_c to the logit
     # skip-gram: one set of targets per centre word, all contexts; CBOW: a draw of noise
     # shared by centre words 2w + 1 apart
     bint shared_negatives

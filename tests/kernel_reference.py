@@ -6,8 +6,13 @@ kernel's module docstring. Per example (input h, output row v, label y):
     z = <h, v> - gamma - log(k q(c))        (NCE)
     g = (y - sigma(z)) * alpha;  grad_h += g v (v before its update);  v += g h;
     gamma -= g (NCE, learned normaliser)
+    z += b_c before the normaliser, and b_c += g (NCE with a context bias)
 A block scores every input against one output row, then updates that row, target after
 target; the inputs take their accumulated gradients last.
+
+The exact softmax, per input h (one after the other) and real word c, over all words c':
+    p = softmax(W_out h);  g = (onehot(c) - p) * alpha;  grad_h = g W_out (before the
+    update);  W_out += outer(g, h);  h += grad_h;  loss = -log p_c
 
 Each reference runs twice: once with the exact sigmoid (loose tolerance, derived from the
 table's error bound) and once with the kernel's own table rule (tight tolerance, only
@@ -120,11 +125,13 @@ class Reference:
     """Float64 re-implementation of train_block, fill_targets and the sentence loops."""
 
     def __init__(self, w_in, w_out, gamma, tables, settings, classify, gamma_value=0.0,
-                 rng_state=None):
+                 rng_state=None, context_bias=None):
         self.w_in = np.array(w_in, dtype=np.float64)
         self.w_out = np.array(w_out, dtype=np.float64)
         self.gamma = np.array(gamma, dtype=np.float64)  # the per-word array
         self.gamma_value = float(gamma_value)  # the scalar of global / fixed modes
+        self.use_bias = settings.loss == "nce" and getattr(settings, "context_bias", False)
+        self.bias = None if context_bias is None else np.array(context_bias, dtype=np.float64)
         self.delta = 0.0
         self.tables = tables
         self.s = settings
@@ -160,6 +167,8 @@ class Reference:
             coefs = []
             for j, h in enumerate(inputs):
                 z = float(h @ v)
+                if nce and self.use_bias:
+                    z += self.bias[target]
                 if nce:
                     z -= start_gamma[j] + offset
                 self.scores.append(z)
@@ -168,6 +177,8 @@ class Reference:
                 g = (label - prob) * alpha
                 coefs.append(g)
                 grads[j] += g * v
+                if nce and self.use_bias:
+                    self.bias[target] += g
                 if nce and per_word:
                     self.gamma[in_words[j]] -= g
                 elif nce and self.s.gamma_mode == "global":
@@ -177,8 +188,39 @@ class Reference:
                 self.w_out[target] += g * h
         return loss, grads
 
+    # softmax_block --------------------------------------------------------------------
+    def softmax_pair(self, input_word, word, alpha):
+        """The exact softmax's update of one pair: input_word's vector predicts `word`.
+        Computed in float64 from the definition (log-sum-exp), not from the kernel's
+        steps."""
+        h = self.w_in[input_word].copy()
+        z = self.w_out @ h
+        self.scores.append(z)
+        log_p = z - np.logaddexp.reduce(z)
+        g = -np.exp(log_p) * alpha
+        g[word] += alpha
+        grad = g @ self.w_out
+        self.w_out += np.outer(g, h)
+        self.w_in[input_word] += grad
+        return float(-log_p[word])
+
+    def sentence_softmax(self, sentence, alpha):
+        loss, n_examples = 0.0, 0
+        length = len(sentence)
+        for i in range(length):
+            reach = self.s.window - self.rng.below(self.s.window)
+            lo, hi = max(0, i - reach), min(length, i + reach + 1)
+            for j in range(lo, hi):
+                if j != i:
+                    loss += self.softmax_pair(sentence[j], sentence[i], alpha)
+                    n_examples += 1
+        return loss, n_examples
+
     def pair(self, input_word, targets, labels, alpha):
         """train_pair with the kernel's targets (its noise came from its RNG)."""
+        if self.s.loss == "softmax":
+            assert list(targets) == [int(targets[0])] and list(labels) == [1]
+            return self.softmax_pair(input_word, int(targets[0]), alpha)
         loss, grads = self.block([self.w_in[input_word].copy()], [input_word],
                                  list(zip(targets, labels)), alpha)
         self.w_in[input_word] += grads[0]
@@ -287,7 +329,9 @@ class Reference:
             if len(sentence) < 2:
                 continue
             alpha = float(np.float32(alpha_start + (alpha_end - alpha_start) * start / n))
-            if self.s.architecture == "skipgram":
+            if self.s.loss == "softmax":
+                sentence_loss, examples = self.sentence_softmax(sentence, alpha)
+            elif self.s.architecture == "skipgram":
                 sentence_loss, examples = self.sentence_sg(sentence, alpha)
             else:
                 sentence_loss, examples = self.sentence_cbow(sentence, alpha)

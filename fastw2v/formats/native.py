@@ -203,7 +203,8 @@ def read_native(path: str) -> NativeFile:
 # The metadata entries fastw2v itself reads back (`fastw2v info`, `fastw2v score`), and
 # the JSON type each must have. Any other entry is kept as it is.
 _METADATA_TYPES = {"writer": str, "matrix": str, "training": dict, "loss_history": list,
-                   "nce_gamma": list, "corpus_tokens": int, "words_trained": int}
+                   "nce_gamma": list, "context_bias": list, "corpus_tokens": int,
+                   "words_trained": int}
 
 
 def _is_number(value: Any) -> bool:

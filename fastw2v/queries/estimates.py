@@ -4,8 +4,11 @@
   noise distribution: log(p(c|w) / q(c)). `pmi_estimate` returns <u_w, v_c> + log k.
 - Noise-contrastive estimation (nce) fits <u_w, v_c> - gamma_w = log p(c|w): a
   normalised distribution, with gamma the learned normaliser (global or per word).
+  With a context bias (--nce-context-bias) it fits <u_w, v_c> + b_c - gamma_w instead.
 - Hierarchical softmax (hs) defines p(c|w) as the product of branch probabilities along
   c's path in the Huffman tree; it sums to 1 over c by construction.
+- The exact softmax (softmax) defines p(c|w) = exp(<u_w, v_c>) / sum over c' of
+  exp(<u_w, v_c'>), normalised by construction.
 
 Here w is the input word (a row of the input matrix) and c the predicted word (a row of
 the output matrix, or for HS a path of inner-node rows).
@@ -44,6 +47,7 @@ class Estimator:
         self.w_in = state.w_in
         self.w_out = state.w_out
         self.gamma = state.gamma  # one value, or one per word
+        self.context_bias = state.context_bias  # NCE's b_c, or empty
         if self.loss == "hs" and paths is None:
             paths = huffman_paths(np.asarray(state.vocab.counts))
         self.paths = paths
@@ -58,7 +62,7 @@ class Estimator:
 
     @property
     def kind(self) -> str:
-        """What `scores` returns: "log_prob" (nce, hs) or "pmi" (ns)."""
+        """What `scores` returns: "log_prob" (nce, hs, softmax) or "pmi" (ns)."""
         return "pmi" if self.loss == "ns" else "log_prob"
 
     def ids(self, words: Sequence[str]) -> np.ndarray:
@@ -71,8 +75,14 @@ class Estimator:
         """log p(c | w) for each w in `word_ids` (rows) and every c (columns), float64."""
         word_ids = np.asarray(word_ids)
         u = self.w_in[word_ids].astype(np.float64)
+        if self.loss == "softmax":
+            scores = u @ self.w_out.astype(np.float64).T
+            top = scores.max(axis=1, keepdims=True)
+            return scores - (top + np.log(np.exp(scores - top).sum(axis=1, keepdims=True)))
         if self.loss == "nce":
             scores = u @ self.w_out.astype(np.float64).T
+            if len(self.context_bias):
+                scores += self.context_bias.astype(np.float64)[None, :]
             if len(self.gamma) == 1:
                 return scores - self.gamma[0]
             return scores - self.gamma[word_ids][:, None]
@@ -96,7 +106,8 @@ class Estimator:
         return u @ self.w_out.astype(np.float64).T + np.log(self.negative)
 
     def scores(self, word: str, contexts: Sequence[str]) -> np.ndarray:
-        """log p(c | word) (nce, hs) or the PMI estimate (ns) for each c in `contexts`."""
+        """log p(c | word) (nce, hs, softmax) or the PMI estimate (ns) for each c in
+        `contexts`."""
         row = self.ids([word])
         columns = self.ids(contexts)
         if self.kind == "pmi":

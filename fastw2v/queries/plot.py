@@ -20,12 +20,13 @@ from .vectors import Vectors
 INSTALL_HINT = "pip install 'fastw2v[plot]' (or: pip install matplotlib)"
 
 
-def require_matplotlib() -> None:
-    """Fail with installation advice unless matplotlib can be imported."""
+def require_matplotlib(command: str = "plot") -> None:
+    """Fail with installation advice unless matplotlib can be imported; the message
+    names the `command` that needs it."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise FastW2VError(f"plot needs matplotlib, which is not installed: "
+        raise FastW2VError(f"{command} needs matplotlib, which is not installed: "
                            f"{INSTALL_HINT}") from None
 
 

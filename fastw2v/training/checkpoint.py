@@ -28,6 +28,8 @@ at all. Its members:
     rng_states      uint64 (threads,), each worker's xorshift state
     epoch_loss      float64 (epochs,), the summed loss of each epoch so far
     epoch_examples  int64 (epochs,), the examples those sums are over
+    context_bias    float32 (n_words,), NCE's context bias (--nce-context-bias); only
+                    then, so that checkpoints written before it existed read the same
 
 Nothing is pickled (the loader passes allow_pickle=False), so a checkpoint from an
 unknown source cannot run code; zip's CRC-32 of each member is checked as it is read,
@@ -61,6 +63,8 @@ VERSION = 1
 FINGERPRINT_BYTES = 1 << 20
 ARRAYS = ("words", "counts", "w_in", "w_out", "gamma", "rng_states", "epoch_loss",
           "epoch_examples")
+# Arrays only some states have (an absent one is empty).
+OPTIONAL_ARRAYS = ("context_bias",)
 # The first bytes of every zip archive, hence of every .npz file.
 ZIP_MAGIC = b"PK\x03\x04"
 # The interval `--checkpoint PATH` uses when --checkpoint-every is not given.
@@ -212,6 +216,8 @@ def save_checkpoint(path: str, checkpoint: Checkpoint) -> None:
         "epoch_loss": np.array(at.epoch_loss, dtype=np.float64),
         "epoch_examples": np.array(at.epoch_examples, dtype=np.int64),
     }
+    if len(state.context_bias):
+        arrays["context_bias"] = state.context_bias
     with atomic_write(path, "wb") as out:
         np.savez(out, **arrays)
 
@@ -245,7 +251,8 @@ def load_checkpoint(path: str) -> Checkpoint:
             if missing:
                 raise FormatError(f"{path}: the checkpoint lacks {', '.join(missing)} "
                                   f"(file damaged)")
-            arrays = {name: archive[name] for name in ARRAYS}
+            arrays = {name: archive[name] for name in ARRAYS + OPTIONAL_ARRAYS
+                      if name in archive}
     except FormatError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
@@ -276,7 +283,9 @@ def _checkpoint_from(meta: Dict[str, Any], arrays: Dict[str, np.ndarray]) -> Che
         np.require(arrays["w_in"], requirements=["C", "W"]),
         config=config,
         w_out=np.require(arrays["w_out"], requirements=["C", "W"]),
-        gamma=np.require(arrays["gamma"], requirements=["C", "W"]))
+        gamma=np.require(arrays["gamma"], requirements=["C", "W"]),
+        context_bias=np.require(arrays.get("context_bias", np.zeros(0, dtype=np.float32)),
+                                requirements=["C", "W"]))
     state.check()  # the shape rule (fastw2v/state.py)
     if arrays["counts"].dtype != np.int64:
         raise ValueError(f"counts is {arrays['counts'].dtype}, expected int64")

@@ -75,12 +75,13 @@ class KernelSettings:
     window: int
     negative: int
     max_sentence: int
+    context_bias: bool = False
 
     @classmethod
     def from_config(cls, config: TrainConfig) -> KernelSettings:
         return cls(config.architecture, config.loss, config.nce_gamma,
                    config.nce_noise_correction, config.shared_negatives, config.window,
-                   config.negative, MAX_SENTENCE_TOKENS)
+                   config.negative, MAX_SENTENCE_TOKENS, config.nce_context_bias)
 
 
 @dataclass(frozen=True)

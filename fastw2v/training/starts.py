@@ -32,9 +32,10 @@ from .growth import Growth, grow_state, grow_vocabulary
 
 Warn = Callable[[str], None]
 
-# --init-from: the dimension, the loss (what w_out's rows are) and NCE's normaliser mode
-# (the shape of gamma) are the model's; every other setting may change.
-FIXED = ("dim", "loss", "nce_gamma")
+# --init-from: the dimension, the loss (what w_out's rows are), NCE's normaliser mode
+# (the shape of gamma) and its context bias (whether there is one) are the model's;
+# every other setting may change.
+FIXED = ("dim", "loss", "nce_gamma", "nce_context_bias")
 # How many of the most frequent unknown words the --init-from warning names.
 SHOWN_UNKNOWN = 5
 # What the vocabulary pass found; a resumed run does not count again, so it carries

@@ -25,7 +25,7 @@ import time
 import warnings
 from typing import List, Optional
 
-from ..config import available_cores
+from ..config import available_cores, check_vocabulary
 from ..errors import ConfigError, CorpusError, FastW2VError, FastW2VWarning, TrainingDiverged
 from ..model import Model, TrainStats
 from ..state import ModelState
@@ -119,6 +119,7 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
 
     began = time.perf_counter()
     vocab, encoded = start.read_corpus(corpus, config, tmp_dir, stats, warn)
+    check_vocabulary(config, len(vocab))
     if save_vocab is not None:
         vocab.save(save_vocab)
     # Counting and encoding; `read_corpus` timed the encoding on its own.
@@ -274,7 +275,8 @@ class Trainer:
         self.checkpoints = checkpoints
         self.kernel_tables = tables
         self.kernel = _kernel.Trainer(state.w_in, state.w_out, state.gamma, tables,
-                                      KernelSettings.from_config(self.config))
+                                      KernelSettings.from_config(self.config),
+                                      state.context_bias)
         self.bounds = encoded.job_bounds(JOB_TOKENS)
         self.jobs_per_epoch = len(self.bounds)
         self.n_jobs = self.jobs_per_epoch * self.config.epochs

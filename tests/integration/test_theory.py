@@ -23,6 +23,7 @@ import pytest
 
 import fastw2v
 from fastw2v.queries.estimates import log_prob_matrix, pmi_estimate_matrix
+from fastw2v.text.markov import markov_language
 
 V = 50
 MIN_PAIR_COUNT = 50
@@ -32,27 +33,12 @@ TRAIN = dict(dim=64, window=1, sample=0, min_count=1, ns_exponent=1.0, epochs=10
 
 @pytest.fixture(scope="module")
 def language(tmp_path_factory):
-    """Write the corpus; return (path, words, adjacency counts C[w, c])."""
-    rng = np.random.default_rng(2024)
-    transition = np.zeros((V, V))
-    for w in range(V):
-        successors = rng.choice(V, size=6, replace=False)
-        transition[w, successors] = rng.dirichlet(np.ones(6))
-    cumulative = np.cumsum(transition, axis=1)
-    n_lines, line_length = 300, 1000
-    tokens = np.empty((n_lines, line_length), dtype=np.int64)
-    tokens[:, 0] = rng.integers(V, size=n_lines)
-    for t in range(1, line_length):  # all lines advance together
-        draws = rng.random(n_lines)[:, None]
-        tokens[:, t] = np.minimum((cumulative[tokens[:, t - 1]] < draws).sum(axis=1), V - 1)
-    counts = np.zeros((V, V))
-    left, right = tokens[:, :-1].ravel(), tokens[:, 1:].ravel()
-    np.add.at(counts, (left, right), 1)  # window 1: each neighbour, both directions
-    np.add.at(counts, (right, left), 1)
-    words = [f"w{i}" for i in range(V)]
+    """Write the corpus (fastw2v/text/markov.py's language, also `fastw2v theory`'s);
+    return (path, words, adjacency counts C[w, c])."""
+    generated = markov_language(n_words=V)
     path = tmp_path_factory.mktemp("language") / "markov.txt"
-    path.write_text("\n".join(" ".join(words[i] for i in line) for line in tokens) + "\n")
-    return str(path), words, counts
+    generated.write(str(path))
+    return str(path), generated.words, generated.pair_counts()
 
 
 def frequent_words(counts):
@@ -218,4 +204,99 @@ def test_score_names_an_unknown_word_with_suggestions(language, tmp_path):
                                        "w99x"])
     assert result.exit_code == 1
     assert "not in the vocabulary" in result.stderr and "'w99x'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------------------
+# `fastw2v theory`: the exact softmax, NCE as k grows, NCE with a context bias, and the
+# picture. One run of the command; the tests assert on the figures it prints.
+# ---------------------------------------------------------------------------------------
+
+# See docs/theory.md for the measured figures these bounds leave a margin to.
+BIAS_MAE_MARGIN = 0.002
+BIAS_TRACKING = 0.75
+
+
+@pytest.fixture(scope="module")
+def theory_run(tmp_path_factory):
+    """Run `fastw2v theory -o PNG --json` once; return (PNG path, its JSON by name)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from fastw2v.cli import main
+
+    pytest.importorskip("matplotlib")  # in the test extra; the CLI refuses -o without it
+    picture = tmp_path_factory.mktemp("theory") / "estimators.png"
+    result = CliRunner().invoke(main, ["theory", "-o", str(picture), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["words"] == V
+    return picture, {fit["name"]: fit for fit in report["estimators"]}
+
+
+def test_the_exact_softmax_learns_the_true_distribution(theory_run):
+    _, fits = theory_run
+    softmax = fits["softmax"]
+    assert softmax["measure"] == "log_prob"
+    assert softmax["pearson"] >= 0.99
+    # Normalised by construction: the sums differ from 1 by float rounding only.
+    assert abs(softmax["sum_min"] - 1) <= 1e-3 and abs(softmax["sum_max"] - 1) <= 1e-3
+
+
+def test_nce_error_shrinks_as_k_grows(theory_run):
+    _, fits = theory_run
+    errors = [fits[name]["mae"] for name in ("nce k=1", "nce", "nce k=25")]
+    assert errors[0] > errors[1] > errors[2]
+
+
+def test_nce_with_a_context_bias(theory_run):
+    _, fits = theory_run
+    biased, plain = fits["nce + bias"], fits["nce"]
+    # It estimates log p(c|w) at least as well as NCE without the bias (here, with dim
+    # >= the vocabulary, the vectors can carry log p(c) too, and the two come out within
+    # 0.001 nats of each other: the margin is for other platforms' rounding) ...
+    assert biased["mae"] <= plain["mae"] + BIAS_MAE_MARGIN
+    assert biased["pearson"] >= 0.99
+    assert abs(biased["sum_min"] - 1) <= SELF_NORMALISATION_TOLERANCE
+    assert abs(biased["sum_max"] - 1) <= SELF_NORMALISATION_TOLERANCE
+    # ... and the bias tracks log p(c): the Pearson correlation of b_c with the log
+    # unigram probability, over the words with enough data.
+    assert biased["bias_pearson"] >= BIAS_TRACKING
+
+
+def test_theory_draws_four_panels_and_the_k_sweep(theory_run):
+    import matplotlib.image
+
+    picture, fits = theory_run
+    image = matplotlib.image.imread(str(picture))
+    assert image.shape[:2] == (576, 1040)  # 13 x 7.2 inches at 80 dpi
+    # The image is not blank: every panel drew points in several colours.
+    assert len(np.unique(image.reshape(-1, image.shape[2]), axis=0)) > 50
+
+
+def test_theory_figure_has_one_panel_per_estimator(tmp_path):
+    pytest.importorskip("matplotlib")
+    from fastw2v.queries.theory import compare_estimators
+    from fastw2v.queries.theory_figure import PANELS, draw_comparison
+
+    # A short language: only the figure's layout is checked here.
+    small = markov_language(n_words=V, n_lines=20, line_length=200)
+    comparison = compare_estimators(small, with_bias=False)
+    figure = draw_comparison(comparison, str(tmp_path / "small.png"))
+    titles = [axes.get_title() for axes in figure.axes]
+    assert len(titles) == len(PANELS) + 1 == 5
+    assert titles[-1] == "NCE's error as k grows"
+    assert all("r = " in axes.texts[0].get_text() for axes in figure.axes[:4])
+
+
+def test_theory_table_and_errors(tmp_path):
+    from click.testing import CliRunner
+
+    from fastw2v.cli import main
+
+    result = CliRunner().invoke(main, ["theory", "-o", str(tmp_path / "x.jpg")])
+    assert result.exit_code == 2 and "use a .png name" in result.output
+    result = CliRunner().invoke(main, ["theory", "-o", str(tmp_path / "no" / "x.png")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1

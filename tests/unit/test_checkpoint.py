@@ -68,6 +68,25 @@ def test_round_trip_is_exact(tmp_path, corpus, loss, nce_gamma):
         assert getattr(back, field) == getattr(saved, field), field
 
 
+def test_the_context_bias_round_trips_and_older_checkpoints_have_none(tmp_path, corpus):
+    import dataclasses
+
+    saved = make_state(corpus, "nce", "global")
+    config = dataclasses.replace(saved.config, nce_context_bias=True)
+    bias = np.random.default_rng(1).standard_normal(6).astype(np.float32)
+    state = dataclasses.replace(saved.state, config=config, context_bias=bias)
+    path = str(tmp_path / "bias.ckpt")
+    save_checkpoint(path, dataclasses.replace(saved, state=state))
+    back = load_checkpoint(path)
+    assert np.array_equal(back.state.context_bias, bias)
+    assert back.state.context_bias.flags.writeable
+    # Without the bias, no member is written: the file is what earlier versions wrote.
+    save_checkpoint(str(tmp_path / "plain.ckpt"), saved)
+    with np.load(str(tmp_path / "plain.ckpt")) as archive:
+        assert "context_bias" not in archive
+    assert load_checkpoint(str(tmp_path / "plain.ckpt")).state.context_bias.shape == (0,)
+
+
 def test_saving_replaces_the_old_checkpoint_without_temporary_files(tmp_path, corpus):
     path = tmp_path / "state.ckpt"
     save_checkpoint(str(path), make_state(corpus))

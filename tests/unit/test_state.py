@@ -34,6 +34,38 @@ def test_the_shape_rule(loss, gamma_mode, rows, gammas):
     state.check()
 
 
+@pytest.mark.parametrize("options, rows, biases", [
+    (dict(loss="softmax"), 5, 0), (dict(loss="nce", nce_context_bias=True), 5, 5),
+    (dict(loss="nce"), 5, 0), (dict(loss="ns"), 5, 0)])
+def test_the_shape_rule_of_the_softmax_and_the_context_bias(options, rows, biases):
+    config = TrainConfig(dim=3, threads=1, **options).resolved()
+    state = ModelState.initial(vocab(), config)
+    assert state.w_out.shape == (rows, 3) and state.gamma.shape == (1,)
+    assert state.context_bias.shape == (biases,) and not np.any(state.context_bias)
+    state.check()
+    if biases:
+        state.context_bias = np.zeros(4, dtype=np.float32)
+        with pytest.raises(ValueError, match=r"context_bias is float32 \(4,\)"):
+            state.check()
+
+
+def test_the_native_file_holds_the_context_bias(tmp_path):
+    config = TrainConfig(dim=4, loss="nce", nce_context_bias=True, threads=1).resolved()
+    state = ModelState.initial(vocab(), config)
+    state.context_bias[:] = np.random.default_rng(4).standard_normal(5)
+    path = str(tmp_path / "m.fw2v")
+    state.save(path)
+    back = ModelState.load(path)
+    assert back.config == config
+    assert np.array_equal(back.context_bias, state.context_bias)
+    assert back.context_bias.dtype == np.float32
+    assert "context_bias" not in back.provenance
+    # A model trained without the bias loads with none.
+    plain = ModelState.initial(vocab(), TrainConfig(dim=4, loss="nce", threads=1).resolved())
+    plain.save(str(tmp_path / "plain.fw2v"))
+    assert ModelState.load(str(tmp_path / "plain.fw2v")).context_bias.shape == (0,)
+
+
 def test_hierarchical_softmax_of_one_word_keeps_one_output_row():
     assert output_rows(1, "hs") == 1
 

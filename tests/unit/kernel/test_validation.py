@@ -16,7 +16,7 @@ from fastw2v.training.kernel import KernelSettings, build_tables
 
 def test_name_tables_match_the_settings_names(kernel):
     assert set(kernel.ARCHITECTURES) == {"skipgram", "cbow"}
-    assert set(kernel.LOSSES) == {"ns", "nce", "hs"}
+    assert set(kernel.LOSSES) == {"ns", "nce", "hs", "softmax"}
     assert set(kernel.GAMMA_MODES) == {"global", "per-word", "fixed"}
 
 
@@ -106,7 +106,7 @@ def test_trainer_rejects_mismatched_shapes_and_bad_parameters(kernel, case):
         _construct(kernel, a)
 
 
-@pytest.mark.parametrize("field, value", [("architecture", "sg"), ("loss", "softmax"),
+@pytest.mark.parametrize("field, value", [("architecture", "sg"), ("loss", "full"),
                                           ("gamma_mode", "learned")])
 def test_trainer_rejects_unknown_names(kernel, field, value):
     a = _valid_arguments()
@@ -122,25 +122,31 @@ def test_trainer_accepts_every_configuration_that_training_accepts(kernel):
     # be harmless).
     counts = np.array([50, 30, 20, 10, 5])
     failures = []
-    for architecture in ("skipgram", "cbow"):
-        for loss in ("ns", "nce", "hs"):
-            for gamma_mode in ("global", "per-word", "fixed"):
-                config = TrainConfig(architecture=architecture, loss=loss,
-                                     nce_gamma=gamma_mode, dim=4, threads=1)
-                try:
-                    config = config.resolved()
-                except Exception:
-                    continue  # rejected up front, with a message for the user
-                words = [str(i) for i in range(len(counts))]
-                initial = ModelState.initial(Vocabulary(words, counts), config)
-                w_in, w_out, gamma = initial.w_in, initial.w_out, initial.gamma
-                try:
-                    trainer = kernel.Trainer(w_in, w_out, gamma, build_tables(counts, config),
-                                             KernelSettings.from_config(config))
-                    trainer.train_job(trainer.new_worker(1),
-                                      np.array([0, 1, 2, 3, 4, END], np.int32), 0.025, 0.0)
-                except ValueError as exc:
-                    failures.append(f"{architecture}/{loss}/--nce-gamma {gamma_mode}: {exc}")
+    combinations = [(architecture, loss, gamma_mode, bias)
+                    for architecture in ("skipgram", "cbow")
+                    for loss in ("ns", "nce", "hs", "softmax")
+                    for gamma_mode in ("global", "per-word", "fixed")
+                    for bias in (False, True)]
+    for architecture, loss, gamma_mode, bias in combinations:
+        config = TrainConfig(architecture=architecture, loss=loss,
+                             nce_gamma=gamma_mode, dim=4, threads=1,
+                             nce_context_bias=bias)
+        try:
+            config = config.resolved()
+        except Exception:
+            continue  # rejected up front, with a message for the user
+        words = [str(i) for i in range(len(counts))]
+        initial = ModelState.initial(Vocabulary(words, counts), config)
+        w_in, w_out, gamma = initial.w_in, initial.w_out, initial.gamma
+        try:
+            trainer = kernel.Trainer(w_in, w_out, gamma, build_tables(counts, config),
+                                     KernelSettings.from_config(config),
+                                     initial.context_bias)
+            trainer.train_job(trainer.new_worker(1),
+                              np.array([0, 1, 2, 3, 4, END], np.int32), 0.025, 0.0)
+        except ValueError as exc:
+            failures.append(f"{architecture}/{loss}/--nce-gamma {gamma_mode}/"
+                            f"bias {bias}: {exc}")
     assert not failures, ("configurations TrainConfig.resolved() accepts but the kernel "
                           "rejects:\n" + "\n".join(failures))
 
