@@ -28,6 +28,7 @@ from .errors import ConfigError, FastW2VError, OutputError
 from .formats.detect import ALL_FORMATS
 from .formats.files import check_writable_path
 from .text import synthetic
+from .text.sources import CorpusFiles
 from .training.checkpoint import DEFAULT_INTERVAL, CheckpointInterval
 from .training.trainer import CHECKPOINT_EVERY_ALONE, TrainingInterrupted, check_starting_point
 from .training.trainer import train as train_model
@@ -116,12 +117,12 @@ def _same_file(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def _check_outputs(corpus: str, outputs: dict) -> None:
-    """Refuse, before any work, outputs that cannot be written, would overwrite the
-    corpus, or would overwrite each other."""
+def _check_outputs(corpus: CorpusFiles, outputs: dict) -> None:
+    """Refuse, before any work, outputs that cannot be written, would overwrite a corpus
+    file, or would overwrite each other."""
     given = [(option, path) for option, path in outputs.items() if path is not None]
     for i, (option, path) in enumerate(given):
-        if _same_file(path, corpus):
+        if any(_same_file(path, file) for file in corpus.paths):
             raise OutputError(f"{option} {path} is the corpus itself; choose another path")
         for other, other_path in given[:i]:
             if _same_file(path, other_path):
@@ -144,7 +145,7 @@ class IntervalType(click.ParamType):
             self.fail(exc.cli_message.removeprefix("--checkpoint-every "), param, ctx)
 
 
-def _resume_command(ctx: click.Context, corpus: str, checkpoint: str) -> str:
+def _resume_command(ctx: click.Context, corpus: CorpusFiles, checkpoint: str) -> str:
     """The command that finishes the run `train` was interrupted in, from `checkpoint`.
 
     It repeats what the user asked to be written and how (outputs, format, -q, ...),
@@ -153,7 +154,7 @@ def _resume_command(ctx: click.Context, corpus: str, checkpoint: str) -> str:
     is in any folder: a relative -o would otherwise land in the folder it is run from.
     """
     params = ctx.params
-    words = ["fastw2v", "train", os.path.abspath(corpus),
+    words = ["fastw2v", "train", *(os.path.abspath(path) for path in corpus.given),
              "-o", os.path.abspath(params["output"])]
     if params["fmt"] != "auto":
         words += ["--format", params["fmt"]]
@@ -211,7 +212,8 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
 
 
 @main.command()
-@click.argument("corpus", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("corpus", nargs=-1, required=True,
+                type=click.Path(dir_okay=True, path_type=str))
 @click.option("-o", "--output", default=DEFAULT_MODEL_PATH, show_default=True,
               help="Where to write the word vectors.")
 @click.option("--format", "fmt", type=click.Choice(("auto",) + ALL_FORMATS), default="auto",
@@ -293,8 +295,9 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
 @click.pass_context
 def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, read_vocab,
           tmp_dir, checkpoint, checkpoint_every, resume, init_from, **options):
-    """Learn word vectors from CORPUS (UTF-8 text, one sentence per line; .gz, .bz2 and
-    .xz are read directly)."""
+    """Learn word vectors from CORPUS... (UTF-8 text, one sentence per line; .gz, .bz2
+    and .xz are read directly): one or more files or folders (a folder's files, sorted
+    by name), read in order as one text."""
     check_starting_point(read_vocab, resume, init_from)
     if checkpoint_every is not None and checkpoint is None and resume is None:
         raise click.UsageError(CHECKPOINT_EVERY_ALONE, ctx)
@@ -304,6 +307,7 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
         outputs["--checkpoint"] = checkpoint
     elif resume is not None:  # a resumed run writes its checkpoints back to that file
         checkpoint = outputs["--resume"] = resume
+    corpus = CorpusFiles.of(corpus)
     _check_outputs(corpus, outputs)
     options["architecture"] = "skipgram" if skipgram else "cbow"
     if resume is not None or init_from is not None:

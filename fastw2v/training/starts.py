@@ -24,6 +24,7 @@ from ..config import TrainConfig, config_from_options, config_with_overrides, op
 from ..errors import ConfigError, CorpusError, VocabularyError
 from ..state import ModelState
 from ..text.corpus import MAX_TOKEN_BYTES, CorpusScan, EncodedCorpus, encode_corpus, scan_corpus
+from ..text.sources import CorpusFiles
 from ..text.vocab import Vocabulary
 from .checkpoint import Checkpoint, TrainingPosition, load_checkpoint
 
@@ -48,7 +49,8 @@ class FreshStart:
     def configure(self, options: Dict) -> TrainConfig:
         return config_from_options(**options)
 
-    def read_corpus(self, corpus: str, config: TrainConfig, tmp_dir: Optional[str], stats,
+    def read_corpus(self, corpus: CorpusFiles, config: TrainConfig,
+                    tmp_dir: Optional[str], stats,
                     warn: Warn) -> Tuple[Vocabulary, EncodedCorpus]:
         if self.read_vocab is not None:
             counts = Vocabulary.read_counts(self.read_vocab)
@@ -89,7 +91,8 @@ class ResumedStart:
             lambda name: f"the checkpoint {self.path}: a resumed run keeps its settings "
                          f"(only {name('threads')} may change)")
 
-    def read_corpus(self, corpus: str, config: TrainConfig, tmp_dir: Optional[str], stats,
+    def read_corpus(self, corpus: CorpusFiles, config: TrainConfig,
+                    tmp_dir: Optional[str], stats,
                     warn: Warn) -> Tuple[Vocabulary, EncodedCorpus]:
         saved = self.saved
         saved.corpus.check(corpus, self.path)
@@ -135,7 +138,8 @@ class ContinuedStart:
             lambda name: f"the model {self.path}: {name('init_from')} keeps its "
                          f"{', '.join(name(field) for field in FIXED)}")
 
-    def read_corpus(self, corpus: str, config: TrainConfig, tmp_dir: Optional[str], stats,
+    def read_corpus(self, corpus: CorpusFiles, config: TrainConfig,
+                    tmp_dir: Optional[str], stats,
                     warn: Warn) -> Tuple[Vocabulary, EncodedCorpus]:
         vocab = self.model.vocab
         # One counting pass of the new text serves both the unknown-word report and
@@ -175,7 +179,7 @@ def check_starting_point(read_vocab, resume, init_from) -> None:
         raise ConfigError(message(given), message([option_name(name) for name in given]))
 
 
-def _encode(corpus: str, vocab: Vocabulary, tmp_dir: Optional[str], stats,
+def _encode(corpus: CorpusFiles, vocab: Vocabulary, tmp_dir: Optional[str], stats,
             scan: Optional[CorpusScan] = None, entry_of_word=None) -> EncodedCorpus:
     """The corpus as the kernel's id stream, and the counts of what it holds."""
     began = time.perf_counter()
@@ -194,7 +198,7 @@ def _encode(corpus: str, vocab: Vocabulary, tmp_dir: Optional[str], stats,
     return encoded
 
 
-def _report_scan(corpus: str, config: TrainConfig, scan: CorpusScan, stats,
+def _report_scan(corpus: CorpusFiles, config: TrainConfig, scan: CorpusScan, stats,
                  warn: Warn) -> None:
     """Record what the counting pass found, and warn about what it had to change."""
     read = scan.stats
@@ -228,7 +232,7 @@ def _check_id_range(source: str, vocab: Vocabulary) -> None:
                               f"ids the kernel supports; raise --min-count")
 
 
-def _report_unknown_words(corpus: str, vocab: Vocabulary, scan: CorpusScan,
+def _report_unknown_words(corpus: CorpusFiles, vocab: Vocabulary, scan: CorpusScan,
                           n_unknown: int, model_path: str, warn: Warn) -> None:
     """Warn about the `n_unknown` tokens (the encoder's exact count) of words outside
     `vocab`; the distinct words and the most frequent ones come from the counting pass

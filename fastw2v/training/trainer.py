@@ -30,6 +30,7 @@ from ..errors import ConfigError, CorpusError, FastW2VError, FastW2VWarning, Tra
 from ..model import Model, TrainStats
 from ..state import ModelState
 from ..text.corpus import EncodedCorpus, check_corpus_path
+from ..text.sources import CorpusArgument, CorpusFiles
 from .checkpoint import (
     DEFAULT_INTERVAL,
     Checkpoint,
@@ -61,11 +62,12 @@ class TrainingInterrupted(KeyboardInterrupt):
     the path to give to `resume=` (the CLI's --resume).
     """
 
-    def __init__(self, checkpoint: str, corpus: str):
+    def __init__(self, checkpoint: str, corpus: CorpusFiles):
+        given = corpus.given[0] if len(corpus.given) == 1 else list(corpus.given)
         super().__init__(f"training state saved in {checkpoint}; continue with "
-                         f"fastw2v.train({corpus!r}, resume={checkpoint!r})")
+                         f"fastw2v.train({given!r}, resume={checkpoint!r})")
         self.checkpoint = checkpoint
-        self.corpus = corpus
+        self.corpus = " ".join(corpus.given)
         # The command line that finishes the run, when the CLI started it (cli.py sets it).
         self.resume_command: Optional[str] = None
 
@@ -74,12 +76,15 @@ def _python_warning(message: str) -> None:
     warnings.warn(message, FastW2VWarning, stacklevel=3)
 
 
-def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = None,
+def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optional[str] = None,
           save_vocab: Optional[str] = None, tmp_dir: Optional[str] = None,
           warn=None, checkpoint: Optional[str] = None, checkpoint_every=None,
           resume: Optional[str] = None, init_from: Optional[str] = None,
           **options) -> Model:
-    """Train word vectors on the text file `corpus` and return the Model.
+    """Train word vectors on `corpus` and return the Model.
+
+    `corpus` is a text file, a folder (its files, sorted by name), or a sequence of
+    them, read in order as one text (fastw2v/text/sources.py).
 
     `options` are the fields of TrainConfig (dim, window, negative, sample, alpha,
     min_alpha, epochs, min_count, max_vocab, threads, seed, architecture, loss, ...).
@@ -106,8 +111,7 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
     if not isinstance(checkpoint_every, CheckpointInterval):
         checkpoint_every = CheckpointInterval.parse(checkpoint_every or DEFAULT_INTERVAL)
     config = start.configure(options)
-    corpus = os.fspath(corpus)
-    check_corpus_path(corpus)
+    corpus = check_corpus_path(corpus)  # its files, in reading order
     warn = warn or _python_warning
     cores = available_cores()
     if config.threads is not None and config.threads > cores:
@@ -160,7 +164,8 @@ class _RunIdentity:
     counting: dict
 
     @classmethod
-    def of(cls, corpus: str, encoded: EncodedCorpus, stats: TrainStats) -> _RunIdentity:
+    def of(cls, corpus: CorpusFiles, encoded: EncodedCorpus,
+           stats: TrainStats) -> _RunIdentity:
         return cls(CorpusFingerprint.of(corpus), len(encoded), encoded.n_words,
                    {name: getattr(stats, name) for name in COUNTING_STATS})
 
@@ -168,7 +173,7 @@ class _RunIdentity:
 class CheckpointWriter:
     """When this run's checkpoints are due, and what a failure to write one means."""
 
-    def __init__(self, path: str, interval: CheckpointInterval, corpus: str, warn,
+    def __init__(self, path: str, interval: CheckpointInterval, corpus: CorpusFiles, warn,
                  holds_start: bool, run: _RunIdentity):
         self.path = path
         self.interval = interval
