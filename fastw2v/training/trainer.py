@@ -80,7 +80,8 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
           save_vocab: Optional[str] = None, tmp_dir: Optional[str] = None,
           warn=None, checkpoint: Optional[str] = None, checkpoint_every=None,
           resume: Optional[str] = None, init_from: Optional[str] = None,
-          **options) -> Model:
+          ray: Optional[str] = None, ray_workers: Optional[int] = None,
+          sync_every: Optional[int] = None, **options) -> Model:
     """Train word vectors on `corpus` and return the Model.
 
     `corpus` is a text file, a folder (its files, sorted by name), or a sequence of
@@ -101,7 +102,19 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     (only `threads` may change); its checkpoints go to `checkpoint`, or by default back
     to `resume`. `init_from` continues training a saved .fw2v model on this corpus, its
     vocabulary fixed; its settings are the defaults of `options`.
+
+    `ray` trains on a Ray cluster instead ("local", "auto" or "HOST:PORT"; needs
+    `pip install "fastw2v[ray]"`): `ray_workers` workers of `threads` threads each,
+    synchronised every `sync_every` words per worker (fastw2v/distributed/engine.py).
     """
+    from ..distributed.engine import RayEngine, RaySettings  # Ray itself only if asked for
+
+    cluster = RaySettings.of(ray, ray_workers, sync_every)
+    if cluster is not None and (checkpoint is not None or resume is not None
+                                or init_from is not None):
+        raise ConfigError("ray= cannot be combined with checkpoint, resume or init_from yet",
+                          "--ray cannot be combined with --checkpoint, --resume or "
+                          "--init-from yet")
     start = choose_start(read_vocab, resume, init_from)
     if checkpoint is None and resume is not None:
         checkpoint = resume
@@ -114,7 +127,7 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     corpus = check_corpus_path(corpus)  # its files, in reading order
     warn = warn or _python_warning
     cores = available_cores()
-    if config.threads is not None and config.threads > cores:
+    if cluster is None and config.threads is not None and config.threads > cores:
         warn(f"{config.threads} threads on {cores} cores: the threads beyond {cores} only "
              f"take turns, so training is no faster (and may be slower)")
     stats = TrainStats()
@@ -141,7 +154,12 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
         stats.resumed_share = at.share_done(encoded.n_words * config.epochs)
         stats.words_before_resume = at.words_done
     try:
-        Trainer(state, encoded, tables, stats, progress=progress, checkpoints=writer).run(at)
+        if cluster is not None:
+            RayEngine(cluster, state, encoded, tables, stats, job_tokens=JOB_TOKENS,
+                      progress=progress, tmp_dir=tmp_dir).run(at)
+        else:
+            Trainer(state, encoded, tables, stats, progress=progress,
+                    checkpoints=writer).run(at)
     finally:
         encoded.stream.close()  # its file was unlinked on creation: this frees the disk
     # A resumed run's time covers the part it trained (see TrainStats.words_per_second).
@@ -324,7 +342,7 @@ class Trainer:
             while True:
                 while shared.holding:
                     shared.changed.wait()
-                if shared.stop or shared.next_job >= self.n_jobs:
+                if shared.stop or shared.next_job >= self.until_job:
                     return None
                 if writer is None or not writer.due(shared.next_job, self.jobs_per_epoch):
                     break
@@ -386,9 +404,15 @@ class Trainer:
 
     # -- the run -------------------------------------------------------------------------
 
-    def run(self, at: TrainingPosition) -> None:
-        """Train every job from `at` on; the state's arrays and loss history hold the
+    def position(self) -> TrainingPosition:
+        """Where the last `run` stopped (a distributed worker's next round starts here)."""
+        return self._position()
+
+    def run(self, at: TrainingPosition, until_job: Optional[int] = None) -> None:
+        """Train every job from `at` on (up to job `until_job`, exclusive, when given: a
+        distributed worker's round); the state's arrays and loss history hold the
         result."""
+        self.until_job = self.n_jobs if until_job is None else min(until_job, self.n_jobs)
         self.began = time.perf_counter()
         self.seconds_before = at.train_seconds
         # A resumed run continues each thread's random stream where it stood (more
