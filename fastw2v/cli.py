@@ -291,10 +291,20 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
                    "Its vocabulary stays fixed: other words are counted, reported and left "
                    "out. Its settings are the defaults; --dim, --loss and --nce-gamma "
                    "cannot change.")
+@click.option("--ray", "ray_address", metavar="ADDRESS",
+              help="Train on a Ray cluster: local (start Ray here for the run), auto (the "
+                   "cluster this machine belongs to) or HOST:PORT of a head node. Needs "
+                   "pip install \"fastw2v[ray]\"; see docs/distributed.md.")
+@click.option("--ray-workers", type=click.IntRange(min=1), default=None,
+              help="Ray workers, each running --threads threads  [default: 2]")
+@click.option("--sync-every", type=click.IntRange(min=1), default=None,
+              help="Words each Ray worker trains between two synchronisations  "
+                   "[default: 400,000]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, read_vocab,
-          tmp_dir, checkpoint, checkpoint_every, resume, init_from, **options):
+          tmp_dir, checkpoint, checkpoint_every, resume, init_from, ray_address, ray_workers,
+          sync_every, **options):
     """Learn word vectors from CORPUS... (UTF-8 text, one sentence per line; .gz, .bz2
     and .xz are read directly): one or more files or folders (a folder's files, sorted
     by name), read in order as one text."""
@@ -321,7 +331,8 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
         model = train_model(corpus, progress=not quiet, read_vocab=read_vocab,
                             save_vocab=save_vocab, tmp_dir=tmp_dir, warn=_warn,
                             checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                            resume=resume, init_from=init_from, **options)
+                            resume=resume, init_from=init_from, ray=ray_address,
+                            ray_workers=ray_workers, sync_every=sync_every, **options)
     except TrainingInterrupted as exc:
         exc.resume_command = _resume_command(ctx, corpus, exc.checkpoint)
         raise
@@ -619,6 +630,15 @@ def info(ctx, model, named, as_json):
             rows.append(("matrix", "context vectors (the output matrix)"))
     elif vectors.format != "native":
         rows.append(("trained with", "not recorded (word2vec formats hold only words and vectors)"))
+    run = meta.get("distributed")
+    if isinstance(run, dict):  # trained on a Ray cluster (fastw2v/distributed/engine.py)
+        rows.append(("distributed", f"{run.get('engine')}: {run.get('workers')} workers x "
+                                    f"{run.get('threads_per_worker')} threads, synchronised "
+                                    f"every {run.get('sync_every', 0):,} words per worker "
+                                    f"({run.get('rounds')} rounds): {run.get('sync_rule')}; "
+                                    f"{run.get('bytes_to_driver_per_word')} bytes per "
+                                    f"trained word to the driver, "
+                                    f"{run.get('bytes_from_driver_per_word')} back"))
     if meta.get("loss_history"):
         rows.append(("loss by epoch", " ".join(f"{x:.4f}" for x in meta["loss_history"])))
     click.echo(_table(None, rows, "ll"))

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import socket
+import threading
 from typing import Iterator
 
 from ..config import available_cores
@@ -62,18 +64,8 @@ def connected(address: str, cpus_needed: int, what: str) -> Iterator:
     ray = import_ray()
     opened_here = not ray.is_initialized()
     if opened_here:
-        quiet = dict(logging_level=logging.ERROR, log_to_driver=False,
-                     configure_logging=True)
-        if address == "local":
-            ray.init(num_cpus=available_cores(), include_dashboard=False, **quiet)
-        else:
-            if address != "auto":
-                _probe(address)
-            try:
-                ray.init(address=address, **quiet)
-            except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
-                raise ClusterError(f"cannot join the Ray cluster at {address}: "
-                                   f"{' '.join(str(exc).split())[:300]}") from None
+        with _own_sigterm():
+            _open(ray, address)
     try:
         cpus = int(ray.cluster_resources().get("CPU", 0))
         if cpus_needed > cpus:
@@ -84,3 +76,33 @@ def connected(address: str, cpus_needed: int, what: str) -> Iterator:
     finally:
         if opened_here:
             ray.shutdown()
+
+
+@contextlib.contextmanager
+def _own_sigterm() -> Iterator[None]:
+    """Keep the process's SIGTERM handling through `ray.init`, which installs its own
+    (exit at once): the CLI turns SIGTERM into Ctrl-C, so the workers are stopped and
+    the interruption reported like any other."""
+    main = threading.current_thread() is threading.main_thread()
+    handler = signal.getsignal(signal.SIGTERM) if main else None
+    try:
+        yield
+    finally:
+        if main and handler is not None:
+            signal.signal(signal.SIGTERM, handler)
+
+
+def _open(ray, address: str) -> None:
+    """Start (local) or join (auto, HOST:PORT) Ray, quiet: one progress line only."""
+    quiet = dict(logging_level=logging.ERROR, log_to_driver=False,
+                 configure_logging=True)
+    if address == "local":
+        ray.init(num_cpus=available_cores(), include_dashboard=False, **quiet)
+    else:
+        if address != "auto":
+            _probe(address)
+        try:
+            ray.init(address=address, **quiet)
+        except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+            raise ClusterError(f"cannot join the Ray cluster at {address}: "
+                               f"{' '.join(str(exc).split())[:300]}") from None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 from ..errors import CorpusError
 from ..formats.files import read_failure
@@ -46,7 +46,7 @@ class CorpusFiles:
             given = tuple(os.fspath(path) for path in corpus)
         if not given:
             raise CorpusError("no corpus given: name one or more files or folders")
-        paths = []
+        paths: List[str] = []
         for path in given:
             paths.extend(_files_of(path))
         return cls(tuple(paths), given)

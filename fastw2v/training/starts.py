@@ -66,9 +66,9 @@ class FreshStart:
         if len(vocab) == 0:
             table_counts = scan.table.counts()
             top = int(np.argmax(table_counts))
-            raise _no_word_error(corpus, config, scan.table.words([top])[0],
+            raise _no_word_error(str(corpus), config, scan.table.words([top])[0],
                                  int(table_counts[top]))
-        _check_id_range(corpus, vocab)
+        _check_id_range(str(corpus), vocab)
         return vocab, _encode(corpus, vocab, tmp_dir, stats, scan, entry_of_word)
 
     def initial(self, vocab: Vocabulary, config: TrainConfig,
