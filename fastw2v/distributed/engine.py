@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
@@ -42,6 +42,9 @@ from .worker import ShardWorker, _arrays
 DEFAULT_SYNC_EVERY = 400_000
 # Seconds to wait for the workers to start before calling them unplaceable.
 START_SECONDS = 120.0
+# Worker failures a run recovers from before it gives up (a node that keeps dying is
+# better reported than retried for ever).
+MAX_RESTARTS = 3
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,8 @@ class RayEngine:
 
     def __init__(self, settings: RaySettings, state: ModelState, encoded: EncodedCorpus,
                  tables: KernelTables, stats: TrainStats, *, job_tokens: int,
-                 progress: bool = False, tmp_dir: Optional[str] = None):
+                 progress: bool = False, tmp_dir: Optional[str] = None,
+                 warn: Callable[[str], None] = print):
         assert state.config is not None and state.config.threads is not None
         assert state.config.alpha is not None
         self.settings = settings
@@ -148,6 +152,8 @@ class RayEngine:
         self.show_progress = progress
         self.tmp_dir = tmp_dir
         self.traffic = Traffic()
+        self.warn = warn
+        self.restarts = 0
 
     def run(self, at: TrainingPosition) -> None:
         if at.words_done:
@@ -158,37 +164,44 @@ class RayEngine:
         assert threads is not None
         what = f"{settings.workers:,} workers x {threads:,} threads"
         with connected(settings.address, settings.workers * threads, what) as ray:
-            actors = self._start_workers(ray, threads)
+            self.actors: list = []
             try:
-                self._rounds(ray, actors)
+                shards = split_shards(self.encoded, settings.workers, self.job_tokens)
+                self.shards = [ray.put(shard) for shard in shards]
+                self.tables_ref = ray.put(self.tables)
+                self._start_workers(ray, None)
+                self._rounds(ray)
             finally:
-                for actor in actors:
+                for actor in self.actors:
                     ray.kill(actor)
 
-    def _start_workers(self, ray, threads: int) -> list:
+    def _start_workers(self, ray, positions: Optional[List[TrainingPosition]]) -> None:
+        """Start one actor per shard from the driver's state (the last synchronisation)
+        and, after a failure, from each shard's position at that synchronisation."""
         settings, config = self.settings, self.config
-        shards = split_shards(self.encoded, settings.workers, self.job_tokens)
+        threads = config.threads
+        assert threads is not None and config.alpha is not None
         remote = ray.remote(num_cpus=threads, max_restarts=0)(ShardWorker)
-        tables = ray.put(self.tables)
-        actors = []
-        for i, shard in enumerate(shards):
+        self.actors = []
+        for i, shard in enumerate(self.shards):
             # Each worker trains with the rate times W (see the module's comment) and
             # draws its own random numbers.
             worker_config = dataclasses.replace(
-                config, alpha=config.alpha * settings.workers,  # type: ignore[operator]
+                config, alpha=config.alpha * settings.workers,
                 min_alpha=config.min_alpha * settings.workers,
-                seed=config.seed + 7919 * (i + 1))
+                seed=config.seed + 7919 * (i + 1 + settings.workers * self.restarts))
             state = dataclasses.replace(self.state, config=worker_config)
-            actors.append(remote.remote(state, tables, ray.put(shard), self.tmp_dir))
+            at = positions[i] if positions else None
+            self.actors.append(remote.remote(state, self.tables_ref, shard, self.tmp_dir, at))
         try:
-            self.n_jobs = ray.get([a.n_jobs.remote() for a in actors], timeout=START_SECONDS)
+            self.n_jobs = ray.get([a.n_jobs.remote() for a in self.actors],
+                                  timeout=START_SECONDS)
         except ray.exceptions.GetTimeoutError:
             raise ClusterError(f"the Ray workers did not start within {START_SECONDS:g} s: "
                                f"the cluster has too few free CPUs for {settings.workers:,} "
                                f"workers x {threads:,} threads") from None
-        return actors
 
-    def _rounds(self, ray, actors: list) -> None:
+    def _rounds(self, ray) -> None:
         settings, config = self.settings, self.config
         total_words = self.encoded.n_words * config.epochs
         words_per_worker = total_words / settings.workers
@@ -196,11 +209,16 @@ class RayEngine:
         printer = ProgressPrinter(total_words) if self.show_progress else None
         master = _arrays(self.state)
         positions: List[TrainingPosition] = []
+        r = 0
         try:
-            for r in range(n_rounds):
+            while r < n_rounds:
                 pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds))
-                           for actor, n in zip(actors, self.n_jobs)]
-                results = self._gather(ray, pending, actors, r)
+                           for actor, n in zip(self.actors, self.n_jobs)]
+                try:
+                    results = ray.get(pending)
+                except ray.exceptions.RayActorError as exc:
+                    self._recover(ray, pending, exc, r, positions)
+                    continue  # the round again, from the last synchronisation
                 changes = [c for c, _ in results]
                 positions = [p for _, p in results]
                 self.traffic.to_driver += sum(_nbytes(c) for c in changes)
@@ -208,15 +226,39 @@ class RayEngine:
                 if r + 1 < n_rounds:
                     update = ray.put(combined)
                     self.traffic.from_driver += _nbytes(combined) * settings.workers
-                    for actor in actors:
+                    for actor in self.actors:
                         actor.apply.remote(update)
                 self.traffic.rounds += 1
                 if printer is not None:
                     self._show(printer, positions, total_words)
+                r += 1
         finally:
             if printer is not None:
                 printer.finish()
         self._finish(positions, n_rounds)
+
+    def _recover(self, ray, pending: list, exc: Exception, round_number: int,
+                 positions: List[TrainingPosition]) -> None:
+        """A worker died during a round: restart every worker from the last
+        synchronisation (the driver's state, each shard's position then) and let the
+        round run again; the dead worker's shard goes to its replacement, wherever Ray
+        can place it. After MAX_RESTARTS, or when no replacement can be placed, stop
+        with ClusterError: the output is not written, so nothing damaged is saved."""
+        which = next((i for i, ref in enumerate(pending) if _failed(ray, ref)), None)
+        worker = f"worker {which + 1}" if which is not None else "a worker"
+        node = getattr(exc, "ip", None) or "its node"
+        where = f"Ray {worker} (on {node}) died in synchronisation round {round_number + 1:,}"
+        self.restarts += 1
+        if self.restarts > MAX_RESTARTS:
+            raise ClusterError(f"{where}, after {MAX_RESTARTS:,} restarts already; the run "
+                               f"stopped and no output was written") from None
+        self.warn(f"{where}; every worker restarts from the last synchronisation")
+        for actor in self.actors:
+            ray.kill(actor)
+        try:
+            self._start_workers(ray, positions or None)
+        except ClusterError as error:
+            raise ClusterError(f"{where}, and no replacement could start: {error}") from None
 
     def _show(self, printer: ProgressPrinter, positions: List[TrainingPosition],
               total_words: int) -> None:
@@ -230,18 +272,6 @@ class RayEngine:
         share = min(1.0, words / total_words)
         printer.update(words, epoch + 1,
                        config.alpha - (config.alpha - config.min_alpha) * share, loss)
-
-    def _gather(self, ray, pending: list, actors: list, round_number: int) -> list:
-        try:
-            return ray.get(pending)
-        except ray.exceptions.RayActorError as exc:
-            which = next((i for i, ref in enumerate(pending) if _failed(ray, ref)), None)
-            worker = f"worker {which + 1}" if which is not None else "a worker"
-            node = getattr(exc, "ip", None) or "its node"
-            raise ClusterError(
-                f"Ray {worker} (on {node}) died in synchronisation round "
-                f"{round_number + 1:,}; the run stopped and no output was written; run it "
-                f"again (--checkpoint is not yet supported with --ray)") from None
 
     def _finish(self, positions: List[TrainingPosition], n_rounds: int) -> None:
         config, state, stats = self.config, self.state, self.stats
@@ -260,6 +290,7 @@ class RayEngine:
                 "engine": "ray", "workers": self.settings.workers,
                 "threads_per_worker": config.threads,
                 "sync_every": self.settings.sync_every, "rounds": n_rounds,
+                "restarts": self.restarts,
                 "sync_rule": "average of the workers' models (changed rows only), "
                              "learning rate x workers",
                 "bytes_to_driver_per_word": round(traffic.to_driver / words, 2),

@@ -12,7 +12,7 @@ worker changed are equal everywhere already.
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -38,7 +38,7 @@ class ShardWorker:
     """Trains its shard of the corpus on its copy of the state, a round at a time."""
 
     def __init__(self, state: ModelState, tables: KernelTables, shard: np.ndarray,
-                 tmp_dir=None):
+                 tmp_dir=None, at: Optional[TrainingPosition] = None):
         self.state = state.writable()
         assert self.state.config is not None
         stream = IdStream.of(shard, tmp_dir)
@@ -46,8 +46,10 @@ class ShardWorker:
         encoded = EncodedCorpus(stream, n_words=len(shard) - n_ends, n_skipped=0,
                                 n_sentences=n_ends)
         self.trainer = Trainer(self.state, encoded, tables, TrainStats())
-        self.at = TrainingPosition.beginning(self.state.config.epochs,
-                                             float(self.state.gamma[0]))
+        # A replacement for a failed worker takes up where the shard stood at the last
+        # synchronisation.
+        self.at = at or TrainingPosition.beginning(self.state.config.epochs,
+                                                   float(self.state.gamma[0]))
         self.start = {name: array.copy() for name, array in _arrays(self.state).items()}
 
     def n_jobs(self) -> int:

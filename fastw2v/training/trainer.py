@@ -156,7 +156,7 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     try:
         if cluster is not None:
             RayEngine(cluster, state, encoded, tables, stats, job_tokens=JOB_TOKENS,
-                      progress=progress, tmp_dir=tmp_dir).run(at)
+                      progress=progress, tmp_dir=tmp_dir, warn=warn).run(at)
         else:
             Trainer(state, encoded, tables, stats, progress=progress,
                     checkpoints=writer).run(at)

@@ -145,12 +145,12 @@ def _wait_for_training(process):
 def long_run_args(corpus, tmp_path):
     path, _ = corpus
     return [path, "--ray", "local", "--ray-workers", "2", "--threads", "1", "--dim", "64",
-            "--epochs", "30", "--sync-every", "20000"]
+            "--epochs", "12", "--sync-every", "20000"]
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc")
-def test_a_killed_worker_stops_the_run_in_one_line_and_writes_nothing(long_run_args,
-                                                                      tmp_path):
+def test_a_killed_worker_is_replaced_and_the_run_finishes_from_the_last_sync(
+        long_run_args, corpus, tmp_path):
     out = tmp_path / "v.fw2v"
     process = _start_cli([*long_run_args, "-o", out], tmp_path)
     try:
@@ -158,14 +158,23 @@ def test_a_killed_worker_stops_the_run_in_one_line_and_writes_nothing(long_run_a
         workers = _shard_workers()
         assert workers, "no Ray shard worker found"
         os.kill(workers[0], signal.SIGKILL)
-        _, stderr = process.communicate(timeout=120)
+        _, stderr = process.communicate(timeout=300)
     finally:
         process.kill()
-    lines = [line for line in stderr.splitlines() if line.startswith("Error")]
-    assert process.returncode == 1, stderr
-    assert len(lines) == 1 and "died in synchronisation round" in lines[0], stderr
+    assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
-    assert not out.exists()
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, stderr
+    assert "died in synchronisation round" in warnings[0]
+    assert "restarts from the last synchronisation" in warnings[0]
+    # Not a damaged model: every word of every epoch trained once, the structure found.
+    model = fastw2v.load(str(out))
+    run = model.metadata["distributed"]
+    assert run["restarts"] == 1
+    n_words = fastw2v.train(corpus[0], threads=1, dim=8, epochs=1, seed=3).stats.n_words
+    assert model.metadata["words_trained"] == n_words * 12
+    assert all(np.isfinite(model.metadata["loss_history"]))
+    assert topic_precision(model, corpus[1]) >= 0.85
     assert _shard_workers() == []
 
 
