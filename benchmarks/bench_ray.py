@@ -82,6 +82,11 @@ def main() -> None:
         print(json.dumps({"run": f"ray, {n} workers x 1 thread", "arch": args.arch,
                           "seconds": round(time.perf_counter() - began, 1),
                           "words_per_second": round(model.stats.words_per_second),
+                          # Training alone: without starting the workers and shipping.
+                          "words_per_second_rounds": round(
+                              model.stats.n_words_trained
+                              / (model.stats.seconds["train"]
+                                 - model.stats.seconds["ray_start"])),
                           "sync_every": run["sync_every"], "rounds": run["rounds"],
                           "bytes_to_driver_per_word": run["bytes_to_driver_per_word"],
                           "bytes_from_driver_per_word": run["bytes_from_driver_per_word"],

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
@@ -163,6 +164,7 @@ class RayEngine:
         threads = config.threads
         assert threads is not None
         what = f"{settings.workers:,} workers x {threads:,} threads"
+        began = time.perf_counter()
         with connected(settings.address, settings.workers * threads, what) as ray:
             self.actors: list = []
             try:
@@ -170,6 +172,9 @@ class RayEngine:
                 self.shards = [ray.put(shard) for shard in shards]
                 self.tables_ref = ray.put(self.tables)
                 self._start_workers(ray, None)
+                # Joining or starting Ray, shipping the shards, starting the workers: the
+                # part of the training time a one-process run does not have.
+                self.stats.seconds["ray_start"] = time.perf_counter() - began
                 self._rounds(ray)
             finally:
                 for actor in self.actors:
