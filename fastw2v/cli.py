@@ -30,6 +30,7 @@ from .formats.detect import ALL_FORMATS
 from .formats.files import check_writable_path
 from .queries.plot import LONE_WORD_NEIGHBOURS
 from .text import synthetic
+from .text.sources import CorpusFiles
 from .training.checkpoint import DEFAULT_INTERVAL, CheckpointInterval
 from .training.trainer import CHECKPOINT_EVERY_ALONE, TrainingInterrupted, check_starting_point
 from .training.trainer import train as train_model
@@ -118,12 +119,12 @@ def _same_file(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def _check_outputs(corpus: str, outputs: dict) -> None:
-    """Refuse, before any work, outputs that cannot be written, would overwrite the
-    corpus, or would overwrite each other."""
+def _check_outputs(corpus: CorpusFiles, outputs: dict) -> None:
+    """Refuse, before any work, outputs that cannot be written, would overwrite a corpus
+    file, or would overwrite each other."""
     given = [(option, path) for option, path in outputs.items() if path is not None]
     for i, (option, path) in enumerate(given):
-        if _same_file(path, corpus):
+        if any(_same_file(path, file) for file in corpus.paths):
             raise OutputError(f"{option} {path} is the corpus itself; choose another path")
         for other, other_path in given[:i]:
             if _same_file(path, other_path):
@@ -146,7 +147,7 @@ class IntervalType(click.ParamType):
             self.fail(exc.cli_message.removeprefix("--checkpoint-every "), param, ctx)
 
 
-def _resume_command(ctx: click.Context, corpus: str, checkpoint: str) -> str:
+def _resume_command(ctx: click.Context, corpus: CorpusFiles, checkpoint: str) -> str:
     """The command that finishes the run `train` was interrupted in, from `checkpoint`.
 
     It repeats what the user asked to be written and how (outputs, format, -q, ...),
@@ -155,7 +156,7 @@ def _resume_command(ctx: click.Context, corpus: str, checkpoint: str) -> str:
     is in any folder: a relative -o would otherwise land in the folder it is run from.
     """
     params = ctx.params
-    words = ["fastw2v", "train", os.path.abspath(corpus),
+    words = ["fastw2v", "train", *(os.path.abspath(path) for path in corpus.given),
              "-o", os.path.abspath(params["output"])]
     if params["fmt"] != "auto":
         words += ["--format", params["fmt"]]
@@ -214,7 +215,8 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
 
 
 @main.command()
-@click.argument("corpus", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("corpus", nargs=-1, required=True,
+                type=click.Path(dir_okay=True, path_type=str))
 @click.option("-o", "--output", default=DEFAULT_MODEL_PATH, show_default=True,
               help="Where to write the word vectors.")
 @click.option("--format", "fmt", type=click.Choice(("auto",) + ALL_FORMATS), default="auto",
@@ -303,12 +305,23 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
               help="With --init-from: words of CORPUS that reach --min-count join the "
                    "vocabulary (new rows as a fresh run starts them; counts of both texts "
                    "for the noise and subsampling tables). Not for --loss hs.")
+@click.option("--ray", "ray_address", metavar="ADDRESS",
+              help="Train on a Ray cluster: local (start Ray here for the run), auto (the "
+                   "cluster this machine belongs to) or HOST:PORT of a head node. Needs "
+                   "pip install \"fastw2v[ray]\"; see docs/distributed.md.")
+@click.option("--ray-workers", type=click.IntRange(min=1), default=None,
+              help="Ray workers, each running --threads threads  [default: 2]")
+@click.option("--sync-every", type=click.IntRange(min=1), default=None,
+              help="Words each Ray worker trains between two synchronisations  "
+                   "[default: 400,000]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, read_vocab,
-          tmp_dir, checkpoint, checkpoint_every, resume, init_from, grow_vocab, **options):
-    """Learn word vectors from CORPUS (UTF-8 text, one sentence per line; .gz, .bz2 and
-    .xz are read directly)."""
+          tmp_dir, checkpoint, checkpoint_every, resume, init_from, grow_vocab, ray_address,
+          ray_workers, sync_every, **options):
+    """Learn word vectors from CORPUS... (UTF-8 text, one sentence per line; .gz, .bz2
+    and .xz are read directly): one or more files or folders (a folder's files, sorted
+    by name), read in order as one text."""
     check_starting_point(read_vocab, resume, init_from)
     if checkpoint_every is not None and checkpoint is None and resume is None:
         raise click.UsageError(CHECKPOINT_EVERY_ALONE, ctx)
@@ -318,6 +331,7 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
         outputs["--checkpoint"] = checkpoint
     elif resume is not None:  # a resumed run writes its checkpoints back to that file
         checkpoint = outputs["--resume"] = resume
+    corpus = CorpusFiles.of(corpus)
     _check_outputs(corpus, outputs)
     options["architecture"] = "skipgram" if skipgram else "cbow"
     if resume is not None or init_from is not None:
@@ -332,6 +346,7 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
                             save_vocab=save_vocab, tmp_dir=tmp_dir, warn=_warn,
                             checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                             resume=resume, init_from=init_from, grow_vocab=grow_vocab,
+                            ray=ray_address, ray_workers=ray_workers, sync_every=sync_every,
                             **options)
     except TrainingInterrupted as exc:
         exc.resume_command = _resume_command(ctx, corpus, exc.checkpoint)
@@ -630,6 +645,15 @@ def info(ctx, model, named, as_json):
             rows.append(("matrix", "context vectors (the output matrix)"))
     elif vectors.format != "native":
         rows.append(("trained with", "not recorded (word2vec formats hold only words and vectors)"))
+    run = meta.get("distributed")
+    if isinstance(run, dict):  # trained on a Ray cluster (fastw2v/distributed/engine.py)
+        rows.append(("distributed", f"{run.get('engine')}: {run.get('workers')} workers x "
+                                    f"{run.get('threads_per_worker')} threads, synchronised "
+                                    f"every {run.get('sync_every', 0):,} words per worker "
+                                    f"({run.get('rounds')} rounds): {run.get('sync_rule')}; "
+                                    f"{run.get('bytes_to_driver_per_word')} bytes per "
+                                    f"trained word to the driver, "
+                                    f"{run.get('bytes_from_driver_per_word')} back"))
     if meta.get("loss_history"):
         rows.append(("loss by epoch", " ".join(f"{x:.4f}" for x in meta["loss_history"])))
     click.echo(_table(None, rows, "ll"))

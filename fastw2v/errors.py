@@ -45,6 +45,10 @@ class TrainingDiverged(FastW2VError):
     """The loss became NaN or infinite: the learning rate is too high."""
 
 
+class ClusterError(FastW2VError):
+    """A Ray cluster cannot be reached, cannot host the workers, or lost one."""
+
+
 class FastW2VWarning(UserWarning):
     """Something the library changed or left out and the user should know (invalid
     UTF-8 replaced, rare words pruned, tokens skipped, more threads than cores)."""

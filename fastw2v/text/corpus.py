@@ -46,7 +46,8 @@ import numpy as np
 from .. import _text
 from ..config import MAX_SENTENCE_TOKENS
 from ..errors import CorpusError
-from ..formats.files import UTF8_BOM, read_failure
+from ..formats.files import UTF8_BOM
+from .sources import CorpusArgument, CorpusFiles, check_readable
 
 SENTENCE_END = _text.SENTENCE_END  # the id that ends a sentence (the kernel's SENTENCE_END)
 MAX_TOKEN_BYTES = _text.MAX_TOKEN_BYTES
@@ -68,13 +69,10 @@ class ReadStats:
     n_lines: int = 0
 
 
-def check_corpus_path(path: str) -> None:
-    """Fail early, naming the file, when `path` cannot be a readable corpus."""
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as exc:
-        raise read_failure(CorpusError, path, exc, "a text file") from None
+def check_corpus_path(corpus: CorpusArgument) -> CorpusFiles:
+    """Fail early, naming the file or folder, when `corpus` cannot be a readable corpus;
+    return its files."""
+    return CorpusFiles.of(corpus)
 
 
 def _open_binary(path: str) -> io.BufferedIOBase:
@@ -88,31 +86,49 @@ def _open_binary(path: str) -> io.BufferedIOBase:
     return open(path, "rb")
 
 
-def _scan_file(path: str, scanner: _text.Scanner, sink=None) -> ReadStats:
-    """Feed the whole file to `scanner`; pass each block's emitted ids to `sink`."""
-    check_corpus_path(path)
+def _scan_files(corpus: CorpusArgument, scanner: _text.Scanner, sink=None) -> ReadStats:
+    """Feed every file of the corpus to `scanner`, in order, as one text with a line end
+    between two files; pass each block's emitted ids to `sink`."""
+    files = CorpusFiles.of(corpus)
+    n_lines = 0
+    for path in files.paths:
+        first_line = scanner.line
+        _feed_file(path, scanner, sink, first_line)
+        n_lines += scanner.line - first_line
+        # The file's last line ends with the file, even without a final newline. The
+        # scanner never doubles a line end, so a file that had one gets no empty line.
+        _feed(scanner, b"\n", sink, path, first_line)
+    _feed(scanner, b"", sink, files.paths[-1], scanner.line, final=True)
+    return ReadStats(n_tokens=scanner.n_tokens, n_invalid_bytes=scanner.n_invalid_bytes,
+                     n_long_tokens=scanner.n_long_tokens, n_lines=n_lines)
+
+
+def _feed(scanner: _text.Scanner, block: bytes, sink, path: str, first_line: int,
+          final: bool = False) -> None:
+    try:
+        ids = scanner.feed(block, final=final)
+    except ValueError:
+        line = scanner.nul_line - first_line + 1
+        raise CorpusError(f"{path}: line {line:,}: NUL byte; this looks like a binary "
+                          f"file, not text") from None
+    if sink is not None:  # also without ids: a sink may want every block (phrases)
+        sink(ids)
+
+
+def _feed_file(path: str, scanner: _text.Scanner, sink, first_line: int) -> None:
+    check_readable(path)
     try:
         with _open_binary(path) as f:
             # A UTF-8 byte-order mark is a file marker, not text of the first word.
             block = f.read(len(UTF8_BOM))
             if block == UTF8_BOM:
                 block = f.read(BLOCK_BYTES)
-            while True:
-                try:
-                    ids = scanner.feed(block, final=not block)
-                except ValueError:
-                    raise CorpusError(f"{path}: line {scanner.nul_line:,}: NUL byte; "
-                                      f"this looks like a binary file, not text") from None
-                if sink is not None:  # also without ids: a sink may want every block
-                    sink(ids)
-                if not block:
-                    break
+            while block:
+                _feed(scanner, block, sink, path, first_line)
                 block = f.read(BLOCK_BYTES)
     except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise CorpusError(f"{path}: cannot read: {reason}") from None
-    return ReadStats(n_tokens=scanner.n_tokens, n_invalid_bytes=scanner.n_invalid_bytes,
-                     n_long_tokens=scanner.n_long_tokens, n_lines=scanner.line - 1)
 
 
 class IdStream:
@@ -176,7 +192,7 @@ class CorpusScan:
     """One counting pass over a corpus: the word table, and the entry-id stream when it is
     still valid (no pruning happened), which spares encoding a second read."""
 
-    path: str
+    path: CorpusArgument
     table: _text.WordTable
     stats: ReadStats
     entries: Optional[IdStream]
@@ -191,7 +207,8 @@ class CorpusScan:
         return self.table.prune_threshold
 
 
-def scan_corpus(path: str, max_vocab: int, tmp_dir: Optional[str] = None) -> CorpusScan:
+def scan_corpus(path: CorpusArgument, max_vocab: int,
+                tmp_dir: Optional[str] = None) -> CorpusScan:
     """Count the corpus's words, keeping at most `max_vocab` distinct ones at a time
     (word2vec.c's pruning), and record its tokens' entry ids for `encode_corpus`."""
     table = _text.WordTable(max_vocab)
@@ -199,7 +216,7 @@ def scan_corpus(path: str, max_vocab: int, tmp_dir: Optional[str] = None) -> Cor
     entries = IdStream(tmp_dir, "fastw2v-scan-")
     try:
         # Once a pruning has made the stream stale, the scanner stops emitting.
-        stats = _scan_file(path, scanner, entries.append)
+        stats = _scan_files(path, scanner, entries.append)
     except BaseException:
         entries.close()
         raise
@@ -247,7 +264,7 @@ class EncodedCorpus:
         return bounds
 
 
-def encode_corpus(path: str, words: Sequence[str], tmp_dir: Optional[str] = None,
+def encode_corpus(path: CorpusArgument, words: Sequence[str], tmp_dir: Optional[str] = None,
                   max_sentence: int = MAX_SENTENCE_TOKENS, scan: Optional[CorpusScan] = None,
                   entry_of_word: Optional[np.ndarray] = None) -> EncodedCorpus:
     """Encode the corpus with the vocabulary `words` (word i has id i).
@@ -276,7 +293,7 @@ def encode_corpus(path: str, words: Sequence[str], tmp_dir: Optional[str] = None
             except ValueError as exc:
                 raise CorpusError(f"the vocabulary is not usable: {exc}") from None
             scanner = _text.Scanner(table, emit=True)
-            _scan_file(path, scanner, lambda ids: out.append(encoder.encode(ids)))
+            _scan_files(path, scanner, lambda ids: out.append(encoder.encode(ids)))
             n_unknown = scanner.n_unknown
         out.append(encoder.finish())
         out.flush()

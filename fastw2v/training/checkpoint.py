@@ -46,7 +46,7 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -54,6 +54,7 @@ from ..config import TrainConfig
 from ..errors import ConfigError, CorpusError, FormatError
 from ..formats.files import atomic_write, read_failure
 from ..state import ModelState
+from ..text.sources import CorpusArgument, CorpusFiles
 from ..text.vocab import Vocabulary
 
 FORMAT = "fastw2v-checkpoint"
@@ -85,7 +86,21 @@ class CorpusFingerprint:
     tail: str  # sha256 of the last FINGERPRINT_BYTES, hex
 
     @classmethod
-    def of(cls, path: str) -> CorpusFingerprint:
+    def of(cls, corpus: CorpusArgument) -> CorpusFingerprint:
+        """The fingerprint of a corpus file, or of several read in order: their total
+        size, and hashes over every file's size, head and tail (a single file keeps the
+        one-file hashes, so checkpoints made before corpora could be several resume)."""
+        files = CorpusFiles.of(corpus)
+        parts = [cls._of_file(path) for path in files.paths]
+        if len(parts) == 1:
+            return cls(str(files), *parts[0])
+        head = hashlib.sha256("".join(f"{size}:{head};" for size, head, _ in parts).encode())
+        tail = hashlib.sha256("".join(f"{size}:{tail};" for size, _, tail in parts).encode())
+        return cls(str(files), sum(size for size, _, _ in parts), head.hexdigest(),
+                   tail.hexdigest())
+
+    @staticmethod
+    def _of_file(path: str) -> Tuple[int, str, str]:
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
@@ -94,9 +109,9 @@ class CorpusFingerprint:
                 tail = hashlib.sha256(f.read(FINGERPRINT_BYTES)).hexdigest()
         except OSError as exc:
             raise CorpusError(f"{path}: cannot read: {exc.strerror}") from None
-        return cls(path, size, head, tail)
+        return size, head, tail
 
-    def check(self, path: str, checkpoint: str) -> None:
+    def check(self, path: CorpusArgument, checkpoint: str) -> None:
         """Refuse to resume `checkpoint` on a corpus other than the one it was made from."""
         other = CorpusFingerprint.of(path)
         if other.size != self.size:

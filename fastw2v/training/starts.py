@@ -26,6 +26,7 @@ from ..config import TrainConfig, config_from_options, config_with_overrides, op
 from ..errors import ConfigError, CorpusError, VocabularyError
 from ..state import ModelState
 from ..text.corpus import MAX_TOKEN_BYTES, CorpusScan, EncodedCorpus, encode_corpus, scan_corpus
+from ..text.sources import CorpusFiles
 from ..text.vocab import Vocabulary
 from .checkpoint import Checkpoint, TrainingPosition, load_checkpoint
 from .growth import Growth, grow_state, grow_vocabulary
@@ -52,7 +53,8 @@ class FreshStart:
     def configure(self, options: Dict) -> TrainConfig:
         return config_from_options(**options)
 
-    def read_corpus(self, corpus: str, config: TrainConfig, tmp_dir: Optional[str], stats,
+    def read_corpus(self, corpus: CorpusFiles, config: TrainConfig,
+                    tmp_dir: Optional[str], stats,
                     warn: Warn) -> Tuple[Vocabulary, EncodedCorpus]:
         if self.read_vocab is not None:
             counts = Vocabulary.read_counts(self.read_vocab)
@@ -68,9 +70,9 @@ class FreshStart:
         if len(vocab) == 0:
             table_counts = scan.table.counts()
             top = int(np.argmax(table_counts))
-            raise _no_word_error(corpus, config, scan.table.words([top])[0],
+            raise _no_word_error(str(corpus), config, scan.table.words([top])[0],
                                  int(table_counts[top]))
-        _check_id_range(corpus, vocab)
+        _check_id_range(str(corpus), vocab)
         return vocab, _encode(corpus, vocab, tmp_dir, stats, scan, entry_of_word)
 
     def initial(self, vocab: Vocabulary, config: TrainConfig,
@@ -93,7 +95,8 @@ class ResumedStart:
             lambda name: f"the checkpoint {self.path}: a resumed run keeps its settings "
                          f"(only {name('threads')} may change)")
 
-    def read_corpus(self, corpus: str, config: TrainConfig, tmp_dir: Optional[str], stats,
+    def read_corpus(self, corpus: CorpusFiles, config: TrainConfig,
+                    tmp_dir: Optional[str], stats,
                     warn: Warn) -> Tuple[Vocabulary, EncodedCorpus]:
         saved = self.saved
         saved.corpus.check(corpus, self.path)
@@ -153,7 +156,8 @@ class ContinuedStart:
             raise ConfigError(message(lambda field: field), message(option_name))
         return config
 
-    def read_corpus(self, corpus: str, config: TrainConfig, tmp_dir: Optional[str], stats,
+    def read_corpus(self, corpus: CorpusFiles, config: TrainConfig,
+                    tmp_dir: Optional[str], stats,
                     warn: Warn) -> Tuple[Vocabulary, EncodedCorpus]:
         vocab = self.model.vocab
         # One counting pass of the new text serves both the unknown-word report and
@@ -164,7 +168,7 @@ class ContinuedStart:
         if self.grow:
             self.growth = _grown(vocab, scan, config.min_count)
             vocab = self.growth.vocab
-            _check_id_range(corpus, vocab)
+            _check_id_range(str(corpus), vocab)
             stats.n_new_words = self.growth.n_new
             why = (f"and occur fewer than {config.min_count:,} times (--min-count), so "
                    f"they did not join it; they are left out")
@@ -209,7 +213,7 @@ def check_starting_point(read_vocab, resume, init_from) -> None:
         raise ConfigError(message(given), message([option_name(name) for name in given]))
 
 
-def _encode(corpus: str, vocab: Vocabulary, tmp_dir: Optional[str], stats,
+def _encode(corpus: CorpusFiles, vocab: Vocabulary, tmp_dir: Optional[str], stats,
             scan: Optional[CorpusScan] = None, entry_of_word=None) -> EncodedCorpus:
     """The corpus as the kernel's id stream, and the counts of what it holds."""
     began = time.perf_counter()
@@ -228,7 +232,7 @@ def _encode(corpus: str, vocab: Vocabulary, tmp_dir: Optional[str], stats,
     return encoded
 
 
-def _report_scan(corpus: str, config: TrainConfig, scan: CorpusScan, stats,
+def _report_scan(corpus: CorpusFiles, config: TrainConfig, scan: CorpusScan, stats,
                  warn: Warn) -> None:
     """Record what the counting pass found, and warn about what it had to change."""
     read = scan.stats
@@ -276,7 +280,7 @@ def _grown(vocab: Vocabulary, scan: CorpusScan, min_count: int) -> Growth:
     return grow_vocabulary(vocab, added, scan.table.words(entries.tolist()), counts[entries])
 
 
-def _report_unknown_words(corpus: str, vocab: Vocabulary, scan: CorpusScan,
+def _report_unknown_words(corpus: CorpusFiles, vocab: Vocabulary, scan: CorpusScan,
                           n_unknown: int, model_path: str, warn: Warn,
                           why: str = "(fixed by --init-from) and are left out") -> None:
     """Warn about the `n_unknown` tokens (the encoder's exact count) of words outside

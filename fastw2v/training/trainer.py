@@ -30,6 +30,7 @@ from ..errors import ConfigError, CorpusError, FastW2VError, FastW2VWarning, Tra
 from ..model import Model, TrainStats
 from ..state import ModelState
 from ..text.corpus import EncodedCorpus, check_corpus_path
+from ..text.sources import CorpusArgument, CorpusFiles
 from .checkpoint import (
     DEFAULT_INTERVAL,
     Checkpoint,
@@ -61,11 +62,12 @@ class TrainingInterrupted(KeyboardInterrupt):
     the path to give to `resume=` (the CLI's --resume).
     """
 
-    def __init__(self, checkpoint: str, corpus: str):
+    def __init__(self, checkpoint: str, corpus: CorpusFiles):
+        given = corpus.given[0] if len(corpus.given) == 1 else list(corpus.given)
         super().__init__(f"training state saved in {checkpoint}; continue with "
-                         f"fastw2v.train({corpus!r}, resume={checkpoint!r})")
+                         f"fastw2v.train({given!r}, resume={checkpoint!r})")
         self.checkpoint = checkpoint
-        self.corpus = corpus
+        self.corpus = " ".join(corpus.given)
         # The command line that finishes the run, when the CLI started it (cli.py sets it).
         self.resume_command: Optional[str] = None
 
@@ -74,12 +76,17 @@ def _python_warning(message: str) -> None:
     warnings.warn(message, FastW2VWarning, stacklevel=3)
 
 
-def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = None,
+def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optional[str] = None,
           save_vocab: Optional[str] = None, tmp_dir: Optional[str] = None,
           warn=None, checkpoint: Optional[str] = None, checkpoint_every=None,
           resume: Optional[str] = None, init_from: Optional[str] = None,
-          grow_vocab: bool = False, **options) -> Model:
-    """Train word vectors on the text file `corpus` and return the Model.
+          grow_vocab: bool = False, ray: Optional[str] = None,
+          ray_workers: Optional[int] = None, sync_every: Optional[int] = None,
+          **options) -> Model:
+    """Train word vectors on `corpus` and return the Model.
+
+    `corpus` is a text file, a folder (its files, sorted by name), or a sequence of
+    them, read in order as one text (fastw2v/text/sources.py).
 
     `options` are the fields of TrainConfig (dim, window, negative, sample, alpha,
     min_alpha, epochs, min_count, max_vocab, threads, seed, architecture, loss, ...).
@@ -98,7 +105,19 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
     vocabulary fixed; its settings are the defaults of `options`. With `grow_vocab` the
     words of this corpus that reach `min_count` join its vocabulary instead
     (fastw2v/training/growth.py; not for hierarchical softmax).
+
+    `ray` trains on a Ray cluster instead ("local", "auto" or "HOST:PORT"; needs
+    `pip install "fastw2v[ray]"`): `ray_workers` workers of `threads` threads each,
+    synchronised every `sync_every` words per worker (fastw2v/distributed/engine.py).
     """
+    from ..distributed.engine import RayEngine, RaySettings  # Ray itself only if asked for
+
+    cluster = RaySettings.of(ray, ray_workers, sync_every)
+    if cluster is not None and (checkpoint is not None or resume is not None
+                                or init_from is not None):
+        raise ConfigError("ray= cannot be combined with checkpoint, resume or init_from yet",
+                          "--ray cannot be combined with --checkpoint, --resume or "
+                          "--init-from yet")
     start = choose_start(read_vocab, resume, init_from, grow_vocab)
     if checkpoint is None and resume is not None:
         checkpoint = resume
@@ -108,11 +127,10 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
     if not isinstance(checkpoint_every, CheckpointInterval):
         checkpoint_every = CheckpointInterval.parse(checkpoint_every or DEFAULT_INTERVAL)
     config = start.configure(options)
-    corpus = os.fspath(corpus)
-    check_corpus_path(corpus)
+    corpus = check_corpus_path(corpus)  # its files, in reading order
     warn = warn or _python_warning
     cores = available_cores()
-    if config.threads is not None and config.threads > cores:
+    if cluster is None and config.threads is not None and config.threads > cores:
         warn(f"{config.threads} threads on {cores} cores: the threads beyond {cores} only "
              f"take turns, so training is no faster (and may be slower)")
     stats = TrainStats()
@@ -140,7 +158,12 @@ def train(corpus: str, *, progress: bool = False, read_vocab: Optional[str] = No
         stats.resumed_share = at.share_done(encoded.n_words * config.epochs)
         stats.words_before_resume = at.words_done
     try:
-        Trainer(state, encoded, tables, stats, progress=progress, checkpoints=writer).run(at)
+        if cluster is not None:
+            RayEngine(cluster, state, encoded, tables, stats, job_tokens=JOB_TOKENS,
+                      progress=progress, tmp_dir=tmp_dir, warn=warn).run(at)
+        else:
+            Trainer(state, encoded, tables, stats, progress=progress,
+                    checkpoints=writer).run(at)
     finally:
         encoded.stream.close()  # its file was unlinked on creation: this frees the disk
     # A resumed run's time covers the part it trained (see TrainStats.words_per_second).
@@ -163,7 +186,8 @@ class _RunIdentity:
     counting: dict
 
     @classmethod
-    def of(cls, corpus: str, encoded: EncodedCorpus, stats: TrainStats) -> _RunIdentity:
+    def of(cls, corpus: CorpusFiles, encoded: EncodedCorpus,
+           stats: TrainStats) -> _RunIdentity:
         return cls(CorpusFingerprint.of(corpus), len(encoded), encoded.n_words,
                    {name: getattr(stats, name) for name in COUNTING_STATS})
 
@@ -171,7 +195,7 @@ class _RunIdentity:
 class CheckpointWriter:
     """When this run's checkpoints are due, and what a failure to write one means."""
 
-    def __init__(self, path: str, interval: CheckpointInterval, corpus: str, warn,
+    def __init__(self, path: str, interval: CheckpointInterval, corpus: CorpusFiles, warn,
                  holds_start: bool, run: _RunIdentity):
         self.path = path
         self.interval = interval
@@ -323,7 +347,7 @@ class Trainer:
             while True:
                 while shared.holding:
                     shared.changed.wait()
-                if shared.stop or shared.next_job >= self.n_jobs:
+                if shared.stop or shared.next_job >= self.until_job:
                     return None
                 if writer is None or not writer.due(shared.next_job, self.jobs_per_epoch):
                     break
@@ -385,9 +409,15 @@ class Trainer:
 
     # -- the run -------------------------------------------------------------------------
 
-    def run(self, at: TrainingPosition) -> None:
-        """Train every job from `at` on; the state's arrays and loss history hold the
+    def position(self) -> TrainingPosition:
+        """Where the last `run` stopped (a distributed worker's next round starts here)."""
+        return self._position()
+
+    def run(self, at: TrainingPosition, until_job: Optional[int] = None) -> None:
+        """Train every job from `at` on (up to job `until_job`, exclusive, when given: a
+        distributed worker's round); the state's arrays and loss history hold the
         result."""
+        self.until_job = self.n_jobs if until_job is None else min(until_job, self.n_jobs)
         self.began = time.perf_counter()
         self.seconds_before = at.train_seconds
         # A resumed run continues each thread's random stream where it stood (more

@@ -72,8 +72,12 @@ def test_missing_corpus(tmp_path):
                           code=1)
 
 
-def test_corpus_is_a_folder(tmp_path):
-    assert_one_line_error(run("train", tmp_path), "is a folder", code=1)
+def test_corpus_folder_without_files(tmp_path):
+    # A folder is the files in it (issue 12); one that holds none is named in the error.
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    assert_one_line_error(run("train", folder, "-o", tmp_path / "v.bin"), "shards",
+                          "holds no corpus file", code=1)
 
 
 def test_empty_corpus(tmp_path):
@@ -170,3 +174,20 @@ def test_a_signal_stops_training_quickly_and_keeps_the_old_output(tmp_path, sign
     assert "Traceback" not in stderr
     assert out.read_bytes() == b"previous model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt", "v.bin"]
+
+
+def test_train_on_several_files_and_a_folder_equals_one_file(tmp_path):
+    # With one thread and one seed, training is deterministic: a corpus given as files
+    # and a folder of shards must train exactly as the same text in one file.
+    text = [f"w{i % 7} w{i % 5} w{i % 3} w{i % 11}\n" for i in range(600)]
+    (tmp_path / "whole.txt").write_text("".join(text))
+    (tmp_path / "shards").mkdir()
+    (tmp_path / "first.txt").write_text("".join(text[:200]))
+    (tmp_path / "shards" / "p1.txt").write_text("".join(text[200:400]))
+    (tmp_path / "shards" / "p2.txt").write_text("".join(text[400:]))
+    common = ["--threads", "1", "--min-count", "1", "--dim", "8", "--epochs", "2", "-q"]
+    whole = run("train", tmp_path / "whole.txt", "-o", tmp_path / "whole.txt.vec", *common)
+    parts = run("train", tmp_path / "first.txt", tmp_path / "shards",
+                "-o", tmp_path / "parts.vec", *common)
+    assert whole.exit_code == 0 and parts.exit_code == 0, parts.stderr
+    assert (tmp_path / "parts.vec").read_bytes() == (tmp_path / "whole.txt.vec").read_bytes()

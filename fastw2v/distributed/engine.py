@@ -1,0 +1,313 @@
+"""Data-parallel training on Ray: the driver's side.
+
+The driver has read and encoded the corpus (fastw2v/training/starts.py, as for any
+run). It cuts the id stream at sentence ends into one shard per worker, ships each
+shard once through Ray's object store, and starts one `ShardWorker` actor per worker,
+reserving `threads` CPUs for each. Training then goes in rounds: every worker trains
+`sync_every` words of its shard (the same share of each shard, so all workers stand at
+the same global progress and the learning rate, a function of that progress, is the
+same everywhere), reports the rows it changed, and receives the combined rows.
+
+The synchronisation rule (measured in benchmarks/RESULTS.md, argued in
+docs/distributed.md): the combined model is the plain average of the workers' models,
+and every worker trains with the learning rate multiplied by the number of workers.
+Averaging W models divides each worker's step by W; the larger rate gives it back,
+where summing the deltas instead overshoots on frequent words and diverges. The
+average is computed from changed rows only: a row no worker changed is the same in
+every model, so the average of the models is the start plus the sum of the deltas
+divided by W, and only changed rows travel, both ways.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+
+from ..errors import ClusterError, ConfigError
+from ..model import TrainStats
+from ..state import ModelState
+from ..text.corpus import EncodedCorpus
+from ..training.checkpoint import TrainingPosition
+from ..training.kernel import KernelTables
+from ..training.progress import ProgressPrinter
+from .cluster import connected
+from .worker import ShardWorker, _arrays
+
+# Words each worker trains between two synchronisations when --sync-every is not given
+# (benchmarks/RESULTS.md, "Ray": the rounds needed to match one process's quality).
+DEFAULT_SYNC_EVERY = 400_000
+# Seconds to wait for the workers to start before calling them unplaceable.
+START_SECONDS = 120.0
+# Worker failures a run recovers from before it gives up (a node that keeps dying is
+# better reported than retried for ever).
+MAX_RESTARTS = 3
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    """Where and how wide to train: `address` (local, auto or HOST:PORT), `workers`, and
+    `sync_every` (words per worker between synchronisations)."""
+
+    address: str
+    workers: int
+    sync_every: int = DEFAULT_SYNC_EVERY
+
+    @classmethod
+    def of(cls, address: Optional[str], workers: Optional[int],
+           sync_every: Optional[int]) -> Optional[RaySettings]:
+        """The settings, or None for a run on this machine alone; ConfigError for
+        worker options without an address or values below 1."""
+        if address is None:
+            for name, value in (("ray_workers", workers), ("sync_every", sync_every)):
+                if value is not None:
+                    option = "--" + name.replace("_", "-")
+                    raise ConfigError(f"{name} needs ray= (local, auto or HOST:PORT)",
+                                      f"{option} needs --ray (local, auto or HOST:PORT)")
+            return None
+        for name, value in (("ray_workers", workers), ("sync_every", sync_every)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):
+                option = "--" + name.replace("_", "-")
+                raise ConfigError(f"{name} must be a whole number of at least 1 "
+                                  f"(got {value!r})",
+                                  f"{option} must be at least 1 (got {value})")
+        return cls(address, workers or 2, sync_every or DEFAULT_SYNC_EVERY)
+
+
+def split_shards(encoded: EncodedCorpus, n_shards: int, job_tokens: int) -> List[np.ndarray]:
+    """The id stream in `n_shards` contiguous parts of about equal length, cut at
+    sentence ends (at job boundaries); a corpus too small for that is an error."""
+    bounds = encoded.job_bounds(job_tokens)
+    if len(bounds) < n_shards:
+        raise ConfigError(
+            f"the corpus is too small for {n_shards:,} workers: it has {len(bounds):,} "
+            f"jobs of about {job_tokens:,} tokens; use fewer workers (ray_workers)",
+            f"the corpus is too small for {n_shards:,} workers: it has {len(bounds):,} "
+            f"jobs of about {job_tokens:,} tokens; use fewer --ray-workers")
+    ends = np.array([end for _, end in bounds])
+    cuts = [0]
+    for i in range(1, n_shards):
+        # The first job end at or after the i-th equal share, but leave a job for each
+        # shard still to come.
+        at = int(np.searchsorted(ends, len(encoded) * i / n_shards))
+        at = min(max(at, cuts[-1]), len(bounds) - (n_shards - i) - 1)
+        cuts.append(at + 1)
+    cuts.append(len(bounds))
+    return [encoded.read(bounds[a][0], bounds[b - 1][1]) for a, b in zip(cuts, cuts[1:])]
+
+
+@dataclass
+class Traffic:
+    """Bytes moved through Ray by the synchronisations, each way, over all workers."""
+
+    to_driver: int = 0
+    from_driver: int = 0
+    rounds: int = 0
+
+
+def combine(start: Dict[str, np.ndarray], changes: List[Dict], n_workers: int) -> Dict:
+    """Apply the average of the workers' models to `start` (the driver's arrays, in
+    place) from their changed rows; return the combined rows to send back."""
+    combined = {}
+    for name, array in start.items():
+        rows = np.concatenate([c[name][0] for c in changes])
+        if not len(rows):
+            combined[name] = (rows, array[rows])
+            continue
+        deltas = np.concatenate([c[name][1] for c in changes])
+        order = np.argsort(rows, kind="stable")
+        rows, deltas = rows[order], deltas[order]
+        first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        union = rows[first]
+        array[union] += np.add.reduceat(deltas, first, axis=0) / np.float32(n_workers)
+        combined[name] = (union, array[union])
+    return combined
+
+
+def _nbytes(rows: Dict) -> int:
+    return sum(index.nbytes + values.nbytes for index, values in rows.values())
+
+
+class RayEngine:
+    """Trains the driver's state on a Ray cluster; `run` leaves the result in the state
+    and the sums in the statistics, as `Trainer.run` does."""
+
+    def __init__(self, settings: RaySettings, state: ModelState, encoded: EncodedCorpus,
+                 tables: KernelTables, stats: TrainStats, *, job_tokens: int,
+                 progress: bool = False, tmp_dir: Optional[str] = None,
+                 warn: Callable[[str], None] = print):
+        assert state.config is not None and state.config.threads is not None
+        assert state.config.alpha is not None
+        self.settings = settings
+        self.state = state
+        self.config = state.config
+        self.encoded = encoded
+        self.tables = tables
+        self.stats = stats
+        self.job_tokens = job_tokens
+        self.show_progress = progress
+        self.tmp_dir = tmp_dir
+        self.traffic = Traffic()
+        self.warn = warn
+        self.restarts = 0
+
+    def run(self, at: TrainingPosition) -> None:
+        if at.words_done:
+            raise ConfigError("resume and init_from cannot be combined with ray= yet",
+                              "--resume cannot be combined with --ray yet")
+        settings, config = self.settings, self.config
+        threads = config.threads
+        assert threads is not None
+        what = f"{settings.workers:,} workers x {threads:,} threads"
+        began = time.perf_counter()
+        with connected(settings.address, settings.workers * threads, what) as ray:
+            self.actors: list = []
+            try:
+                shards = split_shards(self.encoded, settings.workers, self.job_tokens)
+                self.shards = [ray.put(shard) for shard in shards]
+                self.tables_ref = ray.put(self.tables)
+                self._start_workers(ray, None)
+                # Joining or starting Ray, shipping the shards, starting the workers: the
+                # part of the training time a one-process run does not have.
+                self.stats.seconds["ray_start"] = time.perf_counter() - began
+                self._rounds(ray)
+            finally:
+                for actor in self.actors:
+                    ray.kill(actor)
+
+    def _start_workers(self, ray, positions: Optional[List[TrainingPosition]]) -> None:
+        """Start one actor per shard from the driver's state (the last synchronisation)
+        and, after a failure, from each shard's position at that synchronisation."""
+        settings, config = self.settings, self.config
+        threads = config.threads
+        assert threads is not None and config.alpha is not None
+        remote = ray.remote(num_cpus=threads, max_restarts=0)(ShardWorker)
+        self.actors = []
+        for i, shard in enumerate(self.shards):
+            # Each worker trains with the rate times W (see the module's comment) and
+            # draws its own random numbers.
+            worker_config = dataclasses.replace(
+                config, alpha=config.alpha * settings.workers,
+                min_alpha=config.min_alpha * settings.workers,
+                seed=config.seed + 7919 * (i + 1 + settings.workers * self.restarts))
+            state = dataclasses.replace(self.state, config=worker_config)
+            at = positions[i] if positions else None
+            self.actors.append(remote.remote(state, self.tables_ref, shard, self.tmp_dir, at))
+        try:
+            self.n_jobs = ray.get([a.n_jobs.remote() for a in self.actors],
+                                  timeout=START_SECONDS)
+        except ray.exceptions.GetTimeoutError:
+            raise ClusterError(f"the Ray workers did not start within {START_SECONDS:g} s: "
+                               f"the cluster has too few free CPUs for {settings.workers:,} "
+                               f"workers x {threads:,} threads") from None
+
+    def _rounds(self, ray) -> None:
+        settings, config = self.settings, self.config
+        total_words = self.encoded.n_words * config.epochs
+        words_per_worker = total_words / settings.workers
+        n_rounds = max(1, math.ceil(words_per_worker / settings.sync_every))
+        printer = ProgressPrinter(total_words) if self.show_progress else None
+        master = _arrays(self.state)
+        positions: List[TrainingPosition] = []
+        r = 0
+        try:
+            while r < n_rounds:
+                pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds))
+                           for actor, n in zip(self.actors, self.n_jobs)]
+                try:
+                    results = ray.get(pending)
+                except ray.exceptions.RayActorError as exc:
+                    self._recover(ray, pending, exc, r, positions)
+                    continue  # the round again, from the last synchronisation
+                changes = [c for c, _ in results]
+                positions = [p for _, p in results]
+                self.traffic.to_driver += sum(_nbytes(c) for c in changes)
+                combined = combine(master, changes, settings.workers)
+                if r + 1 < n_rounds:
+                    update = ray.put(combined)
+                    self.traffic.from_driver += _nbytes(combined) * settings.workers
+                    for actor in self.actors:
+                        actor.apply.remote(update)
+                self.traffic.rounds += 1
+                if printer is not None:
+                    self._show(printer, positions, total_words)
+                r += 1
+        finally:
+            if printer is not None:
+                printer.finish()
+        self._finish(positions, n_rounds)
+
+    def _recover(self, ray, pending: list, exc: Exception, round_number: int,
+                 positions: List[TrainingPosition]) -> None:
+        """A worker died during a round: restart every worker from the last
+        synchronisation (the driver's state, each shard's position then) and let the
+        round run again; the dead worker's shard goes to its replacement, wherever Ray
+        can place it. After MAX_RESTARTS, or when no replacement can be placed, stop
+        with ClusterError: the output is not written, so nothing damaged is saved."""
+        which = next((i for i, ref in enumerate(pending) if _failed(ray, ref)), None)
+        worker = f"worker {which + 1}" if which is not None else "a worker"
+        node = getattr(exc, "ip", None) or "its node"
+        where = f"Ray {worker} (on {node}) died in synchronisation round {round_number + 1:,}"
+        self.restarts += 1
+        if self.restarts > MAX_RESTARTS:
+            raise ClusterError(f"{where}, after {MAX_RESTARTS:,} restarts already; the run "
+                               f"stopped and no output was written") from None
+        self.warn(f"{where}; every worker restarts from the last synchronisation")
+        for actor in self.actors:
+            ray.kill(actor)
+        try:
+            self._start_workers(ray, positions or None)
+        except ClusterError as error:
+            raise ClusterError(f"{where}, and no replacement could start: {error}") from None
+
+    def _show(self, printer: ProgressPrinter, positions: List[TrainingPosition],
+              total_words: int) -> None:
+        """One progress line for all workers: their words, the latest epoch trained."""
+        config = self.config
+        assert config.alpha is not None
+        examples = [sum(p.epoch_examples[e] for p in positions) for e in range(config.epochs)]
+        epoch = max([e for e, n in enumerate(examples) if n] or [0])
+        loss = sum(p.epoch_loss[epoch] for p in positions) / max(1, examples[epoch])
+        words = sum(p.words_done for p in positions)
+        share = min(1.0, words / total_words)
+        printer.update(words, epoch + 1,
+                       config.alpha - (config.alpha - config.min_alpha) * share, loss)
+
+    def _finish(self, positions: List[TrainingPosition], n_rounds: int) -> None:
+        config, state, stats = self.config, self.state, self.stats
+        epochs = config.epochs
+        loss = [sum(p.epoch_loss[e] for p in positions) for e in range(epochs)]
+        examples = [sum(p.epoch_examples[e] for p in positions) for e in range(epochs)]
+        state.loss_history = [s / max(1, n) for s, n in zip(loss, examples)]
+        stats.n_words_trained = sum(p.words_done for p in positions)
+        stats.n_kept = sum(p.kept for p in positions)
+        stats.n_examples = sum(examples)
+        traffic = self.traffic
+        words = max(1, stats.n_words_trained)
+        state.provenance.update(
+            corpus_tokens=int(stats.n_tokens_read), words_trained=int(stats.n_words_trained),
+            distributed={
+                "engine": "ray", "workers": self.settings.workers,
+                "threads_per_worker": config.threads,
+                "sync_every": self.settings.sync_every, "rounds": n_rounds,
+                "restarts": self.restarts,
+                "sync_rule": "average of the workers' models (changed rows only), "
+                             "learning rate x workers",
+                "bytes_to_driver_per_word": round(traffic.to_driver / words, 2),
+                "bytes_from_driver_per_word": round(traffic.from_driver / words, 2),
+            })
+
+
+def _failed(ray, ref) -> bool:
+    try:
+        ray.get(ref, timeout=0)
+    except ray.exceptions.RayActorError:
+        return True
+    except Exception:
+        return False
+    return False

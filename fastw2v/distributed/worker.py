@@ -1,0 +1,81 @@
+"""One Ray worker: a copy of the model state, its shard of the id stream, and a Trainer.
+
+The worker is a plain class; the engine makes it a Ray actor (`ray.remote`), so this
+module needs no Ray. It runs the same `Trainer` as a single-machine run, on its shard
+(kept in its own temporary file for every epoch: no epoch reads text again), one round
+at a time, and reports what the round changed: the rows of each array that differ from
+the state at the round's start, as (row numbers, deltas). The driver combines every
+worker's changes and sends back the combined rows, which `apply` writes; rows that no
+worker changed are equal everywhere already.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+from ..model import TrainStats
+from ..state import ModelState
+from ..text.corpus import EncodedCorpus, IdStream
+from ..training.checkpoint import TrainingPosition
+from ..training.kernel import KernelTables
+from ..training.trainer import Trainer
+
+# The arrays a round changes, by name; gamma is seen as a column so that all are rows.
+ARRAYS = ("w_in", "w_out", "gamma")
+# (row numbers int64, rows float32) for each array.
+Rows = Dict[str, Tuple[np.ndarray, np.ndarray]]
+
+
+def _arrays(state: ModelState) -> Dict[str, np.ndarray]:
+    assert state.w_out is not None
+    return {"w_in": state.w_in, "w_out": state.w_out, "gamma": state.gamma.reshape(-1, 1)}
+
+
+class ShardWorker:
+    """Trains its shard of the corpus on its copy of the state, a round at a time."""
+
+    def __init__(self, state: ModelState, tables: KernelTables, shard: np.ndarray,
+                 tmp_dir=None, at: Optional[TrainingPosition] = None):
+        self.state = state.writable()
+        assert self.state.config is not None
+        stream = IdStream.of(shard, tmp_dir)
+        n_ends = int(np.count_nonzero(shard < 0))
+        encoded = EncodedCorpus(stream, n_words=len(shard) - n_ends, n_skipped=0,
+                                n_sentences=n_ends)
+        self.trainer = Trainer(self.state, encoded, tables, TrainStats())
+        # A replacement for a failed worker takes up where the shard stood at the last
+        # synchronisation.
+        self.at = at or TrainingPosition.beginning(self.state.config.epochs,
+                                                   float(self.state.gamma[0]))
+        self.start = {name: array.copy() for name, array in _arrays(self.state).items()}
+
+    def n_jobs(self) -> int:
+        return self.trainer.n_jobs
+
+    def node(self) -> str:
+        import ray  # only ever called inside a Ray actor
+        return str(ray.util.get_node_ip_address())
+
+    def train_round(self, until_job: int) -> Tuple[Rows, TrainingPosition]:
+        """Train up to job `until_job`; return the changed rows' deltas and the position
+        (whose sums are this worker's since the run began)."""
+        self.trainer.run(self.at, until_job=until_job)
+        self.at = self.trainer.position()
+        changes: Rows = {}
+        for name, array in _arrays(self.state).items():
+            start = self.start[name]
+            rows = np.flatnonzero(np.any(array != start, axis=1))
+            changes[name] = (rows, array[rows] - start[rows])
+        return changes, dataclasses.replace(self.at, rng_states=[])
+
+    def apply(self, combined: Rows) -> None:
+        """Write the combined rows into the state (and the round's starting copy)."""
+        arrays = _arrays(self.state)
+        for name, (rows, values) in combined.items():
+            arrays[name][rows] = values
+            self.start[name][rows] = values
+        if self.state.config.nce_gamma == "global":  # type: ignore[union-attr]
+            self.at.global_gamma = float(self.state.gamma[0])

@@ -1,0 +1,203 @@
+"""Training on real Ray clusters (issue 12): a local one started by the run, a two-node
+one on this machine (ray.cluster_utils.Cluster), and the ways a run can fail.
+
+Each test that trains starts and stops its own cluster, so no Ray process outlives it;
+they use 2 workers of 1 thread, the most CI's 2 cores host.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import fastw2v
+from fastw2v.cli import main
+from fastw2v.errors import ClusterError
+from fastw2v.text import synthetic
+
+from cli_helpers import assert_one_line_error
+
+ray = pytest.importorskip("ray")  # the test extra installs it: CI always runs these
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+from test_training import plural_analogy_accuracy, topic_precision  # noqa: E402
+
+SMALL = dict(threads=1, dim=32, epochs=3, seed=3)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ray") / "synthetic.txt"
+    planted = synthetic.write_corpus(str(path), n_sentences=20_000, seed=0)
+    return str(path), planted
+
+
+def test_local_cluster_trains_the_planted_structure(corpus):
+    path, planted = corpus
+    model = fastw2v.train(path, ray="local", ray_workers=2, sync_every=40_000, **SMALL)
+    alone = fastw2v.train(path, **SMALL)
+    assert not ray.is_initialized()  # the run stopped the Ray it started
+    run = model.state.provenance["distributed"]
+    assert run["workers"] == 2 and run["threads_per_worker"] == 1
+    # 300k words x 3 epochs / 2 workers / 40k words per round.
+    assert run["rounds"] == int(np.ceil(alone.stats.n_words_trained / 2 / 40_000))
+    assert 0 < run["bytes_to_driver_per_word"] and 0 < run["bytes_from_driver_per_word"]
+    assert model.stats.n_words_trained == alone.stats.n_words_trained
+    assert model.loss_history[-1] < model.loss_history[0]
+    # As good as one process on the planted structure.
+    assert topic_precision(model, planted) >= topic_precision(alone, planted) - 0.05
+    assert plural_analogy_accuracy(model) >= 0.8
+
+
+def test_two_node_cluster_through_the_cli(corpus, tmp_path):
+    from ray.cluster_utils import Cluster
+
+    path, planted = corpus
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    try:
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        out = tmp_path / "v.fw2v"
+        result = CliRunner().invoke(main, [
+            "train", path, "-o", str(out), "--ray", cluster.address, "--ray-workers", "2",
+            "--threads", "1", "--dim", "32", "--epochs", "2", "--sync-every", "60000"])
+        assert result.exit_code == 0, result.output
+        model = fastw2v.load(str(out))
+        assert topic_precision(model, planted) >= 0.85
+        # The workers recorded in the model's metadata, shown by `info`.
+        info = CliRunner().invoke(main, ["info", str(out)])
+        assert "ray: 2 workers x 1 threads" in info.output, info.output
+        # Two workers of one CPU each filled both nodes: three cannot be placed.
+        result = CliRunner().invoke(main, [
+            "train", path, "-o", str(tmp_path / "w.fw2v"), "--ray", cluster.address,
+            "--ray-workers", "3", "--threads", "1"])
+        assert_one_line_error(result, "3 workers x 1 threads need 3 CPUs", "has 2")
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        cluster.shutdown()
+
+
+def test_unreachable_address_fails_in_one_line_within_30_seconds(small_corpus, tmp_path):
+    began = time.monotonic()
+    result = CliRunner().invoke(main, ["train", small_corpus, "-o", str(tmp_path / "v.bin"),
+                                       "--ray", "127.0.0.1:9", "--min-count", "1"])
+    assert_one_line_error(result, "cannot reach the Ray head node at 127.0.0.1:9")
+    assert time.monotonic() - began < 30
+    assert not (tmp_path / "v.bin").exists()
+
+
+def test_without_ray_installed_the_error_says_what_to_install(small_corpus, tmp_path,
+                                                              monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now fails
+    result = CliRunner().invoke(main, ["train", small_corpus, "-o", str(tmp_path / "v.bin"),
+                                       "--ray", "local", "--min-count", "1"])
+    assert_one_line_error(result, "--ray needs Ray", 'pip install "fastw2v[ray]"')
+    with pytest.raises(fastw2v.FastW2VError, match="ray= needs Ray"):
+        fastw2v.train(small_corpus, ray="local", min_count=1)
+
+
+def test_worker_options_need_ray(small_corpus, tmp_path):
+    result = CliRunner().invoke(main, ["train", small_corpus, "-o", str(tmp_path / "v.bin"),
+                                       "--ray-workers", "2"])
+    assert_one_line_error(result, "--ray-workers needs --ray")
+
+
+def _shard_workers():
+    """Process ids of this machine's Ray shard workers (Ray names an actor's process
+    after its class)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"ShardWorker" in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def _start_cli(args, cwd):
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(fastw2v.__file__)))
+    return subprocess.Popen(
+        [sys.executable, "-c", "from fastw2v.cli import main; main()", "train",
+         *[str(a) for a in args]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, cwd=cwd, env=env)
+
+
+def _wait_for_training(process):
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if "training" in line or not line:
+            return
+    raise AssertionError("training did not start")
+
+
+@pytest.fixture
+def long_run_args(corpus, tmp_path):
+    path, _ = corpus
+    return [path, "--ray", "local", "--ray-workers", "2", "--threads", "1", "--dim", "64",
+            "--epochs", "12", "--sync-every", "20000"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc")
+def test_a_killed_worker_is_replaced_and_the_run_finishes_from_the_last_sync(
+        long_run_args, corpus, tmp_path):
+    out = tmp_path / "v.fw2v"
+    process = _start_cli([*long_run_args, "-o", out], tmp_path)
+    try:
+        _wait_for_training(process)
+        workers = _shard_workers()
+        assert workers, "no Ray shard worker found"
+        os.kill(workers[0], signal.SIGKILL)
+        _, stderr = process.communicate(timeout=300)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, stderr
+    assert "died in synchronisation round" in warnings[0]
+    assert "restarts from the last synchronisation" in warnings[0]
+    # Not a damaged model: every word of every epoch trained once, the structure found.
+    model = fastw2v.load(str(out))
+    run = model.metadata["distributed"]
+    assert run["restarts"] == 1
+    n_words = fastw2v.train(corpus[0], threads=1, dim=8, epochs=1, seed=3).stats.n_words
+    assert model.metadata["words_trained"] == n_words * 12
+    assert all(np.isfinite(model.metadata["loss_history"]))
+    assert topic_precision(model, corpus[1]) >= 0.85
+    assert _shard_workers() == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc")
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_interrupting_the_driver_stops_every_worker(long_run_args, tmp_path, signal_name):
+    out = tmp_path / "v.fw2v"
+    out.write_bytes(b"the previous output")
+    process = _start_cli([*long_run_args, "-o", out], tmp_path)
+    try:
+        _wait_for_training(process)
+        process.send_signal(getattr(signal, signal_name))
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "Error: interrupted" in stderr and "Traceback" not in stderr
+    assert out.read_bytes() == b"the previous output"
+    deadline = time.monotonic() + 20  # Ray's own shutdown reaps its workers
+    while _shard_workers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _shard_workers() == []
+
+
+def test_cluster_error_is_a_fastw2v_error():
+    assert issubclass(ClusterError, fastw2v.FastW2VError)
