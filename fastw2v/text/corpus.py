@@ -103,6 +103,17 @@ def _scan_files(corpus: CorpusArgument, scanner: _text.Scanner, sink=None) -> Re
                      n_long_tokens=scanner.n_long_tokens, n_lines=n_lines)
 
 
+def _scan_file(path: str, scanner: _text.Scanner, sink=None) -> ReadStats:
+    """One file as a text of its own, with no line end added after it: for rewriting a
+    file line for line (fastw2v/text/phrases.py), where `_scan_files`'s line end between
+    two files would add a line."""
+    first_line = scanner.line
+    _feed_file(path, scanner, sink, first_line)
+    _feed(scanner, b"", sink, path, first_line, final=True)
+    return ReadStats(n_tokens=scanner.n_tokens, n_invalid_bytes=scanner.n_invalid_bytes,
+                     n_long_tokens=scanner.n_long_tokens, n_lines=scanner.line - first_line)
+
+
 def _feed(scanner: _text.Scanner, block: bytes, sink, path: str, first_line: int,
           final: bool = False) -> None:
     try:

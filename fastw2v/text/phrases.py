@@ -36,7 +36,7 @@ from typing import IO, Callable, ContextManager, Iterator, List, Optional, Seque
 from .. import _phrases, _text
 from ..errors import ConfigError, CorpusError, FastW2VWarning, FormatError, OutputError
 from ..formats.files import atomic_write, check_writable_path, read_failure
-from .corpus import _scan_files
+from .corpus import _scan_file
 
 SCORERS = {"word2vec": _phrases.SCORER_WORD2VEC, "npmi": _phrases.SCORER_NPMI}
 DEFAULT_THRESHOLDS = {"word2vec": 100.0, "npmi": 0.5}
@@ -256,7 +256,7 @@ class PhraseRun:
         n_tokens = 0
         for path in inputs:
             counter = _phrases.PairCounter(words, False, pairs, linked, connectors)
-            read = _scan_files(path, counter)
+            read = _scan_file(path, counter)
             n_tokens += read.n_tokens
             if number == 1:
                 self._report_reading(path, read)
@@ -302,7 +302,7 @@ class PhraseRun:
         n_tokens = 0
         for path in inputs:
             joiner = _phrases.PhraseJoiner(table, False, connectors)
-            read = _scan_files(path, joiner, lambda _ids, j=joiner: out.write(j.output()))
+            read = _scan_file(path, joiner, lambda _ids, j=joiner: out.write(j.output()))
             out.write(joiner.output())
             one.n_joined += joiner.n_joined
             n_tokens += read.n_tokens
