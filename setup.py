@@ -45,6 +45,8 @@ extensions = [
     # Tokenising, counting and encoding the corpus: byte work, no floating point, so one
     # portable build serves every CPU.
     kernel_extension("fastw2v._text", "src/_text.pyx"),
+    # word2vec's text and binary vector files, read and written in streaming blocks.
+    kernel_extension("fastw2v._word2vec", "src/_word2vec.pyx"),
 ]
 if platform.machine().lower() in ("x86_64", "amd64") and not NATIVE:
     extensions.append(

@@ -20,7 +20,7 @@ from ..errors import FastW2VError
 from ..formats.detect import FORMAT_NAMES, detect_format, format_for_path
 from ..formats.native import write_native
 from ..formats.rows import row_norms
-from ..formats.word2vec import load_word2vec, save_word2vec
+from ..formats.word2vec import read_word2vec, save_word2vec
 from ..state import ModelState
 from ..version import WRITER
 
@@ -109,8 +109,8 @@ class Vectors:
             vectors = cls.from_state(ModelState.load(path))
             vectors.path = path
             return vectors
-        words, matrix = load_word2vec(path, fmt)
-        return cls(words, matrix, path=path, fmt=fmt)
+        loaded = read_word2vec(path, fmt)
+        return cls(loaded.words, loaded.vectors, norms=loaded.norms, path=path, fmt=fmt)
 
     def save(self, path: str, fmt: str = "auto") -> str:
         """Save atomically in the native format (.fw2v) or a word2vec format (by suffix
