@@ -25,8 +25,9 @@ from .config import (
     available_cores,
 )
 from .errors import ConfigError, FastW2VError, OutputError
-from .formats.detect import ALL_FORMATS
+from .formats.detect import ALL_FORMATS, FORMAT_NAMES, format_for_path
 from .formats.files import check_writable_path
+from .formats.native import DTYPES
 from .text import synthetic
 from .training.checkpoint import DEFAULT_INTERVAL, CheckpointInterval
 from .training.trainer import CHECKPOINT_EVERY_ALONE, TrainingInterrupted, check_starting_point
@@ -116,6 +117,13 @@ def _same_file(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
+def _check_dtype(dtype: str, fmt: str, option: str) -> None:
+    """float16 storage exists only in the native format: refuse it for another early."""
+    if dtype == "float16" and fmt != "native":
+        raise click.UsageError(f"--dtype float16 is for .fw2v files; {option} would be "
+                               f"written as {FORMAT_NAMES[fmt]}, which holds float32 only")
+
+
 def _check_outputs(corpus: str, outputs: dict) -> None:
     """Refuse, before any work, outputs that cannot be written, would overwrite the
     corpus, or would overwrite each other."""
@@ -157,6 +165,8 @@ def _resume_command(ctx: click.Context, corpus: str, checkpoint: str) -> str:
              "-o", os.path.abspath(params["output"])]
     if params["fmt"] != "auto":
         words += ["--format", params["fmt"]]
+    if params["dtype"] != "float32":
+        words += ["--dtype", params["dtype"]]
     for option, name in (("--save-context", "save_context"), ("--save-vocab", "save_vocab"),
                          ("--tmp-dir", "tmp_dir")):
         if params[name] is not None:
@@ -220,6 +230,8 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
                    "word2vec binary otherwise.")
 @click.option("--save-context", type=click.Path(dir_okay=False, path_type=str),
               help="Also write the context (output) vectors to this path.")
+@click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True,
+              help="How a .fw2v file stores the vectors; float16: half the size.")
 @click.option("--sg/--cbow", "skipgram", default=True, show_default=True,
               help="Skip-gram or CBOW (mean of the context vectors).")
 @click.option("--dim", "--size", type=click.IntRange(min=1), default=DEFAULTS.dim,
@@ -291,11 +303,12 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
                    "cannot change.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
 @click.pass_context
-def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, read_vocab,
-          tmp_dir, checkpoint, checkpoint_every, resume, init_from, **options):
+def train(ctx, corpus, output, fmt, save_context, dtype, skipgram, quiet, save_vocab,
+          read_vocab, tmp_dir, checkpoint, checkpoint_every, resume, init_from, **options):
     """Learn word vectors from CORPUS (UTF-8 text, one sentence per line; .gz, .bz2 and
     .xz are read directly)."""
     check_starting_point(read_vocab, resume, init_from)
+    _check_dtype(dtype, format_for_path(output, fmt), "--output")
     if checkpoint_every is not None and checkpoint is None and resume is None:
         raise click.UsageError(CHECKPOINT_EVERY_ALONE, ctx)
     outputs = {"--output": output, "--save-context": save_context,
@@ -321,7 +334,7 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
     except TrainingInterrupted as exc:
         exc.resume_command = _resume_command(ctx, corpus, exc.checkpoint)
         raise
-    model.save(output, fmt, context_path=save_context)
+    model.save(output, fmt, context_path=save_context, dtype=dtype)
     if checkpoint is not None:
         # The vectors are safely written: the checkpoint of a finished run has no use
         # left (--init-from continues from the saved model) and may be gigabytes.
@@ -596,12 +609,13 @@ def info(ctx, model, named, as_json):
     counts = vectors.counts
     if as_json:
         _echo_json({"path": model, "bytes": n_bytes, "format": vectors.format,
-                    "words": len(vectors), "dim": vectors.dim,
+                    "words": len(vectors), "dim": vectors.dim, "dtype": vectors.dtype_name,
                     "tokens": None if counts is None else int(counts.sum()),
                     "metadata": meta})
         return
     rows = [("file", f"{model}, {_size(n_bytes)}"), ("format", vectors.format_name),
-            ("words", f"{len(vectors):,}"), ("dimension", f"{vectors.dim:,}")]
+            ("words", f"{len(vectors):,}"), ("dimension", f"{vectors.dim:,}"),
+            ("stored as", vectors.dtype_name)]
     if len(vectors):
         rows.append(("first words", " ".join(vectors.words[:5])))
     if counts is not None:
@@ -664,7 +678,11 @@ def plot(words, output, neighbours, model, restrict):
 @click.option("--to", "to_fmt", type=click.Choice(("auto",) + ALL_FORMATS), default="auto",
               show_default=True,
               help="Format of OUT; auto: native for .fw2v, text for .txt/.vec, else binary.")
-def convert(source, target, from_fmt, to_fmt):
+@click.option("--dtype", type=click.Choice(("auto",) + DTYPES), default="auto",
+              show_default=True,
+              help="How a .fw2v OUT stores the vectors; auto: as IN does (word2vec files: "
+                   "float32); float16: half the size.")
+def convert(source, target, from_fmt, to_fmt, dtype):
     """Convert vectors between fastw2v's native format (.fw2v) and word2vec's binary
     and text formats (IN and OUT may name the same file)."""
     from .errors import FormatError
@@ -673,9 +691,10 @@ def convert(source, target, from_fmt, to_fmt):
 
     if not os.path.lexists(source):
         raise FormatError(f"{source}: no such file")
+    _check_dtype(dtype, format_for_path(target, to_fmt), "OUT")
     check_writable_path(target, "OUT")
     vectors = Vectors.load(source, from_fmt)
-    written = vectors.save(target, to_fmt)
+    written = vectors.save(target, to_fmt, dtype=None if dtype == "auto" else dtype)
     lost = ("; word counts and training settings are not kept in word2vec formats"
             if written != "native" and (vectors.counts is not None or vectors.metadata)
             else "")
