@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -76,15 +75,21 @@ def random_vectors(n: int, dim: int, seed: int) -> np.ndarray:
     return vectors
 
 
-# Run in a child process: the figure printed as JSON on the last line of stdout.
+# Run in a child process: the figure printed as JSON on the last line of stdout. The
+# peak is the kernel's VmHWM of the process's own memory map: ru_maxrss would carry
+# over the (large) resident size of this process at the fork.
 CHILD = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, sys, time
+    def peak_rss():
+        with open("/proc/self/status") as f:
+            line = next(x for x in f if x.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
     {imports}
-    rss_after_imports = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss_after_imports = peak_rss()
     start = time.perf_counter()
     {work}
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss()
     print(json.dumps({{"seconds": seconds, "peak_rss": peak,
                       "rss_after_imports": rss_after_imports, **extra}}))
 """)
@@ -101,15 +106,16 @@ def run_child(imports: str, work: str) -> dict:
 
 
 def run_command(args: list) -> dict:
-    """A whole process: wall time and its peak RSS (from wait4's rusage)."""
+    """A whole process: wall time and its peak RSS, by GNU time (a small process
+    between, so that the figure is the command's own and not this one's at the fork)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            cwd="/tmp")
-    _, status, usage = os.wait4(proc.pid, 0)
+    result = subprocess.run(["/usr/bin/time", "-f", "%M"] + args, capture_output=True,
+                            text=True, cwd="/tmp")
     seconds = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"{args} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
-    return {"seconds": seconds, "peak_rss": usage.ru_maxrss * 1024}
+    if result.returncode != 0:
+        raise SystemExit(f"{args} failed: {result.stderr}")
+    return {"seconds": seconds,
+            "peak_rss": int(result.stderr.strip().splitlines()[-1]) * 1024}
 
 
 def page_cache_read(path: str) -> float:
@@ -219,7 +225,6 @@ def main() -> None:
             json.dump(figures, f, indent=1)
     if not args.keep:
         shutil.rmtree(args.dir, ignore_errors=True)
-    del resource  # imported for the children's code, which uses its own copy
 
 
 if __name__ == "__main__":

@@ -453,17 +453,28 @@ def _echo_json(data) -> None:
 
 
 @main.command(short_help="The nearest words by cosine similarity.")
-@click.argument("words", nargs=-1, required=True, metavar="WORD...")
+@click.argument("words", nargs=-1, metavar="WORD...")
 @click.option("--minus", "negative", multiple=True, metavar="WORD",
               help="Subtract this word's vector (repeat for several).")
 @click.option("-n", "--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many neighbours to show.")
+@click.option("--batch", metavar="FILE",
+              help="Answer every query of FILE (one a line: its words) at once; prints a "
+                   "line per query: the query, a tab, then 'word cosine' pairs.")
 @_model_option
 @_restrict_option
 @_json_option
-def similar(words, negative, top, model, restrict, as_json):
+@click.pass_context
+def similar(ctx, words, negative, top, batch, model, restrict, as_json):
     """The words nearest by cosine to the sum of the (unit) vectors of WORD... minus
     those of the --minus words; the query words themselves are left out."""
+    if batch is not None:
+        if words or negative:
+            raise click.UsageError("give WORD... or --batch FILE, not both", ctx)
+        _similar_batch(batch, top, model, restrict, as_json)
+        return
+    if not words:
+        raise click.UsageError("give a WORD (or --batch FILE)", ctx)
     vectors = _load_vectors(model)
     results = vectors.most_similar(list(words), list(negative), n=top, restrict=restrict)
     if as_json:
@@ -473,6 +484,33 @@ def similar(words, negative, top, model, restrict, as_json):
         return
     rows = [(rank, word, f"{score:.4f}") for rank, (word, score) in enumerate(results, 1)]
     click.echo(_table(("rank", "word", "cosine"), rows, "rlr"))
+
+
+def _similar_batch(path, top, model, restrict, as_json):
+    from .queries.batch import QueryFileError, read_queries
+    from .queries.vectors import UnknownWordError
+
+    queries = read_queries(path)
+    vectors = _load_vectors(model)
+    for line_no, words in queries:  # an unknown word is named with its line
+        try:
+            vectors.find_all(words)
+        except UnknownWordError as exc:
+            raise QueryFileError(f"{path}: line {line_no:,}: {exc}") from None
+    results = vectors.most_similar_batch([words for _, words in queries], n=top,
+                                         restrict=restrict)
+    if as_json:
+        _echo_json({"model": model, "queries": [
+            {"line": line_no, "positive": words,
+             "neighbours": [{"rank": rank, "word": word, "cosine": score}
+                            for rank, (word, score) in enumerate(found, start=1)]}
+            for (line_no, words), found in zip(queries, results)]})
+        return
+    lines = []
+    for (_, words), found in zip(queries, results):
+        pairs = "\t".join(f"{word} {score:.4f}" for word, score in found)
+        lines.append(f"{' '.join(words)}\t{pairs}")
+    click.echo("\n".join(lines))
 
 
 @main.command(short_help="A is to B as C is to what?")

@@ -297,6 +297,21 @@ class Vectors:
         scores = self.cosines(query, restrict)
         return self._top(scores, rows, n)
 
+    def most_similar_batch(self, queries: Sequence[Query], n: int = 10,
+                           restrict: Optional[int] = None) -> List[List[Tuple[str, float]]]:
+        """`most_similar` for many queries at once (each a word or a list of positive
+        words), computed as matrix products over blocks of rows: the matrix is read
+        once for up to 1,024 queries (see queries/batch.py). One result list a query."""
+        from .batch import top_neighbours
+
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        lists = [_as_list(query) for query in queries]
+        if any(not words for words in lists):
+            raise ValueError("every query needs at least one word")
+        rows = [self.find_all(words) for words in lists]
+        return top_neighbours(self, rows, n, restrict)
+
     def analogy(self, a: str, b: str, c: str, n: int = 5, method: str = "3cosadd",
                 restrict: Optional[int] = None) -> List[Tuple[str, float]]:
         """a is to b as c is to ...? The n best answers (never a, b or c) and their scores.
