@@ -21,6 +21,19 @@ measured in the same run on the same files:
   * the commands `fastw2v convert FILE.bin FILE.fw2v` and `fastw2v info -m FILE.txt`,
     whole processes: peak RSS.
 
+--queries N (default 200 words) measures queries on the native file
+converted from the .bin: one most_similar(word, 10) (median of N), against one
+single-threaded read pass over the matrix (the int64 sum of its bytes, which streams
+it at memory speed), against gensim's most_similar on the same vectors (BLAS, after
+its first query which computes its norms); and N queries at once with
+most_similar_batch, in queries per second.
+
+--float16-model MODEL.fw2v (a trained float32 model, e.g. `fastw2v train wiki8.txt
+--epochs 1`) measures half precision instead: the model converted with `convert --dtype
+float16`, the file sizes, and for the --agreement-words most frequent words the share
+whose top-10 neighbours are the same words (as a set, and in the same order) as on the
+float32 file.
+
 Each figure is one run (the files are large and the machine is shared: the load average
 is printed at the start and the end). --json writes every figure.
 """
@@ -131,6 +144,85 @@ def page_cache_read(path: str) -> float:
     return best
 
 
+QUERIES = """
+import statistics
+import numpy as np
+v = fastw2v.load(native)
+words = v.words[100:100 + 50 * n_queries:50]
+v.most_similar(words[0])  # pages the matrix in
+times = []
+for w in words:
+    t = time.perf_counter(); v.most_similar(w, n=10); times.append(time.perf_counter() - t)
+as_int = np.asarray(v.vectors).view(np.int64)
+passes = []
+for _ in range(5):
+    t = time.perf_counter(); as_int.sum(); passes.append(time.perf_counter() - t)
+t = time.perf_counter(); v.most_similar_batch(words, n=10); batch = time.perf_counter() - t
+from gensim.models import KeyedVectors
+kv = KeyedVectors.load_word2vec_format(binary_path, binary=True)
+kv.most_similar(words[0])  # computes its norms
+gtimes = []
+for w in words:
+    t = time.perf_counter(); kv.most_similar(w, topn=10); gtimes.append(time.perf_counter() - t)
+same = sum(1 for w in words if [x for x, _ in v.most_similar(w, n=10)]
+           == [x for x, _ in kv.most_similar(w, topn=10)])
+extra = {"query_median": statistics.median(times), "pass_median": statistics.median(passes),
+         "matrix_bytes": int(v.vectors.nbytes), "batch_seconds": batch,
+         "batch_queries": len(words), "gensim_query_median": statistics.median(gtimes),
+         "same_top10_as_gensim": same}
+"""
+
+
+def measure_queries(binary_path: str, folder: str, n_queries: int) -> dict:
+    native = os.path.join(folder, "queries.fw2v")
+    subprocess.run([sys.executable, "-m", "fastw2v", "convert", binary_path, native],
+                   check=True, capture_output=True, cwd="/tmp")
+    setup = (f"import fastw2v\nnative, binary_path, n_queries = {native!r}, "
+             f"{binary_path!r}, {n_queries}")
+    result = run_child(setup, QUERIES)
+    os.unlink(native)
+    log(f"queries: one most_similar {result['query_median'] * 1e3:.1f} ms, one read pass "
+        f"{result['pass_median'] * 1e3:.1f} ms "
+        f"({result['matrix_bytes'] / result['pass_median'] / 1e9:.1f} GB/s), gensim "
+        f"{result['gensim_query_median'] * 1e3:.1f} ms; batch of {result['batch_queries']}: "
+        f"{result['batch_queries'] / result['batch_seconds']:,.0f} queries/s; same top 10 "
+        f"as gensim: {result['same_top10_as_gensim']} of {result['batch_queries']}")
+    return result
+
+
+def float16_agreement(model: str, folder: str, n_words: int) -> dict:
+    import fastw2v
+
+    half_path = os.path.join(folder, "half.fw2v")
+    full_path = os.path.join(folder, "full.fw2v")
+    for path, dtype in ((full_path, "float32"), (half_path, "float16")):
+        subprocess.run([sys.executable, "-m", "fastw2v", "convert", model, path, "--dtype",
+                        dtype], check=True, capture_output=True, cwd="/tmp")
+    full, half = fastw2v.load(full_path), fastw2v.load(half_path)
+    words = full.words[:n_words]
+    start = time.perf_counter()
+    want = full.most_similar_batch(words, n=10)
+    full_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    got = half.most_similar_batch(words, n=10)
+    half_seconds = time.perf_counter() - start
+    same_order = sum(1 for a, b in zip(want, got) if [w for w, _ in a] == [w for w, _ in b])
+    same_set = sum(1 for a, b in zip(want, got) if {w for w, _ in a} == {w for w, _ in b})
+    cosine_error = max(abs(x - y) for a, b in zip(want, got) for (_, x), (_, y) in zip(a, b))
+    result = {"model": model, "words": len(words), "dim": full.dim,
+              "float32_bytes": os.path.getsize(full_path),
+              "float16_bytes": os.path.getsize(half_path),
+              "same_top10_set": same_set, "same_top10_order": same_order,
+              "largest_cosine_difference_at_same_rank": cosine_error,
+              "batch_seconds_float32": full_seconds, "batch_seconds_float16": half_seconds}
+    log(f"float16: {result['float16_bytes']:,} bytes against {result['float32_bytes']:,}; "
+        f"same top 10 for {same_set / len(words):.2%} of {len(words):,} words "
+        f"(same order: {same_order / len(words):.2%})")
+    os.unlink(half_path)
+    os.unlink(full_path)
+    return result
+
+
 def words_bytes(words: list) -> int:
     return sys.getsizeof(words) + sum(sys.getsizeof(w) for w in words)
 
@@ -148,13 +240,25 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--skip-gensim-text", action="store_true",
                         help="leave out gensim's text read (minutes on a large file)")
+    parser.add_argument("--queries", type=int, default=200,
+                        help="words for the query timings (0: none)")
+    parser.add_argument("--only-queries", action="store_true",
+                        help="make the .bin and measure only the queries")
+    parser.add_argument("--float16-model", help="measure float16 agreement on this model")
+    parser.add_argument("--agreement-words", type=int, default=20_000)
     parser.add_argument("--json")
     args = parser.parse_args()
 
-    import fastw2v
     from fastw2v.formats.word2vec import save_word2vec
 
     os.makedirs(args.dir, exist_ok=True)
+    if args.float16_model:
+        result = float16_agreement(args.float16_model, args.dir, args.agreement_words)
+        print(json.dumps(result, indent=1))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(result, f, indent=1)
+        return
     figures: dict = {"machine": f"{platform.processor() or platform.machine()}, "
                                 f"{os.cpu_count()} cores", "load_average_start":
                      os.getloadavg(), "dim": args.dim, "bin_words": args.bin_words,
@@ -202,6 +306,10 @@ def main() -> None:
                                f"binary={fmt == 'bin'})\nextra = {{'rows': len(kv)}}")
             log(f"{fmt}: gensim read {theirs['seconds']:.2f} s, "
                 f"peak {mb(theirs['peak_rss'])}")
+        if fmt == "bin" and args.queries:
+            figures["queries"] = measure_queries(path, args.dir, args.queries)
+        if args.only_queries:
+            break
         command = ([sys.executable, "-m", "fastw2v", "convert", path,
                     os.path.join(args.dir, "converted.fw2v")] if fmt == "bin" else
                    [sys.executable, "-m", "fastw2v", "info", "-m", path])

@@ -487,7 +487,7 @@ cdef void _refuse_extra_rows(_Blocks blocks, str path, n_words,
 def write_binary(out, list words, const float[:, ::1] vectors):
     """Write the rows of a binary file (word, space, little-endian float32 values, \\n)
     to `out`, in blocks of about BLOCK_BYTES; the caller writes the header."""
-    cdef Py_ssize_t dim = vectors.shape[1], row_bytes = 4 * vectors.shape[1], i
+    cdef Py_ssize_t row_bytes = 4 * vectors.shape[1], i
     cdef Py_ssize_t capacity = BLOCK_BYTES, used = 0, need
     cdef bytearray buf = bytearray(capacity)
     cdef unsigned char *data = <unsigned char *>buf
@@ -531,7 +531,7 @@ cdef int format_g6(char *out, float number) noexcept nogil:
     snprintf alone took a microsecond a value.
     """
     cdef double value = number, scaled, fraction
-    cdef int exponent, k, n = 0, point, last
+    cdef int exponent, k, _, n = 0, point, last
     cdef long digits
     cdef char text[8]
     if value == 0 or not finite_float(number):
@@ -564,7 +564,7 @@ cdef int format_g6(char *out, float number) noexcept nogil:
             out[n] = 48
             out[n + 1] = CH_POINT
             n += 2
-            for k in range(-point):
+            for _ in range(-point):
                 out[n] = 48
                 n += 1
             for k in range(last + 1):

@@ -19,8 +19,9 @@ is a few small reads and a memory map. All integers are little-endian.
     norms_offset the Euclidean norm of every row, float32, 64-byte aligned, so that a
                  query needs no pass over the matrix before its own
     context_offset (flag bit 1) the output matrix of a trained model, context_rows x
-                 dim float32 (float16 with flag bit 2), 64-byte aligned: word2vec's syn1neg, or for hierarchical
-                 softmax the tree's inner-node vectors. `fastw2v score` needs it.
+                 dim float32 (float16 with flag bit 2), 64-byte aligned: word2vec's
+                 syn1neg, or for hierarchical softmax the tree's inner-node vectors.
+                 `fastw2v score` needs it.
 
 Version 2 differs from version 1 only by flag bit 2, half-precision storage: half the
 file and half the memory, with queries computed in float32 (`fastw2v convert --dtype
@@ -148,7 +149,8 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
         file_size = context_offset + itemsize * context.size
     if half:
         flags |= FLAG_FLOAT16
-    header = HEADER.pack(NATIVE_MAGIC, VERSION_FLOAT16 if half else VERSION, flags, n_words, dim, vocab_offset,
+    version = VERSION_FLOAT16 if half else VERSION
+    header = HEADER.pack(NATIVE_MAGIC, version, flags, n_words, dim, vocab_offset,
                          len(vocab), counts_offset, meta_offset, len(meta), matrix_offset,
                          norms_offset, file_size, context_offset, context_rows)
 

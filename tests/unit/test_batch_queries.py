@@ -32,7 +32,8 @@ def test_batch_gives_what_single_queries_give(vectors, monkeypatch, dtype):
     monkeypatch.setattr(batch, "QUERY_CHUNK", 5)
     if dtype == "float16":
         vectors = Vectors(WORDS, vectors.vectors.astype(np.float16))
-    queries = ["w0", ["w1", "w2"], "w499", ["w3", "w4", "w5"]] + [f"w{i}" for i in range(9, 400, 31)]
+    queries = ["w0", ["w1", "w2"], "w499", ["w3", "w4", "w5"]]
+    queries += [f"w{i}" for i in range(9, 400, 31)]
     results = vectors.most_similar_batch(queries, n=7)
     assert len(results) == len(queries)
     for query, got in zip(queries, results):

@@ -8,8 +8,15 @@ from click.testing import CliRunner
 
 from fastw2v.cli import main
 from fastw2v.errors import OutputError
-from fastw2v.formats.native import (FLAG_FLOAT16, HEADER, HEADER_SIZE, VERSION,
-                                    VERSION_FLOAT16, read_native, write_native)
+from fastw2v.formats.native import (
+    FLAG_FLOAT16,
+    HEADER,
+    HEADER_SIZE,
+    VERSION,
+    VERSION_FLOAT16,
+    read_native,
+    write_native,
+)
 from fastw2v.formats.rows import row_norms
 from fastw2v.queries.vectors import Vectors
 

@@ -84,7 +84,7 @@ def test_text_values_are_written_as_python_formats_them():
     values = np.concatenate([rng.standard_normal(100_000).astype(np.float32), spread,
                              random_floats, edges])
     values = values[np.isfinite(values)]
-    expected = ["%.6g" % float(x) for x in values.tolist()]
+    expected = [f"{float(x):.6g}" for x in values.tolist()]  # the same as "%.6g"
     assert _word2vec.format_values(values) == expected
 
 
