@@ -47,6 +47,8 @@ extensions = [
     kernel_extension("fastw2v._text", "src/_text.pyx"),
     # Phrase detection: Scanners of _text (fastw2v/_text.pxd) that count and join pairs.
     kernel_extension("fastw2v._phrases", "src/_phrases.pyx"),
+    # word2vec's text and binary vector files, read and written in streaming blocks.
+    kernel_extension("fastw2v._word2vec", "src/_word2vec.pyx"),
 ]
 if platform.machine().lower() in ("x86_64", "amd64") and not NATIVE:
     extensions.append(

@@ -26,8 +26,9 @@ from .config import (
     available_cores,
 )
 from .errors import ConfigError, FastW2VError, OutputError
-from .formats.detect import ALL_FORMATS
+from .formats.detect import ALL_FORMATS, FORMAT_NAMES, format_for_path
 from .formats.files import check_writable_path
+from .formats.native import DTYPES
 from .queries.plot import LONE_WORD_NEIGHBOURS
 from .text import synthetic
 from .text.sources import CorpusFiles
@@ -119,6 +120,13 @@ def _same_file(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
+def _check_dtype(dtype: str, fmt: str, option: str) -> None:
+    """float16 storage exists only in the native format: refuse it for another early."""
+    if dtype == "float16" and fmt != "native":
+        raise click.UsageError(f"--dtype float16 is for .fw2v files; {option} would be "
+                               f"written as {FORMAT_NAMES[fmt]}, which holds float32 only")
+
+
 def _check_outputs(corpus: CorpusFiles, outputs: dict) -> None:
     """Refuse, before any work, outputs that cannot be written, would overwrite a corpus
     file, or would overwrite each other."""
@@ -160,6 +168,8 @@ def _resume_command(ctx: click.Context, corpus: CorpusFiles, checkpoint: str) ->
              "-o", os.path.abspath(params["output"])]
     if params["fmt"] != "auto":
         words += ["--format", params["fmt"]]
+    if params["dtype"] != "float32":
+        words += ["--dtype", params["dtype"]]
     for option, name in (("--save-context", "save_context"), ("--save-vocab", "save_vocab"),
                          ("--tmp-dir", "tmp_dir")):
         if params[name] is not None:
@@ -225,6 +235,8 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
                    "word2vec binary otherwise.")
 @click.option("--save-context", type=click.Path(dir_okay=False, path_type=str),
               help="Also write the context (output) vectors to this path.")
+@click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True,
+              help="How a .fw2v file stores the vectors; float16: half the size.")
 @click.option("--sg/--cbow", "skipgram", default=True, show_default=True,
               help="Skip-gram or CBOW (mean of the context vectors).")
 @click.option("--dim", "--size", type=click.IntRange(min=1), default=DEFAULTS.dim,
@@ -316,13 +328,14 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
                    "[default: 400,000]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
 @click.pass_context
-def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, read_vocab,
-          tmp_dir, checkpoint, checkpoint_every, resume, init_from, grow_vocab, ray_address,
-          ray_workers, sync_every, **options):
+def train(ctx, corpus, output, fmt, save_context, dtype, skipgram, quiet, save_vocab,
+          read_vocab, tmp_dir, checkpoint, checkpoint_every, resume, init_from, grow_vocab,
+          ray_address, ray_workers, sync_every, **options):
     """Learn word vectors from CORPUS... (UTF-8 text, one sentence per line; .gz, .bz2
     and .xz are read directly): one or more files or folders (a folder's files, sorted
     by name), read in order as one text."""
     check_starting_point(read_vocab, resume, init_from)
+    _check_dtype(dtype, format_for_path(output, fmt), "--output")
     if checkpoint_every is not None and checkpoint is None and resume is None:
         raise click.UsageError(CHECKPOINT_EVERY_ALONE, ctx)
     outputs = {"--output": output, "--save-context": save_context,
@@ -351,7 +364,7 @@ def train(ctx, corpus, output, fmt, save_context, skipgram, quiet, save_vocab, r
     except TrainingInterrupted as exc:
         exc.resume_command = _resume_command(ctx, corpus, exc.checkpoint)
         raise
-    model.save(output, fmt, context_path=save_context)
+    model.save(output, fmt, context_path=save_context, dtype=dtype)
     if checkpoint is not None:
         # The vectors are safely written: the checkpoint of a finished run has no use
         # left (--init-from continues from the saved model) and may be gigabytes.
@@ -470,17 +483,28 @@ def _echo_json(data) -> None:
 
 
 @main.command(short_help="The nearest words by cosine similarity.")
-@click.argument("words", nargs=-1, required=True, metavar="WORD...")
+@click.argument("words", nargs=-1, metavar="WORD...")
 @click.option("--minus", "negative", multiple=True, metavar="WORD",
               help="Subtract this word's vector (repeat for several).")
 @click.option("-n", "--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many neighbours to show.")
+@click.option("--batch", metavar="FILE",
+              help="Answer every query of FILE (one a line: its words) at once; prints a "
+                   "line per query: the query, a tab, then 'word cosine' pairs.")
 @_model_option
 @_restrict_option
 @_json_option
-def similar(words, negative, top, model, restrict, as_json):
+@click.pass_context
+def similar(ctx, words, negative, top, batch, model, restrict, as_json):
     """The words nearest by cosine to the sum of the (unit) vectors of WORD... minus
     those of the --minus words; the query words themselves are left out."""
+    if batch is not None:
+        if words or negative:
+            raise click.UsageError("give WORD... or --batch FILE, not both", ctx)
+        _similar_batch(batch, top, model, restrict, as_json)
+        return
+    if not words:
+        raise click.UsageError("give a WORD (or --batch FILE)", ctx)
     vectors = _load_vectors(model)
     results = vectors.most_similar(list(words), list(negative), n=top, restrict=restrict)
     if as_json:
@@ -490,6 +514,33 @@ def similar(words, negative, top, model, restrict, as_json):
         return
     rows = [(rank, word, f"{score:.4f}") for rank, (word, score) in enumerate(results, 1)]
     click.echo(_table(("rank", "word", "cosine"), rows, "rlr"))
+
+
+def _similar_batch(path, top, model, restrict, as_json):
+    from .queries.batch import QueryFileError, read_queries
+    from .queries.vectors import UnknownWordError
+
+    queries = read_queries(path)
+    vectors = _load_vectors(model)
+    for line_no, words in queries:  # an unknown word is named with its line
+        try:
+            vectors.find_all(words)
+        except UnknownWordError as exc:
+            raise QueryFileError(f"{path}: line {line_no:,}: {exc}") from None
+    results = vectors.most_similar_batch([words for _, words in queries], n=top,
+                                         restrict=restrict)
+    if as_json:
+        _echo_json({"model": model, "queries": [
+            {"line": line_no, "positive": words,
+             "neighbours": [{"rank": rank, "word": word, "cosine": score}
+                            for rank, (word, score) in enumerate(found, start=1)]}
+            for (line_no, words), found in zip(queries, results)]})
+        return
+    lines = []
+    for (_, words), found in zip(queries, results):
+        pairs = "\t".join(f"{word} {score:.4f}" for word, score in found)
+        lines.append(f"{' '.join(words)}\t{pairs}")
+    click.echo("\n".join(lines))
 
 
 @main.command(short_help="A is to B as C is to what?")
@@ -626,12 +677,13 @@ def info(ctx, model, named, as_json):
     counts = vectors.counts
     if as_json:
         _echo_json({"path": model, "bytes": n_bytes, "format": vectors.format,
-                    "words": len(vectors), "dim": vectors.dim,
+                    "words": len(vectors), "dim": vectors.dim, "dtype": vectors.dtype_name,
                     "tokens": None if counts is None else int(counts.sum()),
                     "metadata": meta})
         return
     rows = [("file", f"{model}, {_size(n_bytes)}"), ("format", vectors.format_name),
-            ("words", f"{len(vectors):,}"), ("dimension", f"{vectors.dim:,}")]
+            ("words", f"{len(vectors):,}"), ("dimension", f"{vectors.dim:,}"),
+            ("stored as", vectors.dtype_name)]
     if len(vectors):
         rows.append(("first words", " ".join(vectors.words[:5])))
     if counts is not None:
@@ -702,7 +754,11 @@ def plot(words, output, neighbours, model, restrict):
 @click.option("--to", "to_fmt", type=click.Choice(("auto",) + ALL_FORMATS), default="auto",
               show_default=True,
               help="Format of OUT; auto: native for .fw2v, text for .txt/.vec, else binary.")
-def convert(source, target, from_fmt, to_fmt):
+@click.option("--dtype", type=click.Choice(("auto",) + DTYPES), default="auto",
+              show_default=True,
+              help="How a .fw2v OUT stores the vectors; auto: as IN does (word2vec files: "
+                   "float32); float16: half the size.")
+def convert(source, target, from_fmt, to_fmt, dtype):
     """Convert vectors between fastw2v's native format (.fw2v) and word2vec's binary
     and text formats (IN and OUT may name the same file)."""
     from .errors import FormatError
@@ -711,9 +767,10 @@ def convert(source, target, from_fmt, to_fmt):
 
     if not os.path.lexists(source):
         raise FormatError(f"{source}: no such file")
+    _check_dtype(dtype, format_for_path(target, to_fmt), "OUT")
     check_writable_path(target, "OUT")
     vectors = Vectors.load(source, from_fmt)
-    written = vectors.save(target, to_fmt)
+    written = vectors.save(target, to_fmt, dtype=None if dtype == "auto" else dtype)
     lost = ("; word counts and training settings are not kept in word2vec formats"
             if written != "native" and (vectors.counts is not None or vectors.metadata)
             else "")

@@ -106,16 +106,18 @@ class Model:
     def __getitem__(self, word: str) -> np.ndarray:
         return self.vectors[self.vocab.index[word]]
 
-    def save(self, path: str, fmt: str = "auto", context_path: Optional[str] = None) -> None:
+    def save(self, path: str, fmt: str = "auto", context_path: Optional[str] = None,
+             dtype: str = "float32") -> None:
         """Save the word vectors (and, if asked, the context vectors) atomically.
 
         The format is `fmt` ("native", "bin" or "text"), or with "auto" comes from the
         suffix: fastw2v's native format for .fw2v (the whole state: the word counts, the
         output matrix, the training settings and the loss history), word2vec's text
-        format for .txt and .vec, word2vec's binary format otherwise.
+        format for .txt and .vec, word2vec's binary format otherwise. `dtype="float16"`
+        stores a native file's matrices in half precision (half the size).
         """
         started = time.perf_counter()
-        self.state.save(path, fmt, context_path)
+        self.state.save(path, fmt, context_path, dtype)
         self.stats.seconds["save"] = time.perf_counter() - started
 
     def as_vectors(self) -> Vectors:

@@ -134,7 +134,10 @@ class ModelState:
                   "context_bias": self.context_bias}
         for name, shape in self.shapes(len(self.vocab), self.config).items():
             array = arrays[name]
-            if array.shape != shape or array.dtype != np.float32:
+            # A float16 file's matrices are read as they are stored; `writable` makes
+            # the float32 copy that training updates.
+            stored = (np.float32, np.float16) if name != "gamma" else (np.float32,)
+            if array.shape != shape or array.dtype not in stored:
                 raise ValueError(f"{name} is {array.dtype} {array.shape}, expected "
                                  f"float32 {shape}")
 
@@ -175,17 +178,19 @@ class ModelState:
                 metadata["context_bias"] = [float(x) for x in self.context_bias]
         return metadata
 
-    def save(self, path: str, fmt: str = "auto", context_path: Optional[str] = None) -> str:
+    def save(self, path: str, fmt: str = "auto", context_path: Optional[str] = None,
+             dtype: str = "float32") -> str:
         """Save atomically; returns the format written (see formats.detect.format_for_path).
 
         A native file holds the whole state, output matrix included, so it can be
         scored and trained on again; the word2vec formats hold the words and w_in only.
         `context_path` also writes w_out alone, as word vectors, in the same format.
+        `dtype="float16"` stores a native file's matrices in half precision.
         """
         fmt = format_for_path(path, fmt)
         if fmt == "native":
             write_native(path, self.words, self.w_in, self._norms(), counts=self.vocab.counts,
-                         metadata=self.metadata(), context=self.w_out)
+                         metadata=self.metadata(), context=self.w_out, dtype=dtype)
         else:
             save_word2vec(path, self.words, self.w_in, fmt)
         if context_path is not None and self.w_out is not None:
@@ -193,7 +198,7 @@ class ModelState:
             if context_fmt == "native":
                 write_native(context_path, self.words, self.w_out,
                              row_norms(self.w_out), counts=self.vocab.counts,
-                             metadata=dict(self.metadata(), matrix="context"))
+                             metadata=dict(self.metadata(), matrix="context"), dtype=dtype)
             else:
                 save_word2vec(context_path, self.words, self.w_out, context_fmt)
         return fmt

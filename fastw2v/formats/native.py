@@ -4,8 +4,9 @@ The word2vec formats must be parsed row by row; this one is laid out so that loa
 is a few small reads and a memory map. All integers are little-endian.
 
     offset 0     header, 128 bytes (HEADER below; the rest of the 128 is zero):
-                   magic (8 bytes, NATIVE_MAGIC), format version (uint32, 1),
-                   flags (uint32; bit 0: word counts present), n_words, dim,
+                   magic (8 bytes, NATIVE_MAGIC), format version (uint32, 1 or 2),
+                   flags (uint32; bit 0: word counts present; bit 1: output matrix;
+                   bit 2, version 2 only: the matrices are float16), n_words, dim,
                    vocab_offset, vocab_size, counts_offset, meta_offset, meta_size,
                    matrix_offset, norms_offset, file_size, context_offset, context_rows
                    (uint64 each)
@@ -13,12 +14,20 @@ is a few small reads and a memory map. All integers are little-endian.
     counts_offset n_words int64 counts, 8-byte aligned (absent when flag bit 0 is 0)
     meta_offset  UTF-8 JSON: who wrote the file and, for a trained model, the training
                  settings and loss history
-    matrix_offset n_words x dim float32, row-major, 64-byte aligned
+    matrix_offset n_words x dim float32 (float16 with flag bit 2), row-major, 64-byte
+                 aligned
     norms_offset the Euclidean norm of every row, float32, 64-byte aligned, so that a
                  query needs no pass over the matrix before its own
     context_offset (flag bit 1) the output matrix of a trained model, context_rows x
-                 dim float32, 64-byte aligned: word2vec's syn1neg, or for hierarchical
-                 softmax the tree's inner-node vectors. `fastw2v score` needs it.
+                 dim float32 (float16 with flag bit 2), 64-byte aligned: word2vec's
+                 syn1neg, or for hierarchical softmax the tree's inner-node vectors.
+                 `fastw2v score` needs it.
+
+Version 2 differs from version 1 only by flag bit 2, half-precision storage: half the
+file and half the memory, with queries computed in float32 (`fastw2v convert --dtype
+float16`). A float32 file is still written as version 1, so that every fastw2v can read
+it; an older fastw2v refuses a version 2 file as written by a newer one. The norms stay
+float32, the norms of the stored (float16) rows.
 
 `read_native` reads everything before the matrix in one read and maps the matrix and
 the norms read-only (np.memmap): the operating system pages them in as a query touches
@@ -44,12 +53,19 @@ from .detect import NATIVE_MAGIC
 from .files import atomic_write, read_failure
 from .rows import MAX_DIM, check_vectors, check_words
 
-VERSION = 1
+VERSION = 1  # float32 matrices
+VERSION_FLOAT16 = 2  # the first version whose flags may say float16
+READ_VERSIONS = (VERSION, VERSION_FLOAT16)
+DTYPES = ("float32", "float16")
 HEADER = struct.Struct("<8sII12Q")
 HEADER_SIZE = 128
 MATRIX_ALIGN = 64
 FLAG_COUNTS = 1
 FLAG_CONTEXT = 2
+FLAG_FLOAT16 = 4
+FLOAT16_MAX = float(np.finfo(np.float16).max)
+# Rows converted to float16 at a time: a bounded buffer instead of a half-size copy.
+_CONVERT_ROWS = 65536
 
 
 @dataclass
@@ -72,11 +88,17 @@ def _align(offset: int, to: int) -> int:
 def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np.ndarray,
                  counts: Optional[np.ndarray] = None,
                  metadata: Optional[Dict[str, Any]] = None,
-                 context: Optional[np.ndarray] = None) -> None:
+                 context: Optional[np.ndarray] = None, dtype: str = "float32") -> None:
     """Write a native file atomically. `norms` are the rows' Euclidean norms; `context`
-    is a trained model's output matrix (any number of rows, the same dim)."""
+    is a trained model's output matrix (any number of rows, the same dim). With
+    `dtype="float16"` both matrices are stored in half precision (a value beyond
+    float16's range is refused) and the norms are those of the float16 rows."""
     path = os.fspath(path)
-    vectors = np.ascontiguousarray(vectors, dtype="<f4")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}")
+    half = dtype == "float16"
+    if vectors.dtype != np.float16 or not half:  # float16 widens to float32 exactly
+        vectors = np.ascontiguousarray(vectors, dtype="<f4")
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError("need one vector row per word")
     n_words, dim = vectors.shape
@@ -85,6 +107,9 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
         raise ValueError("need one norm per word")
     check_words(path, words)
     check_vectors(path, words, vectors)
+    if half:
+        _check_float16_range(path, words, vectors, "the vector of")
+        norms = _float16_norms(vectors)
     if not np.isfinite(norms).all():
         raise ValueError("the norms must be finite")
     vocab = "\n".join(words).encode("utf-8")
@@ -102,22 +127,30 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
         counts_offset = _align(end, 8)
         end = counts_offset + counts.nbytes
     meta_offset = end
+    itemsize = 2 if half else 4
+    matrix_bytes = itemsize * n_words * dim
     matrix_offset = _align(meta_offset + len(meta), MATRIX_ALIGN)
-    norms_offset = _align(matrix_offset + vectors.nbytes, MATRIX_ALIGN)
+    norms_offset = _align(matrix_offset + matrix_bytes, MATRIX_ALIGN)
     file_size = norms_offset + norms.nbytes
     context_offset = context_rows = 0
     if context is not None:
-        context = np.ascontiguousarray(context, dtype="<f4")
+        if context.dtype != np.float16 or not half:
+            context = np.ascontiguousarray(context, dtype="<f4")
         if context.ndim != 2 or context.shape[1] != dim:
             raise ValueError("the context matrix needs the vectors' dimension")
         if not np.isfinite(context).all():
             raise OutputError(f"{path}: the output matrix holds a NaN or infinite value; "
                               f"nothing was written")
+        if half:
+            _check_float16_range(path, None, context, "the output matrix's row")
         flags |= FLAG_CONTEXT
         context_rows = context.shape[0]
         context_offset = _align(file_size, MATRIX_ALIGN)
-        file_size = context_offset + context.nbytes
-    header = HEADER.pack(NATIVE_MAGIC, VERSION, flags, n_words, dim, vocab_offset,
+        file_size = context_offset + itemsize * context.size
+    if half:
+        flags |= FLAG_FLOAT16
+    version = VERSION_FLOAT16 if half else VERSION
+    header = HEADER.pack(NATIVE_MAGIC, version, flags, n_words, dim, vocab_offset,
                          len(vocab), counts_offset, meta_offset, len(meta), matrix_offset,
                          norms_offset, file_size, context_offset, context_rows)
 
@@ -129,14 +162,46 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
             out.write(counts.tobytes())
         out.write(meta)
         out.write(b"\0" * (matrix_offset - meta_offset - len(meta)))
-        if vectors.size:
-            out.write(vectors.data.cast("B"))
-        out.write(b"\0" * (norms_offset - matrix_offset - vectors.nbytes))
+        _write_matrix(out, vectors, half)
+        out.write(b"\0" * (norms_offset - matrix_offset - matrix_bytes))
         out.write(norms.tobytes())
         if context is not None:
             out.write(b"\0" * (context_offset - norms_offset - norms.nbytes))
-            if context.size:
-                out.write(context.data.cast("B"))
+            _write_matrix(out, context, half)
+
+
+def _write_matrix(out, matrix: np.ndarray, half: bool) -> None:
+    """The rows as stored: float32 as they are; float16 converted a block at a time."""
+    if not matrix.size:
+        return
+    if not half or matrix.dtype == np.float16:
+        out.write(np.ascontiguousarray(matrix, dtype="<f2" if half else "<f4").data.cast("B"))
+        return
+    for start in range(0, matrix.shape[0], _CONVERT_ROWS):
+        out.write(matrix[start:start + _CONVERT_ROWS].astype("<f2").data.cast("B"))
+
+
+def _check_float16_range(path: str, words: Optional[Sequence[str]], matrix: np.ndarray,
+                         what: str) -> None:
+    """Refuse a value beyond float16's range: it would be stored as infinite."""
+    for start in range(0, matrix.shape[0], _CONVERT_ROWS):
+        block = np.abs(matrix[start:start + _CONVERT_ROWS]).max(axis=1)
+        over = np.flatnonzero(block > FLOAT16_MAX)
+        if len(over):
+            row = start + int(over[0])
+            name = repr(words[row]) if words is not None else f"{row:,}"
+            raise OutputError(f"{path}: {what} {name} holds a value beyond float16's range "
+                              f"(+-{FLOAT16_MAX:,.0f}); write it as float32; nothing was "
+                              f"written")
+
+
+def _float16_norms(matrix: np.ndarray) -> np.ndarray:
+    """The norms of the rows as float16 stores them, a block at a time."""
+    norms = np.empty(matrix.shape[0], dtype=np.float32)
+    for start in range(0, matrix.shape[0], _CONVERT_ROWS):
+        block = matrix[start:start + _CONVERT_ROWS].astype(np.float16).astype(np.float64)
+        norms[start:start + _CONVERT_ROWS] = np.sqrt(np.einsum("ij,ij->i", block, block))
+    return norms
 
 
 def read_native(path: str) -> NativeFile:
@@ -179,13 +244,14 @@ def read_native(path: str) -> NativeFile:
         raise FormatError(f"{path}: the metadata is not valid JSON (file damaged)") from None
     _check_metadata(path, metadata)
 
+    stored = "<f2" if flags & FLAG_FLOAT16 else "<f4"
     if n_words:
-        vectors = np.asarray(np.memmap(path, dtype="<f4", mode="r", offset=matrix_offset,
+        vectors = np.asarray(np.memmap(path, dtype=stored, mode="r", offset=matrix_offset,
                                        shape=(n_words, dim)))
         norms = np.asarray(np.memmap(path, dtype="<f4", mode="r", offset=norms_offset,
                                      shape=(n_words,)))
     else:
-        vectors = np.zeros((0, dim), dtype=np.float32)
+        vectors = np.zeros((0, dim), dtype=stored)
         norms = np.zeros(0, dtype=np.float32)
         vectors.flags.writeable = norms.flags.writeable = False
     if not (np.isfinite(norms).all() and (norms >= 0).all()):
@@ -193,10 +259,10 @@ def read_native(path: str) -> NativeFile:
                           f"(file damaged, or a vector holds non-finite values)")
     context = None
     if flags & FLAG_CONTEXT and context_rows:
-        context = np.asarray(np.memmap(path, dtype="<f4", mode="r", offset=context_offset,
+        context = np.asarray(np.memmap(path, dtype=stored, mode="r", offset=context_offset,
                                        shape=(context_rows, dim)))
     elif flags & FLAG_CONTEXT:
-        context = np.zeros((0, dim), dtype=np.float32)
+        context = np.zeros((0, dim), dtype=stored)
     return NativeFile(words, vectors, norms, counts, metadata, version, context)
 
 
@@ -238,20 +304,23 @@ def _check_header(path: str, head: bytes, actual_size: int) -> tuple:
     (_, version, flags, n_words, dim, vocab_offset, vocab_size, counts_offset, meta_offset,
      meta_size, matrix_offset, norms_offset, file_size, context_offset,
      context_rows) = HEADER.unpack_from(head)
-    if version != VERSION:
-        newer = " by a newer fastw2v; upgrade fastw2v to read it" if version > VERSION else ""
+    if version not in READ_VERSIONS:
+        newest = READ_VERSIONS[-1]
+        newer = " by a newer fastw2v; upgrade fastw2v to read it" if version > newest else ""
         raise FormatError(f"{path}: native format version {version} written{newer} "
-                          f"(this fastw2v reads version {VERSION})")
+                          f"(this fastw2v reads versions {VERSION} to {newest})")
     if actual_size < file_size:
         raise FormatError(f"{path}: file ends early: the header announces {file_size:,} "
                           f"bytes, the file has {actual_size:,} (truncated)")
     if actual_size > file_size:
         raise FormatError(f"{path}: {actual_size - file_size:,} bytes after the end the "
                           f"header announces (file damaged)")
-    matrix_bytes = 4 * n_words * dim
+    itemsize = 2 if flags & FLAG_FLOAT16 else 4
+    matrix_bytes = itemsize * n_words * dim
     counts_end = counts_offset + 8 * n_words if flags & FLAG_COUNTS else 0
     consistent = (
         1 <= dim <= MAX_DIM
+        and (version >= VERSION_FLOAT16 or not flags & FLAG_FLOAT16)
         and vocab_offset >= HEADER_SIZE
         and vocab_offset + vocab_size <= meta_offset
         and (not flags & FLAG_COUNTS
@@ -264,7 +333,7 @@ def _check_header(path: str, head: bytes, actual_size: int) -> tuple:
         and (norms_offset + 4 * n_words == file_size if not flags & FLAG_CONTEXT
              else (context_offset % MATRIX_ALIGN == 0
                    and context_offset >= norms_offset + 4 * n_words
-                   and context_offset + 4 * context_rows * dim == file_size))
+                   and context_offset + itemsize * context_rows * dim == file_size))
     )
     if not consistent:
         raise FormatError(f"{path}: the header's sizes and offsets disagree (file damaged)")

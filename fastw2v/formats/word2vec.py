@@ -23,21 +23,29 @@ else that is wrong stops the load with `path: line N: what is wrong` (text) or
   binary file either means the reader lost its place in the rows (a wrong dimension
   in the header).
 
+The rows are parsed and written by compiled code (src/_word2vec.pyx), streaming: the
+file is read in blocks into a matrix allocated once, so loading takes the matrix, the
+words and one block of memory, never a copy of the whole file. A problem is reported at
+the first damaged row in file order.
+
 Format detection lives in `detect.py`, the native format in `native.py`.
 """
 
 from __future__ import annotations
 
+import io
 import os
-import re
-from typing import IO, List, Sequence, Tuple
+import stat
+import sys
+from typing import IO, List, NamedTuple, Sequence, Tuple
 
 import numpy as np
 
+from .._word2vec import read_binary, read_text, write_binary, write_text
 from ..errors import FormatError
 from .detect import detect_format, format_for_path
 from .files import atomic_write, bom_length, read_failure
-from .rows import MAX_DIM, check_vectors, check_words, row_problem, unusable_rows
+from .rows import MAX_DIM, check_vectors, check_words
 
 
 def save_word2vec(path: str, words: Sequence[str], vectors: np.ndarray,
@@ -49,36 +57,25 @@ def save_word2vec(path: str, words: Sequence[str], vectors: np.ndarray,
     vectors = np.ascontiguousarray(vectors, dtype="<f4")
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError("need one vector row per word")
+    _require_little_endian(path)
+    words = list(words)
     check_words(path, words)
     check_vectors(path, words, vectors)
     n_words, dim = vectors.shape
     with atomic_write(path, "wb") as out:
         out.write(f"{n_words} {dim}\n".encode("ascii"))
         if fmt == "bin":
-            _write_binary_rows(out, words, vectors)
+            write_binary(out, words, vectors)
         else:
-            _write_text_rows(out, words, vectors)
+            write_text(out, words, vectors)
 
 
-def _write_binary_rows(out: IO, words: Sequence[str], vectors: np.ndarray) -> None:
-    batch: List[bytes] = []
-    for word, row in zip(words, vectors):
-        batch.append(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
-        if len(batch) >= 4096:
-            out.write(b"".join(batch))
-            batch.clear()
-    out.write(b"".join(batch))
-
-
-def _write_text_rows(out: IO, words: Sequence[str], vectors: np.ndarray) -> None:
-    row_format = " ".join(["%.6g"] * vectors.shape[1])
-    batch: List[str] = []
-    for word, row in zip(words, vectors.tolist()):
-        batch.append(word + " " + row_format % tuple(row) + "\n")
-        if len(batch) >= 4096:
-            out.write("".join(batch).encode("utf-8"))
-            batch.clear()
-    out.write("".join(batch).encode("utf-8"))
+class Word2VecFile(NamedTuple):
+    """What a word2vec file holds: its words in file order, their float32 matrix, and
+    the norm of every row (computed while reading, so queries need no second pass)."""
+    words: List[str]
+    vectors: np.ndarray
+    norms: np.ndarray
 
 
 def load_word2vec(path: str, fmt: str = "auto") -> Tuple[List[str], np.ndarray]:
@@ -87,26 +84,61 @@ def load_word2vec(path: str, fmt: str = "auto") -> Tuple[List[str], np.ndarray]:
     With `fmt="auto"` the format comes from `detect_format`. Returns the words in file
     order and a float32 matrix with one row per word.
     """
+    loaded = read_word2vec(path, fmt)
+    return loaded.words, loaded.vectors
+
+
+# How far into a file the header line is looked for. A real header ("3000000 300") is a
+# few bytes; anything longer is damage, quoted in the message.
+_HEADER_SEARCH_BYTES = 1 << 16
+
+
+def read_word2vec(path: str, fmt: str = "auto") -> Word2VecFile:
+    """`load_word2vec`, also returning the row norms."""
     path = os.fspath(path)
     if fmt == "auto":
         fmt = detect_format(path)
         if fmt == "native":
             raise FormatError(f"{path}: is a fastw2v native file, not a word2vec file")
+    if fmt == "bin":
+        _require_little_endian(path)
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            size = os.fstat(f.fileno()).st_size
+            source: IO[bytes] = f
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                # A pipe or device has no size to bound the rows by: read it whole.
+                source = io.BytesIO(f.read())
+                size = len(source.getbuffer())
+            head = source.read(_HEADER_SEARCH_BYTES)
+            start = bom_length(head)
+            header_end = head.find(b"\n", start)
+            if header_end < 0:
+                if len(head) < _HEADER_SEARCH_BYTES:
+                    raise FormatError(f"{path}: line 1: no header line 'words dimensions'")
+                header_end = len(head)  # refused below, quoting its start
+            n_words, dim = _parse_header(path, head[start:header_end])
+            body = head[header_end + 1:]
+            body_bytes = size - (header_end + 1)
+            if fmt == "bin":
+                words, vectors, norms = read_binary(source, body, path, n_words, dim,
+                                                    body_bytes)
+                _check_unique(path, words, lambda i: f"vector {i + 1:,}")
+            else:
+                words, vectors, norms, lines = read_text(source, body, path, n_words, dim,
+                                                         body_bytes)
+                _check_unique(path, words, lambda i: f"line {int(lines[i]):,}")
     except OSError as exc:
         raise read_failure(FormatError, path, exc, "a vector file") from None
-    start = bom_length(data)
-    header_end = data.find(b"\n", start)
-    if header_end < 0:
-        raise FormatError(f"{path}: line 1: no header line 'words dimensions'")
-    n_words, dim = _parse_header(path, data[start:header_end])
-    if fmt == "bin":
-        words, vectors = _parse_binary(path, data, header_end + 1, n_words, dim)
-    else:
-        words, vectors = _parse_text(path, data, header_end + 1, n_words, dim)
-    return words, vectors
+    return Word2VecFile(words, vectors, norms)
+
+
+def _require_little_endian(path: str) -> None:
+    # The compiled reader and writer copy float32 values as the machine holds them; the
+    # format is little-endian, and no big-endian machine is among those we test on.
+    if sys.byteorder != "little":
+        raise FormatError(f"{path}: word2vec binary files are read and written only on "
+                          f"little-endian machines")
 
 
 def _parse_header(path: str, line: bytes) -> Tuple[int, int]:
@@ -124,13 +156,6 @@ def _parse_header(path: str, line: bytes) -> Tuple[int, int]:
     return n_words, dim
 
 
-def _decode_word(path: str, raw: bytes, where: str) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FormatError(f"{path}: {where}: word is not valid UTF-8") from None
-
-
 def _check_unique(path: str, words: List[str], where) -> None:
     """Refuse a word listed twice; `where(i)` names the place of the i-th word."""
     if len(set(words)) == len(words):  # the common case, at C speed
@@ -142,110 +167,3 @@ def _check_unique(path: str, words: List[str], where) -> None:
                               f"at {where(first[word])}); a query could only reach one of "
                               f"the two vectors")
         first[word] = i
-
-
-# Bytes that never belong in a word: ASCII white space ends one, and a NUL is no text
-# (in a binary file it means the reader is inside the float values of a row).
-_NOT_IN_WORD = re.compile(rb"[\x00\t\n\x0b\x0c\r ]")
-
-
-def _parse_binary(path: str, data: bytes, pos: int, n_words: int,
-                  dim: int) -> Tuple[List[str], np.ndarray]:
-    """Find each word and the offset of its values; then gather all rows at once."""
-    row_bytes = 4 * dim
-    size = len(data)
-    words: List[str] = []
-    rows: List[bytes] = []
-    newline_after_rows = None  # decided by the first row, then required of every row
-    for i in range(n_words):
-        if i > 0:
-            ends_line = data[pos:pos + 1] in (b"\n", b"\r")
-            if newline_after_rows is None:
-                newline_after_rows = ends_line
-            elif newline_after_rows and not ends_line:
-                raise FormatError(
-                    f"{path}: vector {i:,} of {n_words:,}: no line end after its {dim:,} values "
-                    f"as after the first vector (is the header's dimension {dim:,} right?)")
-        while pos < size and data[pos] in (10, 13):  # \n, \r after the previous vector
-            pos += 1
-        space = data.find(b" ", pos)
-        if space < 0 or space + 1 + row_bytes > size:
-            raise FormatError(f"{path}: vector {i + 1:,} of {n_words:,}: file ends early "
-                              f"(truncated, or the header overstates the word count)")
-        raw = data[pos:space]
-        if not raw:
-            raise FormatError(f"{path}: vector {i + 1:,} of {n_words:,}: no word before the "
-                              f"values (is the header's dimension {dim:,} right?)")
-        if _NOT_IN_WORD.search(raw):
-            raise FormatError(f"{path}: vector {i + 1:,} of {n_words:,}: word {raw[:40]!r} holds "
-                              f"white space or a NUL byte (is the header's dimension "
-                              f"{dim:,} right?)")
-        words.append(_decode_word(path, raw, f"vector {i + 1:,}"))
-        pos = space + 1 + row_bytes
-        rows.append(data[space + 1:pos])
-    if data[pos:].strip():
-        raise FormatError(f"{path}: data after the {n_words:,} vectors the header announces "
-                          f"(the header understates the word count, or its dimension "
-                          f"{dim:,} is wrong)")
-    body = bytearray().join(rows)  # a bytearray, so the matrix below is writable
-    vectors = np.frombuffer(body, dtype="<f4").astype(np.float32, copy=False)
-    vectors = vectors.reshape(n_words, dim)
-    bad = np.flatnonzero(unusable_rows(vectors))
-    if len(bad):
-        row = int(bad[0])
-        raise FormatError(f"{path}: vector {row + 1:,} ({words[row]!r}) "
-                          f"{row_problem(vectors[row])}")
-    _check_unique(path, words, lambda i: f"vector {i + 1:,}")
-    return words, vectors
-
-
-def _parse_text(path: str, data: bytes, pos: int, n_words: int,
-                dim: int) -> Tuple[List[str], np.ndarray]:
-    words: List[str] = []
-    # A row takes at least 2 * dim + 1 bytes (a word and dim values, one byte each,
-    # separated by spaces) and a line end between rows, so the body holds at most this
-    # many rows. Allocating for the header's count instead would let a damaged header
-    # ("99999999999 300") ask for terabytes before any row is read.
-    max_rows = (len(data) - pos + 1) // (2 * dim + 2)
-    vectors = np.empty((min(n_words, max_rows), dim), dtype=np.float32)
-    lines = data[pos:].split(b"\n")
-    line_numbers: List[int] = []
-    row = 0
-    for line_no, line in enumerate(lines, start=2):
-        parts = line.split()  # also drops a \r and trailing spaces
-        if not parts:
-            continue
-        if row == n_words:
-            n_rows = n_words + sum(1 for rest in lines[line_no - 2:] if rest.strip())
-            raise FormatError(f"{path}: line {line_no:,}: header announces {n_words:,} words, "
-                              f"file has {n_rows:,}")
-        if len(parts) != dim + 1:
-            raise FormatError(f"{path}: line {line_no:,}: expected a word and {dim:,} values, "
-                              f"got {len(parts) - 1:,} values")
-        if b"\0" in parts[0]:
-            raise FormatError(f"{path}: line {line_no:,}: the word holds a NUL byte (is this "
-                              f"a binary file?)")
-        words.append(_decode_word(path, parts[0], f"line {line_no:,}"))
-        try:
-            with np.errstate(over="ignore"):
-                values = np.array(parts[1:], dtype=np.float32)
-        except ValueError:
-            raise FormatError(f"{path}: line {line_no:,}: a value is not a number") from None
-        if not np.isfinite(values).all():
-            raise FormatError(f"{path}: line {line_no:,}: a value is NaN, infinite or too "
-                              f"large for float32")
-        if line_no == len(lines) + 1 and not line[-1:].isspace():
-            raise FormatError(f"{path}: line {line_no:,}: the file ends inside this row, "
-                              f"without a line end (truncated? a complete file ends every "
-                              f"row with a line end)")
-        vectors[row] = values
-        line_numbers.append(line_no)
-        row += 1
-    if row != n_words:
-        raise FormatError(f"{path}: header announces {n_words:,} words, file has {row:,}")
-    bad = np.flatnonzero(unusable_rows(vectors))
-    if len(bad):
-        raise FormatError(f"{path}: line {line_numbers[bad[0]]:,}: the vector "
-                          f"{row_problem(vectors[bad[0]])}")
-    _check_unique(path, words, lambda i: f"line {line_numbers[i]:,}")
-    return words, vectors

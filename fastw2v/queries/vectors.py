@@ -20,7 +20,7 @@ from ..errors import FastW2VError
 from ..formats.detect import FORMAT_NAMES, detect_format, format_for_path
 from ..formats.native import write_native
 from ..formats.rows import row_norms
-from ..formats.word2vec import load_word2vec, save_word2vec
+from ..formats.word2vec import read_word2vec, save_word2vec
 from ..state import ModelState
 from ..version import WRITER
 
@@ -32,6 +32,9 @@ COSMUL_EPSILON = 1e-3
 # A command-line query looks up one to three words: building the dict for 70,000 words
 # would cost more (about 10 ms) than the searches.
 _LINEAR_LOOKUPS = 8
+# Rows of a float16 matrix converted to float32 at a time for a query: 16,384 rows of
+# dim 300 are 20 MB, small beside any matrix worth storing in half precision.
+_FLOAT16_BLOCK_ROWS = 16384
 
 Query = Union[str, Sequence[str]]
 
@@ -69,7 +72,7 @@ class Vectors:
         vectors = np.asarray(vectors)
         if vectors.ndim != 2 or vectors.shape[0] != len(words):
             raise ValueError("need one vector row per word")
-        if vectors.dtype != np.float32:
+        if vectors.dtype not in (np.float32, np.float16):  # float16: as a file stores it
             vectors = vectors.astype(np.float32)
         self.words = list(words)
         self.vectors = vectors
@@ -109,15 +112,16 @@ class Vectors:
             vectors = cls.from_state(ModelState.load(path))
             vectors.path = path
             return vectors
-        words, matrix = load_word2vec(path, fmt)
-        return cls(words, matrix, path=path, fmt=fmt)
+        loaded = read_word2vec(path, fmt)
+        return cls(loaded.words, loaded.vectors, norms=loaded.norms, path=path, fmt=fmt)
 
-    def save(self, path: str, fmt: str = "auto") -> str:
+    def save(self, path: str, fmt: str = "auto", dtype: Optional[str] = None) -> str:
         """Save atomically in the native format (.fw2v) or a word2vec format (by suffix
         unless `fmt` says); returns the format written. Only the native format keeps
-        counts and metadata."""
+        counts and metadata, and can store float16 (`dtype`; None: as held now)."""
         return save_vectors(path, self.words, self.vectors, fmt, counts=self.counts,
-                     metadata=self.metadata, norms=self.norms)
+                            metadata=self.metadata, norms=self.norms,
+                            dtype=dtype or self.dtype_name)
 
     # -- the vocabulary ------------------------------------------------------------------
 
@@ -137,6 +141,11 @@ class Vectors:
     @property
     def dim(self) -> int:
         return int(self.vectors.shape[1])
+
+    @property
+    def dtype_name(self) -> str:
+        """How the matrix is held: float32, or float16 (a half-precision native file)."""
+        return str(self.vectors.dtype)
 
     @property
     def format_name(self) -> str:
@@ -244,7 +253,16 @@ class Vectors:
         # threads, and when another process holds a core, waking its worker costs tens
         # of milliseconds (measured: ~100 ms more per `fastw2v similar` on 2 busy
         # cores), against 1 to 2 ms for the whole product in one thread.
-        return np.einsum("ij,j->i", self.vectors[:end], query) / self._divisors()[:end]
+        if self.vectors.dtype == np.float32:
+            return np.einsum("ij,j->i", self.vectors[:end], query) / self._divisors()[:end]
+        # float16 rows are computed on in float32 a block at a time: a float32 copy of
+        # the whole matrix would undo the memory half precision saves.
+        scores = np.empty(end, dtype=np.float32)
+        for start in range(0, end, _FLOAT16_BLOCK_ROWS):
+            stop = min(end, start + _FLOAT16_BLOCK_ROWS)
+            block = self.vectors[start:stop].astype(np.float32)
+            scores[start:stop] = np.einsum("ij,j->i", block, query)
+        return scores / self._divisors()[:end]
 
     def similarity(self, words1: Query, words2: Query) -> float:
         """Cosine similarity of two words, or of two word lists.
@@ -316,6 +334,21 @@ class Vectors:
         scores = self.cosines(query, restrict)
         return self._top(scores, rows, n)
 
+    def most_similar_batch(self, queries: Sequence[Query], n: int = 10,
+                           restrict: Optional[int] = None) -> List[List[Tuple[str, float]]]:
+        """`most_similar` for many queries at once (each a word or a list of positive
+        words), computed as matrix products over blocks of rows: the matrix is read
+        once for up to 1,024 queries (see queries/batch.py). One result list a query."""
+        from .batch import top_neighbours
+
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        lists = [_as_list(query) for query in queries]
+        if any(not words for words in lists):
+            raise ValueError("every query needs at least one word")
+        rows = [self.find_all(words) for words in lists]
+        return top_neighbours(self, rows, n, restrict)
+
     def analogy(self, a: str, b: str, c: str, n: int = 5, method: str = "3cosadd",
                 restrict: Optional[int] = None) -> List[Tuple[str, float]]:
         """a is to b as c is to ...? The n best answers (never a, b or c) and their scores.
@@ -372,7 +405,7 @@ def save_vectors(path: str, words: Sequence[str], vectors: np.ndarray, fmt: str 
                  counts: Optional[np.ndarray] = None,
                  metadata: Optional[Dict[str, Any]] = None,
                  norms: Optional[np.ndarray] = None,
-                 context: Optional[np.ndarray] = None) -> str:
+                 context: Optional[np.ndarray] = None, dtype: str = "float32") -> str:
     """Save atomically in `fmt` (native, bin, text; auto: by suffix, see
     `io.format_for_path`). Returns the format written. Only the native format keeps
     `counts`, `metadata` and the output matrix `context`."""
@@ -381,7 +414,7 @@ def save_vectors(path: str, words: Sequence[str], vectors: np.ndarray, fmt: str 
         if metadata is None or "writer" not in metadata:
             metadata = dict(metadata or {}, writer=WRITER)
         write_native(path, words, vectors, row_norms(vectors) if norms is None else norms,
-                     counts=counts, metadata=metadata, context=context)
+                     counts=counts, metadata=metadata, context=context, dtype=dtype)
     else:
         save_word2vec(path, words, vectors, fmt)
     return fmt

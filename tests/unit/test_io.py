@@ -142,7 +142,7 @@ def test_save_word2vec_failing_midway_leaves_old_file(tmp_path, monkeypatch):
         out.write(words[0].encode() + b" " + vectors[0].tobytes() + b"\n")
         raise KeyboardInterrupt  # even a BaseException must clean up
 
-    monkeypatch.setattr(fio, "_write_binary_rows", write_half_then_fail)
+    monkeypatch.setattr(fio, "write_binary", write_half_then_fail)
     with pytest.raises(KeyboardInterrupt):
         save_word2vec(str(path), WORDS, make_vectors())
     assert path.read_bytes() == before

@@ -158,8 +158,8 @@ def test_not_native_and_newer_version(tmp_path):
     data = path.read_bytes()
     path.write_bytes(b"X" + data[1:])
     assert_format_error(path, "not a fastw2v native file")
-    path.write_bytes(data[:8] + struct.pack("<I", 2) + data[12:])
-    assert_format_error(path, "version 2", "upgrade")
+    path.write_bytes(data[:8] + struct.pack("<I", 3) + data[12:])
+    assert_format_error(path, "version 3", "upgrade")
 
 
 def test_offsets_that_disagree(tmp_path):

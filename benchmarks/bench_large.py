@@ -1,0 +1,339 @@
+"""Large word2vec files: fastw2v's compiled readers and writers against gensim (issue 14).
+
+From the repository root, after `pip install .` (gensim 4 installed beside it):
+
+    python benchmarks/bench_large.py --bin-words 500000 --text-words 200000 --dim 300
+
+The script makes its own files in --dir (default /tmp/large-bench, deleted at the end
+unless --keep): random normal vectors and a random vocabulary of realistic word
+lengths (1 to 20 letters, most of 4 to 9), one word in 20 non-ASCII (Latin with
+accents, Cyrillic, Greek, CJK), every word distinct. Then, each step in its own
+Python process so that its peak resident memory (ru_maxrss) is its own, and with gensim
+measured in the same run on the same files:
+
+  * page cache: reading the file in 8 MiB blocks with readinto (after one warm-up read,
+    so the file is cached): the floor under any reader;
+  * read .bin / .txt: fastw2v.load (norms included) against
+    KeyedVectors.load_word2vec_format; time and peak RSS, with the process's RSS after
+    its imports, the matrix's size and the words' (Python strings and list) beside it;
+  * write .bin / .txt: save_word2vec against KeyedVectors.save_word2vec_format, from
+    vectors already in memory;
+  * the commands `fastw2v convert FILE.bin FILE.fw2v` and `fastw2v info -m FILE.txt`,
+    whole processes: peak RSS.
+
+--queries N (default 200 words) measures queries on the native file
+converted from the .bin: one most_similar(word, 10) (median of N), against one
+single-threaded read pass over the matrix (the int64 sum of its bytes, which streams
+it at memory speed), against gensim's most_similar on the same vectors (BLAS, after
+its first query which computes its norms); and N queries at once with
+most_similar_batch, in queries per second.
+
+--float16-model MODEL.fw2v (a trained float32 model, e.g. `fastw2v train wiki8.txt
+--epochs 1`) measures half precision instead: the model converted with `convert --dtype
+float16`, the file sizes, and for the --agreement-words most frequent words the share
+whose top-10 neighbours are the same words (as a set, and in the same order) as on the
+float32 file.
+
+Each figure is one run (the files are large and the machine is shared: the load average
+is printed at the start and the end). --json writes every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(BENCH_DIR)
+ALPHABETS = ["àáâäçèéêëìíîïñòóôöùúûüßø", "абвгдежзийклмнопрстуфхцчшщыэюя",
+             "αβγδεζηθικλμνξοπρστυφχψω", "的一是不了人我在有他这为之大来以个中上们"]
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def random_words(n: int, seed: int) -> list:
+    """n distinct words: letters drawn at random, lengths from a word-like distribution,
+    every 20th word from a non-ASCII alphabet; a base-36 suffix keeps them distinct."""
+    rng = np.random.default_rng(seed)
+    lengths = np.clip(rng.poisson(6.5, n), 1, 20)
+    ends = np.cumsum(lengths)
+    latin = "abcdefghijklmnopqrstuvwxyz"
+    # One long random string per alphabet; each word is a slice of one of them.
+    pools = {a: "".join(a[j] for j in rng.integers(0, len(a), int(ends[-1])))
+             for a in [latin] + ALPHABETS}
+    words = []
+    for i in range(n):
+        pool = pools[ALPHABETS[(i // 20) % 4] if i % 20 == 19 else latin]
+        words.append(pool[ends[i] - lengths[i]:ends[i]] + np.base_repr(i, 36).lower())
+    return words
+
+
+def random_vectors(n: int, dim: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed + 1)
+    vectors = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 65536):
+        block = vectors[start:start + 65536]
+        block[:] = rng.standard_normal(block.shape, dtype=np.float32) * 0.3
+    return vectors
+
+
+# Run in a child process: the figure printed as JSON on the last line of stdout. The
+# peak is the kernel's VmHWM of the process's own memory map: ru_maxrss would carry
+# over the (large) resident size of this process at the fork.
+CHILD = textwrap.dedent("""
+    import json, sys, time
+    def peak_rss():
+        with open("/proc/self/status") as f:
+            line = next(x for x in f if x.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
+    {imports}
+    rss_after_imports = peak_rss()
+    start = time.perf_counter()
+    {work}
+    seconds = time.perf_counter() - start
+    peak = peak_rss()
+    print(json.dumps({{"seconds": seconds, "peak_rss": peak,
+                      "rss_after_imports": rss_after_imports, **extra}}))
+""")
+
+
+def run_child(imports: str, work: str) -> dict:
+    code = CHILD.format(imports=imports, work=textwrap.indent(work, "").strip()
+                        .replace("\n", "\n"))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd="/tmp")
+    if result.returncode != 0:
+        raise SystemExit(f"child failed:\n{code}\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_command(args: list) -> dict:
+    """A whole process: wall time and its peak RSS, by GNU time (a small process
+    between, so that the figure is the command's own and not this one's at the fork)."""
+    start = time.perf_counter()
+    result = subprocess.run(["/usr/bin/time", "-f", "%M"] + args, capture_output=True,
+                            text=True, cwd="/tmp")
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{args} failed: {result.stderr}")
+    return {"seconds": seconds,
+            "peak_rss": int(result.stderr.strip().splitlines()[-1]) * 1024}
+
+
+def page_cache_read(path: str) -> float:
+    buf = bytearray(1 << 23)
+    view = memoryview(buf)
+    best = None
+    for _ in range(2):  # the first read warms the cache; the second is measured
+        start = time.perf_counter()
+        with open(path, "rb", buffering=0) as f:
+            while f.readinto(view):
+                pass
+        best = time.perf_counter() - start
+    return best
+
+
+QUERIES = """
+import statistics
+import numpy as np
+v = fastw2v.load(native)
+words = v.words[100:100 + 50 * n_queries:50]
+v.most_similar(words[0])  # pages the matrix in
+times = []
+for w in words:
+    t = time.perf_counter(); v.most_similar(w, n=10); times.append(time.perf_counter() - t)
+as_int = np.asarray(v.vectors).view(np.int64)
+passes = []
+for _ in range(5):
+    t = time.perf_counter(); as_int.sum(); passes.append(time.perf_counter() - t)
+t = time.perf_counter(); v.most_similar_batch(words, n=10); batch = time.perf_counter() - t
+from gensim.models import KeyedVectors
+kv = KeyedVectors.load_word2vec_format(binary_path, binary=True)
+kv.most_similar(words[0])  # computes its norms
+gtimes = []
+for w in words:
+    t = time.perf_counter(); kv.most_similar(w, topn=10); gtimes.append(time.perf_counter() - t)
+same = sum(1 for w in words if [x for x, _ in v.most_similar(w, n=10)]
+           == [x for x, _ in kv.most_similar(w, topn=10)])
+extra = {"query_median": statistics.median(times), "pass_median": statistics.median(passes),
+         "matrix_bytes": int(v.vectors.nbytes), "batch_seconds": batch,
+         "batch_queries": len(words), "gensim_query_median": statistics.median(gtimes),
+         "same_top10_as_gensim": same}
+"""
+
+
+def measure_queries(binary_path: str, folder: str, n_queries: int) -> dict:
+    native = os.path.join(folder, "queries.fw2v")
+    subprocess.run([sys.executable, "-m", "fastw2v", "convert", binary_path, native],
+                   check=True, capture_output=True, cwd="/tmp")
+    setup = (f"import fastw2v\nnative, binary_path, n_queries = {native!r}, "
+             f"{binary_path!r}, {n_queries}")
+    result = run_child(setup, QUERIES)
+    os.unlink(native)
+    log(f"queries: one most_similar {result['query_median'] * 1e3:.1f} ms, one read pass "
+        f"{result['pass_median'] * 1e3:.1f} ms "
+        f"({result['matrix_bytes'] / result['pass_median'] / 1e9:.1f} GB/s), gensim "
+        f"{result['gensim_query_median'] * 1e3:.1f} ms; batch of {result['batch_queries']}: "
+        f"{result['batch_queries'] / result['batch_seconds']:,.0f} queries/s; same top 10 "
+        f"as gensim: {result['same_top10_as_gensim']} of {result['batch_queries']}")
+    return result
+
+
+def float16_agreement(model: str, folder: str, n_words: int) -> dict:
+    import fastw2v
+
+    half_path = os.path.join(folder, "half.fw2v")
+    full_path = os.path.join(folder, "full.fw2v")
+    for path, dtype in ((full_path, "float32"), (half_path, "float16")):
+        subprocess.run([sys.executable, "-m", "fastw2v", "convert", model, path, "--dtype",
+                        dtype], check=True, capture_output=True, cwd="/tmp")
+    full, half = fastw2v.load(full_path), fastw2v.load(half_path)
+    words = full.words[:n_words]
+    start = time.perf_counter()
+    want = full.most_similar_batch(words, n=10)
+    full_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    got = half.most_similar_batch(words, n=10)
+    half_seconds = time.perf_counter() - start
+    same_order = sum(1 for a, b in zip(want, got) if [w for w, _ in a] == [w for w, _ in b])
+    same_set = sum(1 for a, b in zip(want, got) if {w for w, _ in a} == {w for w, _ in b})
+    cosine_error = max(abs(x - y) for a, b in zip(want, got) for (_, x), (_, y) in zip(a, b))
+    result = {"model": model, "words": len(words), "dim": full.dim,
+              "float32_bytes": os.path.getsize(full_path),
+              "float16_bytes": os.path.getsize(half_path),
+              "same_top10_set": same_set, "same_top10_order": same_order,
+              "largest_cosine_difference_at_same_rank": cosine_error,
+              "batch_seconds_float32": full_seconds, "batch_seconds_float16": half_seconds}
+    log(f"float16: {result['float16_bytes']:,} bytes against {result['float32_bytes']:,}; "
+        f"same top 10 for {same_set / len(words):.2%} of {len(words):,} words "
+        f"(same order: {same_order / len(words):.2%})")
+    os.unlink(half_path)
+    os.unlink(full_path)
+    return result
+
+
+def words_bytes(words: list) -> int:
+    return sys.getsizeof(words) + sum(sys.getsizeof(w) for w in words)
+
+
+def mb(n: float) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bin-words", type=int, default=500_000)
+    parser.add_argument("--text-words", type=int, default=200_000)
+    parser.add_argument("--dim", type=int, default=300)
+    parser.add_argument("--dir", default="/tmp/large-bench")
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--skip-gensim-text", action="store_true",
+                        help="leave out gensim's text read (minutes on a large file)")
+    parser.add_argument("--queries", type=int, default=200,
+                        help="words for the query timings (0: none)")
+    parser.add_argument("--only-queries", action="store_true",
+                        help="make the .bin and measure only the queries")
+    parser.add_argument("--float16-model", help="measure float16 agreement on this model")
+    parser.add_argument("--agreement-words", type=int, default=20_000)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+
+    from fastw2v.formats.word2vec import save_word2vec
+
+    os.makedirs(args.dir, exist_ok=True)
+    if args.float16_model:
+        result = float16_agreement(args.float16_model, args.dir, args.agreement_words)
+        print(json.dumps(result, indent=1))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(result, f, indent=1)
+        return
+    figures: dict = {"machine": f"{platform.processor() or platform.machine()}, "
+                                f"{os.cpu_count()} cores", "load_average_start":
+                     os.getloadavg(), "dim": args.dim, "bin_words": args.bin_words,
+                     "text_words": args.text_words}
+    log(f"load average at the start: {os.getloadavg()}")
+    fastw2v_import = "import fastw2v"
+    gensim_import = "from gensim.models import KeyedVectors"
+    for fmt, n_words in (("bin", args.bin_words), ("text", args.text_words)):
+        path = os.path.join(args.dir, f"random.{'bin' if fmt == 'bin' else 'txt'}")
+        log(f"{fmt}: making {n_words:,} x {args.dim} random vectors ...")
+        words = random_words(n_words, seed=1)
+        vectors = random_vectors(n_words, args.dim, seed=1)
+        matrix_bytes = vectors.nbytes
+        words_size = words_bytes(words)
+
+        # Writing, in this process: both tools start from the vectors in memory.
+        start = time.perf_counter()
+        save_word2vec(path, words, vectors, fmt)
+        ours_write = time.perf_counter() - start
+        from gensim.models import KeyedVectors
+
+        kv = KeyedVectors(args.dim, dtype=np.float32)
+        kv.add_vectors(words, vectors)
+        gensim_path = path + ".gensim"
+        start = time.perf_counter()
+        kv.save_word2vec_format(gensim_path, binary=fmt == "bin")
+        gensim_write = time.perf_counter() - start
+        os.unlink(gensim_path)
+        del kv, vectors, words
+        size = os.path.getsize(path)
+        log(f"{fmt}: {size / 1e6:,.0f} MB written: fastw2v {ours_write:.2f} s, "
+            f"gensim {gensim_write:.2f} s")
+
+        cache = page_cache_read(path)
+        log(f"{fmt}: page cache read {cache:.2f} s")
+        ours = run_child(fastw2v_import,
+                         f"v = fastw2v.load({path!r}); v.norms\n"
+                         f"extra = {{'rows': len(v)}}")
+        log(f"{fmt}: fastw2v read {ours['seconds']:.2f} s, peak {mb(ours['peak_rss'])}")
+        if fmt == "text" and args.skip_gensim_text:
+            theirs = None
+        else:
+            theirs = run_child(gensim_import,
+                               f"kv = KeyedVectors.load_word2vec_format({path!r}, "
+                               f"binary={fmt == 'bin'})\nextra = {{'rows': len(kv)}}")
+            log(f"{fmt}: gensim read {theirs['seconds']:.2f} s, "
+                f"peak {mb(theirs['peak_rss'])}")
+        if fmt == "bin" and args.queries:
+            figures["queries"] = measure_queries(path, args.dir, args.queries)
+        if args.only_queries:
+            break
+        command = ([sys.executable, "-m", "fastw2v", "convert", path,
+                    os.path.join(args.dir, "converted.fw2v")] if fmt == "bin" else
+                   [sys.executable, "-m", "fastw2v", "info", "-m", path])
+        whole = run_command(command)
+        log(f"{fmt}: {' '.join(command[2:4])} peak {mb(whole['peak_rss'])}, "
+            f"{whole['seconds']:.2f} s")
+        if fmt == "bin":
+            os.unlink(os.path.join(args.dir, "converted.fw2v"))
+        figures[fmt] = {"words": n_words, "file_bytes": size, "matrix_bytes": matrix_bytes,
+                        "words_bytes": words_size, "page_cache_seconds": cache,
+                        "write_seconds": ours_write, "gensim_write_seconds": gensim_write,
+                        "fastw2v_read": ours, "gensim_read": theirs,
+                        "command": {"args": command[2:4], **whole},
+                        "memory_bound": matrix_bytes * 1.1 + words_size}
+        os.unlink(path)
+    figures["load_average_end"] = os.getloadavg()
+    log(f"load average at the end: {os.getloadavg()}")
+    print(json.dumps(figures, indent=1))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(figures, f, indent=1)
+    if not args.keep:
+        shutil.rmtree(args.dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
