@@ -14,7 +14,7 @@ line end is refused, since it may be cut inside its last number.
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from fastw2v.cli import main
@@ -99,14 +99,23 @@ def test_a_damaged_file_is_refused_or_loads_what_it_says(tmp_path, fmt, model, d
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @given(model=models(), words_off=st.integers(-3, 3), dim_off=st.integers(-3, 3))
-def test_a_header_that_disagrees_with_the_rows_is_refused(tmp_path, fmt, model, words_off,
-                                                          dim_off):
+@example(model=(["0", "00"], np.zeros((2, 2), dtype=np.float32)), words_off=-1, dim_off=3)
+def test_a_header_that_disagrees_with_the_rows_is_refused_unless_they_fit_it(
+        tmp_path, fmt, model, words_off, dim_off):
     words, vectors = model
     n, dim = vectors.shape
     assume((words_off or dim_off) and n + words_off >= 0 and dim + dim_off >= 1)
     header = f"{n + words_off} {dim + dim_off}\n".encode()
-    path, load = load_bytes(tmp_path, word2vec_bytes(words, vectors, fmt, header), fmt)
-    assert_format_error(path, load)
+    data = word2vec_bytes(words, vectors, fmt, header)
+    path, load = load_bytes(tmp_path, data, fmt)
+    loaded = load_or_error(path, load)
+    if loaded is not None:
+        # Rarely the bytes are a valid file of the header after all: binary rows of two
+        # words, ['0', '00'] with dim 2, read as one row of dim 5 ("0", then 8 value
+        # bytes, the line end, "00 " and 8 more). A reader may accept only such a file,
+        # and must then read exactly what it says.
+        assert loaded[1].shape == (n + words_off, dim + dim_off)
+        assert word2vec_bytes(*loaded, fmt, header).rstrip(b"\n") == data.rstrip(b"\n")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
