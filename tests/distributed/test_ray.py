@@ -30,6 +30,15 @@ from test_training import plural_analogy_accuracy, topic_precision  # noqa: E402
 SMALL = dict(threads=1, dim=32, epochs=3, seed=3)
 
 
+@pytest.fixture(autouse=True)
+def run_from_an_empty_folder(tmp_path, monkeypatch):
+    """Ray puts the driver's working folder first on its workers' import path. Run from
+    the repository root (as CI runs pytest), the workers would import the source tree's
+    fastw2v/, which has no compiled code, instead of the installed package; a user's
+    folder holds no fastw2v/, and neither does this one."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     path = tmp_path_factory.mktemp("ray") / "synthetic.txt"
