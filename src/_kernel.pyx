@@ -272,6 +272,14 @@ cdef double train_block_all_pairs(const ModelC *m, const TablesC *t, const Param
     fw_dot_block(s.out_rows, n_targets, s.in_rows, n_in, s.scores, dim)
     for k in range(n_targets):
         label = s.labels[k]
+        # NS and HS: classify's table rule for the whole row at once, unless a score
+        # lies outside the tables (NCE's logits often do, and have their own terms).
+        if not nce and fw_table_steps(s.scores + k * n_in, n_in, label, t.sigmoid,
+                                      t.log_sigmoid, SIGMOID_TABLE_SIZE, SIGMOID_RANGE,
+                                      alpha, step_by_target + k * n_in, &loss):
+            for j in range(n_in):
+                step_by_input[j * n_targets + k] = step_by_target[k * n_in + j]
+            continue
         for j in range(n_in):
             score = s.scores[k * n_in + j]
             if nce:

@@ -12,6 +12,14 @@
 
 #include <stddef.h>
 
+/* The builds compiled with AVX2 and FMA (setup.py) take their block products,
+ * fw_dot_block and fw_combine, from vecops_x86.h; the portable loops of those two below
+ * are the baseline build's. Everything else is shared. */
+#if defined(__AVX2__) && defined(__FMA__)
+#define FW_X86_BLOCKS 1
+#include "vecops_x86.h"
+#endif
+
 static inline void fw_zero(float *restrict y, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -67,6 +75,7 @@ static inline void fw_dots(float *const *rows, int n, const float *restrict v,
     }
 }
 
+#ifndef FW_X86_BLOCKS
 /* scores[k * nb + j] = <a[k], b[j]> for every k < na, j < nb. Two a-rows by four b-rows
  * go through the loop together: eight independent sums from six loads, where one row
  * against four (fw_dots) needs five loads for four sums. Loads, not multiply-adds, bound
@@ -124,6 +133,8 @@ static inline void fw_dot_block(float *const *a, int na, float *const *b, int nb
     }
 }
 
+#endif
+
 /* y += alpha * x */
 static inline void fw_axpy(float alpha, const float *restrict x, float *restrict y, int n)
 {
@@ -161,6 +172,7 @@ static inline void fw_axpys(float *const *rows, int n, const float *restrict coe
     }
 }
 
+#ifndef FW_X86_BLOCKS
 /* The two-destination passes of fw_combine: y0 and y1 (distinct rows, neither one of
  * xs) get c0[k] * xs[k] and c1[k] * xs[k] summed over the nk (1 to 4) source rows given,
  * written over y when `assign`, added to it otherwise. */
@@ -268,6 +280,8 @@ static inline void fw_combine(float *const *xs, int nk, const float *restrict co
     }
 }
 
+#endif
+
 /* out = the mean of rows[0 .. n), n >= 1: the first pass writes out (no zeroing pass),
  * later passes add four rows at a time, each row already scaled by 1 / n. */
 static inline void fw_mean_rows(float *const *rows, int n, float *restrict out, int d)
@@ -359,6 +373,36 @@ static inline void fw_add_to_rows(const float *restrict x, float *const *rows, i
     }
 }
 
+
+#ifndef FW_X86_BLOCKS
+/* The steps of one target's examples against n inputs, all of one label, by the sigmoid
+ * tables of the kernel (`size` bins over (-range, range), sampled at their centres):
+ * steps[j] = (label - sigma(scores[j])) * alpha, and each example's loss, -log sigma(z)
+ * or -log sigma(-z), added to *loss in the order j = 0 .. n - 1. It is classify's table
+ * rule in src/_kernel.pyx, float for float. Returns 0 and writes nothing when a score is
+ * outside the range or NaN: the caller then takes classify's path for that target. */
+static inline int fw_table_steps(const float *restrict scores, int n, int label,
+                                 const float *sigmoid, const float *log_sigmoid, int size,
+                                 float range, float alpha, float *restrict steps,
+                                 double *loss)
+{
+    const float bins_per_unit = (float)size / (2.0f * range);
+    for (int j = 0; j < n; j++) {
+        if (!(scores[j] > -range && scores[j] < range)) {
+            return 0;
+        }
+    }
+    for (int j = 0; j < n; j++) {
+        int idx = (int)((scores[j] + range) * bins_per_unit);
+        if (idx >= size) {
+            idx = size - 1;
+        }
+        steps[j] = ((float)label - sigmoid[idx]) * alpha;
+        *loss += -(double)(label ? log_sigmoid[idx] : log_sigmoid[size - 1 - idx]);
+    }
+    return 1;
+}
+#endif
 
 /* Ask for every cache line of a row ahead of use. Noise rows are random rows of a
  * matrix far larger than the cache, so each costs a memory round trip; issuing all of a

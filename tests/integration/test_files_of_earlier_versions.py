@@ -1,5 +1,5 @@
 """Files written before the model state had one owner (fastw2v at commit 94821e7) load
-and resume unchanged, and the same training gives bit-identical arrays today.
+unchanged, and the same training, fresh or resumed, gives the same arrays today.
 
 tests/data/before-state/make_files.py made the files with that version: small models of
 four losses and architectures, their arrays (w_in, w_out, gamma concatenated), the
@@ -20,6 +20,18 @@ MODELS = {"ns": {}, "nce-per-word": dict(loss="nce", nce_gamma="per-word"),
           "hs": dict(loss="hs"), "cbow-nce": dict(architecture="cbow", loss="nce")}
 
 
+# "The same arrays" to within float32 rounding: the AVX2 block products of issue 15 sum
+# each dot product in another order than the loops that made these files, which moves
+# the last bits (at most 8e-8 here, on values up to 3.4). Anything else that changed the
+# training -- another random draw, learning rate, table or checkpoint field -- moves the
+# arrays by orders of magnitude more than this tolerance.
+ROUNDING = 1e-6
+
+
+def same_training(got, expected):
+    np.testing.assert_allclose(got, expected, rtol=0, atol=ROUNDING)
+
+
 def arrays(model):
     return np.concatenate([model.vectors.ravel(), model.context_vectors.ravel(),
                            model.gamma.ravel()])
@@ -36,10 +48,10 @@ def test_an_earlier_model_loads_whole(name):
 
 
 @pytest.mark.parametrize("name", list(MODELS))
-def test_training_today_gives_the_same_arrays_bit_for_bit(tmp_path, name):
+def test_training_today_gives_the_same_arrays(tmp_path, name):
     corpus = shutil.copy(os.path.join(DATA, "corpus.txt"), tmp_path)
     model = fastw2v.train(corpus, **COMMON, **MODELS[name])
-    assert np.array_equal(arrays(model), np.load(os.path.join(DATA, f"{name}-arrays.npy")))
+    same_training(arrays(model), np.load(os.path.join(DATA, f"{name}-arrays.npy")))
 
 
 def test_an_earlier_checkpoint_resumes_to_the_uninterrupted_run(tmp_path):
@@ -47,4 +59,4 @@ def test_an_earlier_checkpoint_resumes_to_the_uninterrupted_run(tmp_path):
     checkpoint = shutil.copy(os.path.join(DATA, "run.ckpt"), tmp_path)
     resumed = fastw2v.train(corpus, resume=checkpoint)
     assert resumed.stats.resumed_epoch == 3
-    assert np.array_equal(arrays(resumed), np.load(os.path.join(DATA, "resumed-whole.npy")))
+    same_training(arrays(resumed), np.load(os.path.join(DATA, "resumed-whole.npy")))
