@@ -37,6 +37,13 @@ CONFIGS = {
                          sample=1e-4, epochs=1, min_count=5, threads=2, loss="nce"),
     "skipgram-hs": dict(architecture="skipgram", dim=100, window=5, negative=5,
                         sample=1e-4, epochs=1, min_count=5, threads=2, loss="hs"),
+    # One thread: the fraction of one core's peak (issue 15), free of the second thread.
+    "skipgram-1thread": dict(architecture="skipgram", dim=100, window=5, negative=5,
+                             sample=1e-4, epochs=1, min_count=5, threads=1),
+    "skipgram-300": dict(architecture="skipgram", dim=300, window=5, negative=5, sample=1e-4,
+                         epochs=1, min_count=5, threads=2),
+    "cbow-300": dict(architecture="cbow", dim=300, window=5, negative=5, sample=1e-4,
+                     epochs=1, min_count=5, threads=2),
 }
 
 CHILD = """

@@ -942,7 +942,9 @@ def fp32_peak_gflops(cores: int):
     """(GFLOP/s, how it was worked out) for float32 multiply-adds on `cores` cores.
 
     Two FMA pipes per core of 256-bit vectors where the CPU has AVX2 and FMA (Zen 2/3,
-    Haswell and later), each 8 lanes x 2 flops, at the clock /proc/cpuinfo reports.
+    Haswell and later), each 8 lanes x 2 flops, at the clock /proc/cpuinfo reports. Zen 4
+    has the same peak: it runs a 512-bit FMA on both 256-bit pipes at once, so AVX-512
+    halves the instructions issued, not the cycles.
     None when the CPU or its clock cannot be read."""
     flags, mhz = set(), None
     try:
@@ -1077,22 +1079,39 @@ def draw_combined_chart(json_paths, path: str) -> None:
     plt.close(fig)
 
 
-def environment() -> dict:
-    cpu = platform.processor() or "?"
+def cpu_identity() -> dict:
+    """The processor as /proc/cpuinfo names it: model name, family and model numbers, and
+    which vector extensions it offers. The machines differ between sessions (an AMD
+    family 25 is Zen 3 at model 1, Milan, and Zen 4 at model 17, Genoa, the latter with
+    AVX-512), so every result records the one it was measured on."""
+    facts = {"cpu": platform.processor() or "?", "family": None, "model": None,
+             "avx2_fma": False, "avx512": []}
+    names = {"model name": "cpu", "cpu family": "family", "model": "model"}
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                if not line.strip():
+                    break  # the end of the first processor's block: the others match it
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key in names:
+                    facts[names[key]] = value
+                elif key == "flags":
+                    flags = set(value.split())
+                    facts["avx2_fma"] = {"avx2", "fma"} <= flags
+                    facts["avx512"] = sorted(f for f in flags if f.startswith("avx512"))
     except OSError:
         pass
+    return facts
+
+
+def environment() -> dict:
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
         cores = os.cpu_count()
     return {"python": sys.version.split()[0], "executable": sys.executable,
-            "platform": platform.platform(), "cpu": cpu, "cores_available": cores}
+            "platform": platform.platform(), **cpu_identity(), "cores_available": cores}
 
 
 def comma_list(option: str, choices):
