@@ -4,10 +4,11 @@ gensim is optional (`pip install "fastw2v[gensim]"`): it is imported only when o
 these functions runs, and without it they fail with one line saying what to install.
 
 Reading. gensim saves with Python's pickle: `KeyedVectors.save` writes `NAME.kv`,
-`Word2Vec.save` (and FastText's, Doc2Vec's) `NAME.model`, and each array of 10 MB or
-more goes to a side file beside it (`NAME.kv.vectors.npy`, `NAME.model.wv.vectors.npy`,
-...), which must travel with the main file. They are loaded with gensim's own `load`,
-the side files memory-mapped read-only. **Unpickling a file can run any code it holds:
+`Word2Vec.save` (and FastText's, Doc2Vec's) `NAME.model`, and each array of 10 Mi values
+(40 MB of float32: 35,000 words of dim 300) or more goes to a side file beside it
+(`NAME.kv.vectors.npy`, `NAME.model.wv.vectors.npy`, ...), which must travel with the
+main file. They are loaded with gensim's own `load`, the side files memory-mapped
+read-only. **Unpickling a file can run any code it holds:
 load only gensim files from a source you trust.** For that reason fastw2v takes a
 pickle for a gensim file only when it is named .kv or .model, or when the format is
 asked for by name (`--from gensim`, `fmt="gensim"`); see detect.py.
@@ -25,8 +26,9 @@ the vectors as float32 (a float16 model is widened: gensim's queries and file
 formats expect float32) and the counts, when known, as gensim's `count` attribute.
 `save_gensim` writes it with `KeyedVectors.save`, in the layout gensim itself uses
 (large arrays in `.npy` side files), into a temporary folder beside the destination;
-the side files are then renamed into place and the main file last, so a failure
-leaves no file at the destination.
+the side files are then renamed into place and the main file last, so a failure while
+writing (a full disk, say) leaves the destination as it was, and a reader never finds a
+main file whose side files are still missing.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ GENSIM_MAJOR = 4
 # KeyError from objects rebuilt from damaged state. Anything else is left to surface.
 _LOAD_ERRORS = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
                 ValueError, OSError, TypeError, KeyError)
+# gensim's default: arrays of this many values or more are saved in .npy side files.
+SEP_LIMIT = 10 * 1024**2
 # How much of a foreign exception's text a message quotes.
 _QUOTE_CHARS = 160
 
@@ -262,10 +266,12 @@ def to_keyed_vectors(words: Sequence[str], vectors: np.ndarray,
 
 
 def save_gensim(path: str, words: Sequence[str], vectors: np.ndarray,
-                counts: Optional[np.ndarray] = None) -> None:
+                counts: Optional[np.ndarray] = None, sep_limit: int = SEP_LIMIT) -> None:
     """Save as gensim's KeyedVectors.save does (`KeyedVectors.load(path)` reads it),
     refusing first, with nothing written, vectors no reader accepts and repeated
-    words. The files appear at `path` (and its side files) only when all are written."""
+    words. An array of `sep_limit` values or more goes to a .npy side file, as gensim
+    does by default. The files appear at `path` (and beside it) only when all are
+    written."""
     path = os.fspath(path)
     require_gensim(f"writing {path} (a gensim file)")
     words = list(words)
@@ -282,7 +288,7 @@ def save_gensim(path: str, words: Sequence[str], vectors: np.ndarray,
         raise OutputError(f"{path}: cannot create a file in {folder}: "
                           f"{exc.strerror or exc}") from None
     try:
-        kv.save(os.path.join(staging, name))
+        kv.save(os.path.join(staging, name), sep_limit=sep_limit)
         written = sorted(os.listdir(staging), key=lambda f: f == name)  # main file last
         for file in written:
             _sync(os.path.join(staging, file))
