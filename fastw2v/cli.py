@@ -772,10 +772,11 @@ def plot(words, output, neighbours, model, restrict):
               help="Keep only the N most frequent words (the first N of IN).")
 def convert(source, target, from_fmt, to_fmt, dtype, limit):
     """Convert vectors between fastw2v's native format (.fw2v), word2vec's binary and
-    text formats and gensim's KeyedVectors (.kv; reading also .model), or write them
-    for the TensorFlow Embedding Projector (--to projector). IN and OUT may name the
-    same file. gensim's files are Python pickles, which can run code when loaded: read
-    only those from a source you trust."""
+    text formats and gensim's files (.kv, .model; what fastw2v writes is a KeyedVectors:
+    load it with KeyedVectors.load), or write them for the TensorFlow Embedding
+    Projector (--to projector). IN and OUT may name the same file. gensim's files are
+    Python pickles, which can run code when loaded: read only those from a source you
+    trust."""
     from .errors import FormatError
     from .formats.detect import FORMAT_NAMES
     from .queries.vectors import Vectors
@@ -783,7 +784,9 @@ def convert(source, target, from_fmt, to_fmt, dtype, limit):
     if not os.path.lexists(source):
         raise FormatError(f"{source}: no such file")
     if to_fmt == "projector":
-        _check_dtype(dtype, "text", "OUT")
+        if dtype == "float16":
+            raise click.UsageError("--dtype float16 is for .fw2v files; --to projector "
+                                   "writes text")
         from .formats.projector import check_projector_folder
 
         check_projector_folder(target, "OUT")

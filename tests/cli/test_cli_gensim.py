@@ -279,3 +279,12 @@ def test_without_gensim_writing_says_what_to_install(tmp_path, small_corpus, no_
         assert not list(tmp_path.glob("out*"))
     # everything else works without gensim
     assert run("convert", tmp_path / "m.fw2v", tmp_path / "p", "--to", "projector").exit_code == 0
+
+
+def test_float16_is_refused_for_the_projector(trained, tmp_path):
+    trained.wv.save(str(tmp_path / "m.kv"))
+    result = run("convert", tmp_path / "m.kv", tmp_path / "p", "--to", "projector",
+                 "--dtype", "float16")
+    assert_one_line_error(result, "--dtype float16 is for .fw2v files; --to projector",
+                          code=2)
+    assert not os.path.lexists(tmp_path / "p")
