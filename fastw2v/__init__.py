@@ -5,7 +5,7 @@
     model.most_similar("king")
     model.save("vectors.fw2v")
 
-    vectors = fastw2v.load("vectors.fw2v")   # or a word2vec .bin / .txt / .vec file
+    vectors = fastw2v.load("vectors.fw2v")   # or word2vec .bin/.txt/.vec, gensim .kv/.model
     vectors.most_similar("king", n=10)
     vectors.analogy("man", "king", "woman")
 """
@@ -31,7 +31,8 @@ from .version import __version__
 
 
 def load(path: str, fmt: str = "auto") -> Vectors:
-    """Load word vectors for queries from a native (.fw2v) or word2vec file."""
+    """Load word vectors for queries from a native (.fw2v), word2vec, or gensim (.kv,
+    .model: pickles, load them only from a trusted source) file; see Vectors.load."""
     return Vectors.load(path, fmt)
 
 

@@ -28,6 +28,7 @@ from .config import (
 from .errors import ConfigError, FastW2VError, OutputError
 from .formats.detect import ALL_FORMATS, FORMAT_NAMES, format_for_path
 from .formats.files import check_writable_path
+from .formats.gensim import require_gensim
 from .formats.native import DTYPES
 from .queries.plot import LONE_WORD_NEIGHBOURS
 from .text import synthetic
@@ -336,6 +337,8 @@ def train(ctx, corpus, output, fmt, save_context, dtype, skipgram, quiet, save_v
     by name), read in order as one text."""
     check_starting_point(read_vocab, resume, init_from)
     _check_dtype(dtype, format_for_path(output, fmt), "--output")
+    if format_for_path(output, fmt) == "gensim":  # before training, not after
+        require_gensim(f"writing {output} (a gensim file)")
     if checkpoint_every is not None and checkpoint is None and resume is None:
         raise click.UsageError(CHECKPOINT_EVERY_ALONE, ctx)
     outputs = {"--output": output, "--save-context": save_context,
@@ -421,8 +424,9 @@ DEFAULT_RESTRICT = 30_000  # fastw2v.evaluate.DEFAULT_RESTRICT
 def _model_option(command):
     return click.option(
         "-m", "--model", default=DEFAULT_MODEL_PATH, show_default=True, metavar="PATH",
-        help="Vector file: fastw2v native (.fw2v), word2vec binary or text (.txt, .vec); "
-             "the default is where 'fastw2v train' writes.")(command)
+        help="Vector file: fastw2v native (.fw2v), word2vec binary or text (.txt, .vec), "
+             "gensim (.kv, .model; needs gensim); the default is where 'fastw2v train' "
+             "writes.")(command)
 
 
 def _json_option(command):
@@ -450,7 +454,7 @@ def _load_vectors(path: str):
     from .queries.vectors import Vectors
 
     _require_model(path)
-    return Vectors.load(path)
+    return Vectors.load(path, warn=_warn)
 
 
 def _display_width(text: str) -> int:
@@ -695,6 +699,9 @@ def info(ctx, model, named, as_json):
         rows.append(("trained with", _trained_with(meta["training"])))
         if meta.get("matrix") == "context":
             rows.append(("matrix", "context vectors (the output matrix)"))
+    elif vectors.format == "gensim":
+        rows.append(("trained with", "not read (fastw2v takes only the words, vectors and "
+                                     "counts of a gensim file)"))
     elif vectors.format != "native":
         rows.append(("trained with", "not recorded (word2vec formats hold only words and vectors)"))
     run = meta.get("distributed")
@@ -750,33 +757,88 @@ def plot(words, output, neighbours, model, restrict):
 @click.argument("target", metavar="OUT")
 @click.option("--from", "from_fmt", type=click.Choice(("auto",) + ALL_FORMATS),
               default="auto", show_default=True,
-              help="Format of IN; auto: detected from its content and name.")
-@click.option("--to", "to_fmt", type=click.Choice(("auto",) + ALL_FORMATS), default="auto",
-              show_default=True,
-              help="Format of OUT; auto: native for .fw2v, text for .txt/.vec, else binary.")
+              help="Format of IN; auto: detected from its content and name (gensim: a "
+                   "pickle named .kv or .model).")
+@click.option("--to", "to_fmt", type=click.Choice(("auto",) + ALL_FORMATS + ("projector",)),
+              default="auto", show_default=True,
+              help="Format of OUT; auto: native for .fw2v, text for .txt/.vec, gensim for "
+                   ".kv/.model, else binary. projector: OUT is a folder for the TensorFlow "
+                   "Embedding Projector (vectors.tsv and metadata.tsv).")
 @click.option("--dtype", type=click.Choice(("auto",) + DTYPES), default="auto",
               show_default=True,
               help="How a .fw2v OUT stores the vectors; auto: as IN does (word2vec files: "
                    "float32); float16: half the size.")
-def convert(source, target, from_fmt, to_fmt, dtype):
-    """Convert vectors between fastw2v's native format (.fw2v) and word2vec's binary
-    and text formats (IN and OUT may name the same file)."""
+@click.option("--limit", type=click.IntRange(min=1), metavar="N",
+              help="Keep only the N most frequent words (the first N of IN).")
+def convert(source, target, from_fmt, to_fmt, dtype, limit):
+    """Convert vectors between fastw2v's native format (.fw2v), word2vec's binary and
+    text formats and gensim's files (.kv, .model; what fastw2v writes is a KeyedVectors:
+    load it with KeyedVectors.load), or write them for the TensorFlow Embedding
+    Projector (--to projector). IN and OUT may name the same file. gensim's files are
+    Python pickles, which can run code when loaded: read only those from a source you
+    trust."""
     from .errors import FormatError
     from .formats.detect import FORMAT_NAMES
     from .queries.vectors import Vectors
 
     if not os.path.lexists(source):
         raise FormatError(f"{source}: no such file")
-    _check_dtype(dtype, format_for_path(target, to_fmt), "OUT")
-    check_writable_path(target, "OUT")
-    vectors = Vectors.load(source, from_fmt)
+    if to_fmt == "projector":
+        if dtype == "float16":
+            raise click.UsageError("--dtype float16 is for .fw2v files; --to projector "
+                                   "writes text")
+        from .formats.projector import check_projector_folder
+
+        check_projector_folder(target, "OUT")
+    else:
+        written_fmt = format_for_path(target, to_fmt)
+        _check_dtype(dtype, written_fmt, "OUT")
+        if os.path.isdir(target):
+            raise OutputError(f"OUT {target}: is a folder; --to projector writes a folder, "
+                              f"every other format a file")
+        check_writable_path(target, "OUT")
+        if written_fmt == "gensim":  # before reading IN, which may take a while
+            require_gensim(f"writing {target} (a gensim file)")
+    vectors = Vectors.load(source, from_fmt, warn=_warn)
+    total = len(vectors)
+    if limit is not None:
+        vectors = vectors.most_frequent(limit)
+    kept = f"{len(vectors):,} words" + (f" (the first of {total:,})" if len(vectors) < total
+                                         else "")
+    if to_fmt == "projector":
+        _write_projector(vectors, source, target, kept, limit)
+        return
     written = vectors.save(target, to_fmt, dtype=None if dtype == "auto" else dtype)
-    lost = ("; word counts and training settings are not kept in word2vec formats"
-            if written != "native" and (vectors.counts is not None or vectors.metadata)
-            else "")
     click.echo(f"converted {source} ({vectors.format_name}) to {target} "
-               f"({FORMAT_NAMES[written]}): {len(vectors):,} words, dim {vectors.dim:,}"
-               f"{lost}", err=True)
+               f"({FORMAT_NAMES[written]}): {kept}, dim {vectors.dim:,}"
+               f"{_conversion_losses(vectors, written)}", err=True)
+
+
+def _conversion_losses(vectors, written: str) -> str:
+    """What the format written leaves out of what `vectors` hold, for convert's report."""
+    if written == "native":
+        return ""
+    lost = [] if written == "gensim" or vectors.counts is None else ["word counts"]
+    if vectors.metadata.get("training"):
+        lost.append("training settings")
+    if not lost:
+        return ""
+    where = "gensim's KeyedVectors" if written == "gensim" else "word2vec formats"
+    return f"; {' and '.join(lost)} are not kept in {where}"
+
+
+def _write_projector(vectors, source: str, folder: str, kept: str, limit) -> None:
+    from .formats.projector import BROWSER_POINTS, METADATA_FILE, VECTORS_FILE
+
+    vectors.save_projector(folder)
+    click.echo(f"converted {source} ({vectors.format_name}) for the Embedding Projector: "
+               f"{os.path.join(folder, VECTORS_FILE)} and {os.path.join(folder, METADATA_FILE)}"
+               f", {kept}, dim {vectors.dim:,}; load them at https://projector.tensorflow.org "
+               f"(Load, then choose the two files)", err=True)
+    if limit is None and len(vectors) > BROWSER_POINTS:
+        click.echo(f"note: {len(vectors):,} points are more than a browser shows smoothly "
+                   f"(about {BROWSER_POINTS:,}); --limit N writes only the N most frequent "
+                   f"words", err=True)
 
 
 @main.command(short_help="What the model estimates for (word, context) pairs.")

@@ -5,6 +5,7 @@ it helps, what to do. The CLI prints the message on one line and exits with stat
 anything that is not a FastW2VError is a bug in fastw2v and keeps its traceback.
 """
 
+import warnings
 from typing import Optional
 
 
@@ -52,3 +53,10 @@ class ClusterError(FastW2VError):
 class FastW2VWarning(UserWarning):
     """Something the library changed or left out and the user should know (invalid
     UTF-8 replaced, rare words pruned, tokens skipped, more threads than cores)."""
+
+
+def python_warning(message: str) -> None:
+    """Report `message` through Python's warnings as a FastW2VWarning: what functions
+    taking a `warn=` callback do when none is given. The warning names the line that
+    called the function which called `warn`."""
+    warnings.warn(message, FastW2VWarning, stacklevel=3)

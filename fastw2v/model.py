@@ -110,10 +110,11 @@ class Model:
              dtype: str = "float32") -> None:
         """Save the word vectors (and, if asked, the context vectors) atomically.
 
-        The format is `fmt` ("native", "bin" or "text"), or with "auto" comes from the
+        The format is `fmt` ("native", "bin", "text" or "gensim"), or with "auto" from the
         suffix: fastw2v's native format for .fw2v (the whole state: the word counts, the
         output matrix, the training settings and the loss history), word2vec's text
-        format for .txt and .vec, word2vec's binary format otherwise. `dtype="float16"`
+        format for .txt and .vec, gensim's KeyedVectors for .kv and .model (needs
+        gensim; keeps the counts), word2vec's binary format otherwise. `dtype="float16"`
         stores a native file's matrices in half precision (half the size).
         """
         started = time.perf_counter()

@@ -31,6 +31,7 @@ import numpy as np
 from .config import TrainConfig
 from .errors import ConfigError, FormatError
 from .formats.detect import FORMAT_NAMES, detect_format, format_for_path
+from .formats.gensim import save_gensim
 from .formats.native import read_native, write_native
 from .formats.rows import row_norms
 from .formats.word2vec import save_word2vec
@@ -183,7 +184,8 @@ class ModelState:
         """Save atomically; returns the format written (see formats.detect.format_for_path).
 
         A native file holds the whole state, output matrix included, so it can be
-        scored and trained on again; the word2vec formats hold the words and w_in only.
+        scored and trained on again; the word2vec formats hold the words and w_in only,
+        gensim's (.kv, .model; needs gensim) the words, w_in and the counts.
         `context_path` also writes w_out alone, as word vectors, in the same format.
         `dtype="float16"` stores a native file's matrices in half precision.
         """
@@ -191,6 +193,8 @@ class ModelState:
         if fmt == "native":
             write_native(path, self.words, self.w_in, self._norms(), counts=self.vocab.counts,
                          metadata=self.metadata(), context=self.w_out, dtype=dtype)
+        elif fmt == "gensim":
+            save_gensim(path, self.words, self.w_in, self.vocab.counts)
         else:
             save_word2vec(path, self.words, self.w_in, fmt)
         if context_path is not None and self.w_out is not None:
@@ -199,6 +203,8 @@ class ModelState:
                 write_native(context_path, self.words, self.w_out,
                              row_norms(self.w_out), counts=self.vocab.counts,
                              metadata=dict(self.metadata(), matrix="context"), dtype=dtype)
+            elif context_fmt == "gensim":
+                save_gensim(context_path, self.words, self.w_out, self.vocab.counts)
             else:
                 save_word2vec(context_path, self.words, self.w_out, context_fmt)
         return fmt

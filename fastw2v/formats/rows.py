@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence, Set
+from typing import Optional, Sequence, Set
 
 import numpy as np
 
@@ -48,12 +48,21 @@ def check_words(path: str, words: Sequence[str]) -> None:
         if not word or "\0" in word or any(ch in ASCII_WHITE_SPACE for ch in word):
             raise OutputError(f"{path}: word {word!r} is empty or holds ASCII white space "
                               f"or NUL")
-    if len(set(words)) != len(words):
-        seen: Set[str] = set()
-        for word in words:
-            if word in seen:
-                raise OutputError(f"{path}: word {word!r} is listed twice")
-            seen.add(word)
+    repeated = repeated_word(words)
+    if repeated is not None:
+        raise OutputError(f"{path}: word {repeated!r} is listed twice")
+
+
+def repeated_word(words: Sequence[str]) -> Optional[str]:
+    """The first word listed a second time, or None if every word is listed once."""
+    if len(set(words)) == len(words):  # the common case, at C speed
+        return None
+    seen: Set[str] = set()
+    for word in words:
+        if word in seen:
+            return word
+        seen.add(word)
+    return None  # unreachable: the sizes differ only when a word repeats
 
 
 def row_norms(vectors: np.ndarray) -> np.ndarray:

@@ -43,7 +43,7 @@ import numpy as np
 
 from .._word2vec import read_binary, read_text, write_binary, write_text
 from ..errors import FormatError
-from .detect import detect_format, format_for_path
+from .detect import FORMAT_NAMES, detect_format, format_for_path
 from .files import atomic_write, bom_length, read_failure
 from .rows import MAX_DIM, check_vectors, check_words
 
@@ -98,8 +98,8 @@ def read_word2vec(path: str, fmt: str = "auto") -> Word2VecFile:
     path = os.fspath(path)
     if fmt == "auto":
         fmt = detect_format(path)
-        if fmt == "native":
-            raise FormatError(f"{path}: is a fastw2v native file, not a word2vec file")
+        if fmt in ("native", "gensim"):
+            raise FormatError(f"{path}: is a {FORMAT_NAMES[fmt]} file, not a word2vec file")
     if fmt == "bin":
         _require_little_endian(path)
     try:

@@ -12,7 +12,7 @@ one matrix-vector product over the rows searched, and the matrix itself is never
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class Vectors:
         self.counts = counts
         self.metadata = dict(metadata or {})
         self.path = path
-        self.format = fmt  # the file's format: native, bin or text (None: in memory)
+        self.format = fmt  # the file's format: native, bin, text, gensim (None: in memory)
         self.format_version = format_version
         self._norms = norms
         self._safe_norms: Optional[np.ndarray] = None
@@ -99,11 +99,16 @@ class Vectors:
         return vectors
 
     @classmethod
-    def load(cls, path: str, fmt: str = "auto") -> Vectors:
-        """Load a native (.fw2v), word2vec binary or word2vec text file.
+    def load(cls, path: str, fmt: str = "auto", warn: Optional[Callable[[str], None]] = None
+             ) -> Vectors:
+        """Load a native (.fw2v), word2vec binary or text, or gensim (.kv, .model) file.
 
         With `fmt="auto"` the format is detected from the file's first bytes and name.
-        Raises FormatError for a missing, unreadable or malformed file.
+        Raises FormatError for a missing, unreadable or malformed file. gensim's files
+        are Python pickles, loaded with gensim's own `load` (gensim must be installed):
+        unpickling can run code, so load them only from a source you trust. `warn`
+        receives the warnings of a gensim file (a word listed twice); by default they
+        go to Python's warnings as FastW2VWarning.
         """
         path = os.fspath(path)
         if fmt == "auto":
@@ -112,16 +117,66 @@ class Vectors:
             vectors = cls.from_state(ModelState.load(path))
             vectors.path = path
             return vectors
+        if fmt == "gensim":
+            from ..formats.gensim import read_gensim
+
+            held = read_gensim(path, warn=warn)
+            return cls(held.words, held.vectors, counts=held.counts, path=path, fmt=fmt)
         loaded = read_word2vec(path, fmt)
         return cls(loaded.words, loaded.vectors, norms=loaded.norms, path=path, fmt=fmt)
 
+    @classmethod
+    def from_gensim(cls, kv: Any, warn: Optional[Callable[[str], None]] = None) -> Vectors:
+        """Vectors copied from a gensim `KeyedVectors` (or a model: its `.wv`), with
+        its words in the same order and its per-word `count` attribute, if any, as the
+        counts. FormatError for a key that is not a string, a row count that differs
+        from the key count, or a NaN or infinite value; a key listed twice keeps its
+        first row, with a warning (to `warn`, or Python's warnings)."""
+        from ..formats.gensim import keyed_vectors_contents, require_gensim
+
+        require_gensim("Vectors.from_gensim()")
+        held = keyed_vectors_contents(getattr(kv, "wv", kv), "KeyedVectors", copy=True,
+                                      warn=warn)
+        return cls(held.words, held.vectors, counts=held.counts)
+
+    def to_gensim(self) -> Any:
+        """A new gensim `KeyedVectors` with the same words in the same order, a float32
+        copy of the vectors (a float16 model's are widened to float32, which gensim
+        expects) and the word counts, when known, as gensim's `count` attribute.
+        Needs gensim: FastW2VError saying what to install if it is missing."""
+        from ..formats.gensim import to_keyed_vectors
+
+        return to_keyed_vectors(self.words, self.vectors, self.counts)
+
     def save(self, path: str, fmt: str = "auto", dtype: Optional[str] = None) -> str:
-        """Save atomically in the native format (.fw2v) or a word2vec format (by suffix
-        unless `fmt` says); returns the format written. Only the native format keeps
-        counts and metadata, and can store float16 (`dtype`; None: as held now)."""
+        """Save atomically in the native format (.fw2v), a word2vec format or gensim's
+        (.kv, .model) (by suffix unless `fmt` says); returns the format written. Only
+        the native format keeps the metadata, and can store float16 (`dtype`; None: as
+        held now); native and gensim files keep the counts."""
         return save_vectors(path, self.words, self.vectors, fmt, counts=self.counts,
                             metadata=self.metadata, norms=self.norms,
                             dtype=dtype or self.dtype_name)
+
+    def save_projector(self, folder: str) -> None:
+        """Write `folder`/vectors.tsv and `folder`/metadata.tsv, the files the TensorFlow
+        Embedding Projector loads (see fastw2v/formats/projector.py); `most_frequent(n)`
+        first to write fewer words."""
+        from ..formats.projector import write_projector
+
+        write_projector(folder, self.words, self.vectors)
+
+    def most_frequent(self, n: int) -> Vectors:
+        """The first `n` words (the most frequent: fastw2v's files and word2vec's list
+        them first) and their vectors, sharing this matrix."""
+        if n < 0:
+            raise ValueError("n must be at least 0")
+        if n >= len(self.words):
+            return self
+        return Vectors(self.words[:n], self.vectors[:n],
+                       counts=None if self.counts is None else self.counts[:n],
+                       norms=None if self._norms is None else self._norms[:n],
+                       metadata=self.metadata, path=self.path, fmt=self.format,
+                       format_version=self.format_version)
 
     # -- the vocabulary ------------------------------------------------------------------
 
@@ -406,11 +461,16 @@ def save_vectors(path: str, words: Sequence[str], vectors: np.ndarray, fmt: str 
                  metadata: Optional[Dict[str, Any]] = None,
                  norms: Optional[np.ndarray] = None,
                  context: Optional[np.ndarray] = None, dtype: str = "float32") -> str:
-    """Save atomically in `fmt` (native, bin, text; auto: by suffix, see
-    `io.format_for_path`). Returns the format written. Only the native format keeps
-    `counts`, `metadata` and the output matrix `context`."""
+    """Save atomically in `fmt` (native, bin, text, gensim; auto: by suffix, see
+    `formats.detect.format_for_path`). Returns the format written. Only the native
+    format keeps `metadata` and the output matrix `context`; native and gensim keep
+    `counts`."""
     fmt = format_for_path(path, fmt)
-    if fmt == "native":
+    if fmt == "gensim":
+        from ..formats.gensim import save_gensim
+
+        save_gensim(path, words, vectors, counts)
+    elif fmt == "native":
         if metadata is None or "writer" not in metadata:
             metadata = dict(metadata or {}, writer=WRITER)
         write_native(path, words, vectors, row_norms(vectors) if norms is None else norms,

@@ -29,12 +29,11 @@ import lzma
 import os
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import IO, Callable, ContextManager, Iterator, List, Optional, Sequence, Tuple, Union
 
 from .. import _phrases, _text
-from ..errors import ConfigError, CorpusError, FastW2VWarning, FormatError, OutputError
+from ..errors import ConfigError, CorpusError, FormatError, OutputError, python_warning
 from ..formats.files import atomic_write, check_writable_path, read_failure
 from .corpus import _scan_file
 
@@ -49,10 +48,6 @@ ENGLISH_CONNECTOR_WORDS = ("a", "an", "the", "for", "of", "with", "without", "at
                            "to", "in", "on", "by", "and", "or")
 
 Warn = Callable[[str], None]
-
-
-def _python_warning(message: str) -> None:
-    warnings.warn(message, FastW2VWarning, stacklevel=3)
 
 
 @dataclass
@@ -382,7 +377,7 @@ def phrases(corpus: Union[str, Sequence[str]], output: str, *, scorer: str = "wo
     FastW2VWarning, or to `warn(message)` if given.
     """
     started = time.perf_counter()
-    warn = warn or _python_warning
+    warn = warn or python_warning
     paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
     paths = [os.fspath(p) for p in paths]
     if scorer not in SCORERS:

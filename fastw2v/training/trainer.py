@@ -22,11 +22,16 @@ import math
 import os
 import threading
 import time
-import warnings
 from typing import List, Optional
 
 from ..config import available_cores, check_vocabulary
-from ..errors import ConfigError, CorpusError, FastW2VError, FastW2VWarning, TrainingDiverged
+from ..errors import (
+    ConfigError,
+    CorpusError,
+    FastW2VError,
+    TrainingDiverged,
+    python_warning,
+)
 from ..model import Model, TrainStats
 from ..state import ModelState
 from ..text.corpus import EncodedCorpus, check_corpus_path
@@ -70,10 +75,6 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.corpus = " ".join(corpus.given)
         # The command line that finishes the run, when the CLI started it (cli.py sets it).
         self.resume_command: Optional[str] = None
-
-
-def _python_warning(message: str) -> None:
-    warnings.warn(message, FastW2VWarning, stacklevel=3)
 
 
 def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optional[str] = None,
@@ -128,7 +129,7 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
         checkpoint_every = CheckpointInterval.parse(checkpoint_every or DEFAULT_INTERVAL)
     config = start.configure(options)
     corpus = check_corpus_path(corpus)  # its files, in reading order
-    warn = warn or _python_warning
+    warn = warn or python_warning
     cores = available_cores()
     if cluster is None and config.threads is not None and config.threads > cores:
         warn(f"{config.threads} threads on {cores} cores: the threads beyond {cores} only "
