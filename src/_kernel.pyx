@@ -272,13 +272,19 @@ cdef double train_block_all_pairs(const ModelC *m, const TablesC *t, const Param
     fw_dot_block(s.out_rows, n_targets, s.in_rows, n_in, s.scores, dim)
     for k in range(n_targets):
         label = s.labels[k]
-        # NS and HS: classify's table rule for the whole row at once, unless a score
-        # lies outside the tables (NCE's logits often do, and have their own terms).
-        if not nce and fw_table_steps(s.scores + k * n_in, n_in, label, t.sigmoid,
-                                      t.log_sigmoid, SIGMOID_TABLE_SIZE, SIGMOID_RANGE,
-                                      alpha, step_by_target + k * n_in, &loss):
+        # The whole row at once (vecops.h's fw_row_steps), except NCE with a context
+        # bias, whose bias is read example by example, and rows the build leaves to
+        # classify (a NaN; in the baseline build, NCE and scores outside the tables).
+        if not (nce and p.context_bias) and fw_row_steps(
+                s.scores + k * n_in, s.in_gamma if nce else NULL,
+                t.log_noise[s.targets[k]] if nce and p.noise_correction else 0.0, n_in,
+                label, t.sigmoid, t.log_sigmoid, SIGMOID_TABLE_SIZE, SIGMOID_RANGE, alpha,
+                step_by_target + k * n_in, &loss):
             for j in range(n_in):
-                step_by_input[j * n_targets + k] = step_by_target[k * n_in + j]
+                g = step_by_target[k * n_in + j]
+                step_by_input[j * n_targets + k] = g
+                if nce:
+                    nce_gamma_step(m, p, s, s.in_words[j], s.targets[k], g)
             continue
         for j in range(n_in):
             score = s.scores[k * n_in + j]

@@ -17,9 +17,9 @@ cdef extern from "vecops.h" nogil:
     void fw_add_to_rows(const float *x, float **rows, int n, int d) noexcept
     void fw_zero(float *y, int n) noexcept
     void fw_prefetch_row(const float *row, int n) noexcept
-    int fw_table_steps(const float *scores, int n, int label, const float *sigmoid,
-                       const float *log_sigmoid, int size, float range, float alpha,
-                       float *steps, double *loss) noexcept
+    int fw_row_steps(const float *scores, const float *in_gamma, float offset, int n,
+                     int label, const float *sigmoid, const float *log_sigmoid, int size,
+                     float range, float alpha, float *steps, double *loss) noexcept
 
 # The encoded corpus marks every sentence end with this id (word ids are >= 0).
 cdef enum:

@@ -375,18 +375,22 @@ static inline void fw_add_to_rows(const float *restrict x, float *const *rows, i
 
 
 #ifndef FW_X86_BLOCKS
-/* The steps of one target's examples against n inputs, all of one label, by the sigmoid
- * tables of the kernel (`size` bins over (-range, range), sampled at their centres):
- * steps[j] = (label - sigma(scores[j])) * alpha, and each example's loss, -log sigma(z)
- * or -log sigma(-z), added to *loss in the order j = 0 .. n - 1. It is classify's table
- * rule in src/_kernel.pyx, float for float. Returns 0 and writes nothing when a score is
- * outside the range or NaN: the caller then takes classify's path for that target. */
-static inline int fw_table_steps(const float *restrict scores, int n, int label,
-                                 const float *sigmoid, const float *log_sigmoid, int size,
-                                 float range, float alpha, float *restrict steps,
-                                 double *loss)
+/* The steps of one target's examples against n inputs, all of one label (the contract
+ * of vecops_x86.h's fw_row_steps). The baseline build does only NS's and HS's rows whose
+ * scores all lie inside the tables, by classify's table rule in src/_kernel.pyx, float
+ * for float: steps[j] = (label - sigma(scores[j])) * alpha, and each example's loss added
+ * to *loss in the order j = 0 .. n - 1. For any other row (NCE's, or a score outside
+ * the range or NaN) it returns 0 and writes nothing, and the kernel classifies the
+ * row's examples one by one. */
+static inline int fw_row_steps(const float *restrict scores, const float *in_gamma,
+                               float offset, int n, int label, const float *sigmoid,
+                               const float *log_sigmoid, int size, float range, float alpha,
+                               float *restrict steps, double *loss)
 {
     const float bins_per_unit = (float)size / (2.0f * range);
+    if (in_gamma != NULL || offset != 0.0f) {
+        return 0;
+    }
     for (int j = 0; j < n; j++) {
         if (!(scores[j] > -range && scores[j] < range)) {
             return 0;

@@ -246,51 +246,110 @@ static inline void fw_combine(float *const *xs, int nk, const float *restrict co
 }
 
 
-/* fw_table_steps of vecops.h (the same contract, float for float), eight examples at a
- * time: the range check is two compares, and the table reads are gathers. The losses are
- * still added one by one, in order, so that the sum is the portable one. */
-static inline int fw_table_steps(const float *restrict scores, int n, int label,
-                                 const float *sigmoid, const float *log_sigmoid, int size,
-                                 float range, float alpha, float *restrict steps,
-                                 double *loss)
+/* e^x for x <= 0, to about 1e-7 relative (for x below -87, where e^x is below float32's
+ * normal range, the value of e^-87). Range reduction x = n ln 2 + r with |r| <= ln 2 / 2
+ * (ln 2 split in two constants so that n ln 2 is exact to float precision), e^r by its
+ * Taylor series to r^6 (remainder below 1.2e-7), and 2^n put into the exponent bits. */
+FW_INLINE __m256 fw_exp_nonpositive(__m256 x)
+{
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    const __m256i two_to_n = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(two_to_n));
+}
+
+/* Logits j .. j + 7 of a row for fw_row_steps: scores[j] - (in_gamma[j] + offset), or
+ * the scores themselves when in_gamma is NULL and offset 0 (x - (0 + 0) is x exactly).
+ * Lanes at or past `full` come from a masked load and hold 0 beyond the row. */
+FW_INLINE __m256 fw_logits(const float *scores, const float *in_gamma, __m256 offset,
+                           int j, int full, __m256i tail)
+{
+    const __m256 score = j < full ? _mm256_loadu_ps(scores + j)
+                                  : _mm256_maskload_ps(scores + j, tail);
+    const __m256 gamma = in_gamma == NULL ? _mm256_setzero_ps()
+                         : j < full ? _mm256_loadu_ps(in_gamma + j)
+                                    : _mm256_maskload_ps(in_gamma + j, tail);
+    return _mm256_sub_ps(score, _mm256_add_ps(gamma, offset));
+}
+
+FW_INLINE __m256 fw_nan_lanes(__m256 x)
+{
+    return _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+}
+
+/* The steps of one target's examples against n inputs, all of one label:
+ * steps[j] = (label - sigma(z_j)) * alpha, and each example's loss, -log sigma(z_j) or
+ * -log sigma(-z_j), added to *loss in the order j = 0 .. n - 1. The logit z_j is
+ * scores[j] for NS and HS (in_gamma NULL, offset 0), and NCE's scores[j] - (in_gamma[j]
+ * + offset) without a context bias, offset being the target's log(k q(c)) or 0
+ * (nce_logit in src/_kernel.pyx, float for float). This is classify's rule eight
+ * examples at a time: inside the tables' range (`size` bins over (-range, range)) the
+ * same table reads, as gathers; outside it, where NCE's shifted logits often fall,
+ * sigma is 0 or 1 and the loss is max(-z, 0) + e^-|z| (z signed by the label), with
+ * e^-|z| (below 3.4e-4 there) from fw_exp_nonpositive instead of the C library's exp.
+ * Returns 0 and adds nothing to *loss when a logit is NaN: classify handles it. */
+static inline int fw_row_steps(const float *restrict scores, const float *in_gamma,
+                               float offset, int n, int label, const float *sigmoid,
+                               const float *log_sigmoid, int size, float range, float alpha,
+                               float *restrict steps, double *loss)
 {
     const __m256 low = _mm256_set1_ps(-range), high = _mm256_set1_ps(range);
     const __m256 bins_per_unit = _mm256_set1_ps((float)size / (2.0f * range));
     const __m256i last_bin = _mm256_set1_epi32(size - 1);
     const __m256 label_v = _mm256_set1_ps((float)label), alpha_v = _mm256_set1_ps(alpha);
+    const __m256 offset_v = _mm256_set1_ps(offset), zero = _mm256_setzero_ps();
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
     const int full = n & ~7;
     const __m256i tail = fw_tail_mask(n - full);
-    float losses[8];
-    /* Every score in range first: nothing is written unless all of them are. */
+    float base[8], rest[8];
     for (int j = 0; j < n; j += 8) {
-        const __m256 z = j < full ? _mm256_loadu_ps(scores + j)
-                                  : _mm256_maskload_ps(scores + j, tail);
-        const __m256 inside = _mm256_and_ps(_mm256_cmp_ps(z, low, _CMP_GT_OQ),
-                                            _mm256_cmp_ps(z, high, _CMP_LT_OQ));
-        const int wanted = j < full ? 0xff : (1 << (n - full)) - 1;
-        if ((_mm256_movemask_ps(inside) & wanted) != wanted) {
+        if (_mm256_movemask_ps(fw_nan_lanes(fw_logits(scores, in_gamma, offset_v, j, full,
+                                                      tail)))) {
             return 0;
         }
     }
     for (int j = 0; j < n; j += 8) {
         const int lanes = j < full ? 8 : n - full;
-        /* Lanes past n hold 0, a valid bin, so every gather reads inside the tables. */
-        const __m256 z = j < full ? _mm256_loadu_ps(scores + j)
-                                  : _mm256_maskload_ps(scores + j, tail);
+        const __m256 z = fw_logits(scores, in_gamma, offset_v, j, full, tail);
+        const __m256 inside = _mm256_and_ps(_mm256_cmp_ps(z, low, _CMP_GT_OQ),
+                                            _mm256_cmp_ps(z, high, _CMP_LT_OQ));
+        /* Inside: the tables, read only where inside (a logit outside has no bin). */
         __m256i idx = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_add_ps(z, high),
                                                         bins_per_unit));
         idx = _mm256_min_epi32(idx, last_bin);
-        const __m256 prob = _mm256_i32gather_ps(sigmoid, idx, 4);
         const __m256i loss_idx = label ? idx : _mm256_sub_epi32(last_bin, idx);
+        const __m256 table_prob = _mm256_mask_i32gather_ps(zero, sigmoid, idx, inside, 4);
+        const __m256 table_loss = _mm256_xor_ps(
+            sign, _mm256_mask_i32gather_ps(zero, log_sigmoid, loss_idx, inside, 4));
+        /* Outside: sigma saturates; z signed by the label gives the loss. */
+        const __m256 saturated = _mm256_and_ps(_mm256_cmp_ps(z, high, _CMP_GE_OQ), one);
+        const __m256 signed_z = label ? z : _mm256_xor_ps(z, sign);
+        const __m256 hinge = _mm256_max_ps(_mm256_xor_ps(signed_z, sign), zero);
+        const __m256 tail_term = fw_exp_nonpositive(
+            _mm256_or_ps(signed_z, sign));  /* -|z| */
+        const __m256 prob = _mm256_blendv_ps(saturated, table_prob, inside);
+        _mm256_storeu_ps(base, _mm256_blendv_ps(hinge, table_loss, inside));
+        _mm256_storeu_ps(rest, _mm256_blendv_ps(tail_term, zero, inside));
         const __m256 step = _mm256_mul_ps(_mm256_sub_ps(label_v, prob), alpha_v);
-        _mm256_storeu_ps(losses, _mm256_i32gather_ps(log_sigmoid, loss_idx, 4));
         if (lanes == 8) {
             _mm256_storeu_ps(steps + j, step);
         } else {
             _mm256_maskstore_ps(steps + j, tail, step);
         }
         for (int i = 0; i < lanes; i++) {
-            *loss += -(double)losses[i];
+            *loss += (double)base[i] + (double)rest[i];
         }
     }
     return 1;
