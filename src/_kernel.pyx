@@ -523,13 +523,34 @@ cdef JobResultC train_tokens(const ModelC *m, const TablesC *t, const ParamsC *p
     return result
 
 
+CACHE_LINE = 64
+
+
+def _private_zeros(Py_ssize_t count, dtype):
+    """A zeroed array of `count` items that starts on a cache line and owns the whole of
+    its last line: no other array shares a line with it. A thread writes its scratch
+    buffers on every block; two threads' small buffers side by side in one line would
+    make the line move between their cores at every write (false sharing), a cost that
+    grows with the thread count."""
+    itemsize = np.dtype(dtype).itemsize
+    lines = -(-count * itemsize // CACHE_LINE)
+    raw = np.zeros((lines + 1) * CACHE_LINE, dtype=np.uint8)
+    start = -raw.ctypes.data % CACHE_LINE
+    return raw[start:start + lines * CACHE_LINE].view(dtype)[:count]
+
+
 cdef class Worker:
     """One training thread's private state: scratch buffers and its RNG.
 
     Create it with `Trainer.new_worker`, which sizes the buffers for that trainer.
     """
 
+    # The scratch struct, whose RNG state and pointers the thread reads and writes all
+    # the time, sits between two cache lines of padding, so that no other Worker's
+    # fields share its lines (see _private_zeros).
+    cdef char _padding_before[64]
     cdef ScratchC scratch
+    cdef char _padding_after[64]
     cdef readonly int dim, max_sentence, max_inputs, max_targets
     cdef object _buffers
 
@@ -539,23 +560,23 @@ cdef class Worker:
             raise ValueError("worker buffer sizes must be positive")
         self.dim, self.max_sentence = dim, max_sentence
         self.max_inputs, self.max_targets = max_inputs, max_targets
-        hidden = np.zeros(dim, dtype=np.float32)
-        grads = np.zeros(max_inputs * dim, dtype=np.float32)
-        coef = np.zeros(2 * max_inputs * max_targets, dtype=np.float32)
-        in_rows = np.zeros(max_inputs, dtype=np.uintp)
-        in_words = np.zeros(max_inputs, dtype=np.int32)
-        targets = np.zeros(max_targets, dtype=np.int32)
-        labels = np.zeros(max_targets, dtype=np.uint8)
-        next_targets = np.zeros(max_targets, dtype=np.int32)
-        next_labels = np.zeros(max_targets, dtype=np.uint8)
-        sentence = np.zeros(max_sentence, dtype=np.int32)
-        out_rows = np.zeros(max_targets, dtype=np.uintp)
-        scores = np.zeros(max_inputs * max_targets, dtype=np.float32)
-        context_rows = np.zeros(max_inputs, dtype=np.uintp)
-        in_gamma = np.zeros(max_inputs, dtype=np.float32)
+        hidden = _private_zeros(dim, np.float32)
+        grads = _private_zeros(max_inputs * dim, np.float32)
+        coef = _private_zeros(2 * max_inputs * max_targets, np.float32)
+        in_rows = _private_zeros(max_inputs, np.uintp)
+        in_words = _private_zeros(max_inputs, np.int32)
+        targets = _private_zeros(max_targets, np.int32)
+        labels = _private_zeros(max_targets, np.uint8)
+        next_targets = _private_zeros(max_targets, np.int32)
+        next_labels = _private_zeros(max_targets, np.uint8)
+        sentence = _private_zeros(max_sentence, np.int32)
+        out_rows = _private_zeros(max_targets, np.uintp)
+        scores = _private_zeros(max_inputs * max_targets, np.float32)
+        context_rows = _private_zeros(max_inputs, np.uintp)
+        in_gamma = _private_zeros(max_inputs, np.float32)
         # CBOW's noise draws kept for reuse (see position_targets): 2 * window + 1 draws
         # of at most max_targets - 1 words; max_inputs is 2 * window.
-        noise_ring = np.zeros((max_inputs + 1) * max_targets, dtype=np.int32)
+        noise_ring = _private_zeros((max_inputs + 1) * max_targets, np.int32)
         # Row j of grads starts 4 * dim * j bytes in (float32).
         grad_rows = np.array([grads.ctypes.data + 4 * dim * j for j in range(max_inputs)],
                              dtype=np.uintp)
