@@ -273,9 +273,11 @@ cdef double train_block_all_pairs(const ModelC *m, const TablesC *t, const Param
     for k in range(n_targets):
         label = s.labels[k]
         # The whole row at once (vecops.h's fw_row_steps), except NCE with a context
-        # bias, whose bias is read example by example, and rows the build leaves to
-        # classify (a NaN; in the baseline build, NCE and scores outside the tables).
-        if not (nce and p.context_bias) and fw_row_steps(
+        # bias, whose bias is read example by example, rows of one example (CBOW's,
+        # and per-pair sampling's: a vector pass over one lane costs more than
+        # classify), and rows the build leaves to classify (a NaN; in the baseline
+        # build, NCE and scores outside the tables).
+        if n_in > 1 and not (nce and p.context_bias) and fw_row_steps(
                 s.scores + k * n_in, s.in_gamma if nce else NULL,
                 t.log_noise[s.targets[k]] if nce and p.noise_correction else 0.0, n_in,
                 label, t.sigmoid, t.log_sigmoid, SIGMOID_TABLE_SIZE, SIGMOID_RANGE, alpha,
