@@ -15,7 +15,9 @@ Averaging W models divides each worker's step by W; the larger rate gives it bac
 where summing the deltas instead overshoots on frequent words and diverges. The
 average is computed from changed rows only: a row no worker changed is the same in
 every model, so the average of the models is the start plus the sum of the deltas
-divided by W, and only changed rows travel, both ways.
+divided by W, and only changed rows travel, both ways, as float16 deltas; rows that
+moved by less than a small fraction of the learning rate wait on their worker until
+they have moved enough (exchange.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, List, Optional
 
 import numpy as np
 
@@ -36,6 +38,7 @@ from ..training.checkpoint import TrainingPosition
 from ..training.kernel import KernelTables
 from ..training.progress import ProgressPrinter
 from .cluster import connected
+from .exchange import SKIP_BELOW, combine, wire_bytes
 from .worker import ShardWorker, _arrays
 
 # Words each worker trains between two synchronisations when --sync-every is not given
@@ -108,29 +111,6 @@ class Traffic:
     to_driver: int = 0
     from_driver: int = 0
     rounds: int = 0
-
-
-def combine(start: Dict[str, np.ndarray], changes: List[Dict], n_workers: int) -> Dict:
-    """Apply the average of the workers' models to `start` (the driver's arrays, in
-    place) from their changed rows; return the combined rows to send back."""
-    combined = {}
-    for name, array in start.items():
-        rows = np.concatenate([c[name][0] for c in changes])
-        if not len(rows):
-            combined[name] = (rows, array[rows])
-            continue
-        deltas = np.concatenate([c[name][1] for c in changes])
-        order = np.argsort(rows, kind="stable")
-        rows, deltas = rows[order], deltas[order]
-        first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        union = rows[first]
-        array[union] += np.add.reduceat(deltas, first, axis=0) / np.float32(n_workers)
-        combined[name] = (union, array[union])
-    return combined
-
-
-def _nbytes(rows: Dict) -> int:
-    return sum(index.nbytes + values.nbytes for index, values in rows.values())
 
 
 class RayEngine:
@@ -212,27 +192,31 @@ class RayEngine:
         words_per_worker = total_words / settings.workers
         n_rounds = max(1, math.ceil(words_per_worker / settings.sync_every))
         printer = ProgressPrinter(total_words) if self.show_progress else None
-        master = _arrays(self.state)
+        # The synchronised model (the state's own arrays) and what the driver could not
+        # send of it yet (exchange.combine).
+        synced = _arrays(self.state)
+        residual = {name: np.zeros_like(array) for name, array in synced.items()}
         positions: List[TrainingPosition] = []
         r = 0
         try:
             while r < n_rounds:
-                pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds))
+                last = r + 1 == n_rounds
+                threshold = 0.0 if last else SKIP_BELOW * self._worker_rate((r + 1) / n_rounds)
+                pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds), threshold)
                            for actor, n in zip(self.actors, self.n_jobs)]
                 try:
                     results = ray.get(pending)
                 except ray.exceptions.RayActorError as exc:
                     self._recover(ray, pending, exc, r, positions)
                     continue  # the round again, from the last synchronisation
-                changes = [c for c, _ in results]
                 positions = [p for _, p in results]
-                self.traffic.to_driver += sum(_nbytes(c) for c in changes)
-                combined = combine(master, changes, settings.workers)
-                if r + 1 < n_rounds:
-                    update = ray.put(combined)
-                    self.traffic.from_driver += _nbytes(combined) * settings.workers
+                self.traffic.to_driver += sum(wire_bytes(result) for result in results)
+                update = combine(synced, residual, [m for m, _ in results], settings.workers)
+                if not last:
+                    self.traffic.from_driver += wire_bytes(update) * settings.workers
+                    ref = ray.put(update)
                     for actor in self.actors:
-                        actor.apply.remote(update)
+                        actor.apply.remote(ref)
                 self.traffic.rounds += 1
                 if printer is not None:
                     self._show(printer, positions, total_words)
@@ -240,7 +224,17 @@ class RayEngine:
         finally:
             if printer is not None:
                 printer.finish()
+        # The output: everything the workers sent, to the last float32 bit.
+        for name, array in synced.items():
+            array += residual[name]
         self._finish(positions, n_rounds)
+
+    def _worker_rate(self, share: float) -> float:
+        """The learning rate every worker trains with at `share` of the run."""
+        config = self.config
+        assert config.alpha is not None
+        rate = config.alpha - (config.alpha - config.min_alpha) * share
+        return rate * self.settings.workers
 
     def _recover(self, ray, pending: list, exc: Exception, round_number: int,
                  positions: List[TrainingPosition]) -> None:
@@ -296,8 +290,8 @@ class RayEngine:
                 "threads_per_worker": config.threads,
                 "sync_every": self.settings.sync_every, "rounds": n_rounds,
                 "restarts": self.restarts,
-                "sync_rule": "average of the workers' models (changed rows only), "
-                             "learning rate x workers",
+                "sync_rule": "average of the workers' models (changed rows only, "
+                             "float16 deltas), learning rate x workers",
                 "bytes_to_driver_per_word": round(traffic.to_driver / words, 2),
                 "bytes_from_driver_per_word": round(traffic.from_driver / words, 2),
             })

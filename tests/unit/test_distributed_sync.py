@@ -1,35 +1,119 @@
 """The Ray engine's arithmetic, without Ray: the synchronisation rule against a plain
-statement of it (the mean of whole models), and the cutting of shards."""
+statement of it (the mean of whole models), the float16 exchange, and the cutting of
+shards."""
 
 import numpy as np
 import pytest
 
-from fastw2v.distributed.engine import combine, split_shards
+from fastw2v.distributed.engine import split_shards
+from fastw2v.distributed.exchange import (
+    apply_update,
+    combine,
+    pack,
+    significant,
+    wire_bytes,
+    worker_message,
+)
 from fastw2v.errors import ConfigError
 from fastw2v.text.corpus import EncodedCorpus, IdStream
 
 
-def test_changed_rows_give_exactly_the_average_of_whole_models():
+def _workers(rng, start, n_workers, n_changed, scale=1.0):
+    """Working copies of `start`, each with `n_changed` random rows moved."""
+    models = []
+    for _ in range(n_workers):
+        model = start.copy()
+        rows = np.sort(rng.choice(len(start), size=n_changed, replace=False))
+        model[rows] += scale * rng.standard_normal((n_changed, start.shape[1])).astype(np.float32)
+        models.append(model)
+    return models
+
+
+def test_changed_rows_give_the_average_of_whole_models_to_float16_precision():
     rng = np.random.default_rng(0)
     start = rng.standard_normal((50, 4)).astype(np.float32)
-    models, changes = [], []
-    for _ in range(3):
-        model = start.copy()
-        rows = np.sort(rng.choice(50, size=20, replace=False))
-        model[rows] += rng.standard_normal((20, 4)).astype(np.float32)
-        models.append(model)
-        changed = np.flatnonzero(np.any(model != start, axis=1))
-        changes.append({"w": (changed, model[changed] - start[changed])})
-    master = {"w": start.copy()}
-    combined = combine(master, changes, n_workers=3)
+    models = _workers(rng, start, 3, 20, scale=0.01)
+    messages = [worker_message({"w": m.copy()}, {"w": start}, 0.0) for m in models]
+    synced, residual = {"w": start.copy()}, {"w": np.zeros_like(start)}
+    update = combine(synced, residual, messages, n_workers=3)
     expected = np.mean(np.stack(models).astype(np.float64), axis=0)
-    assert np.allclose(master["w"], expected, rtol=0, atol=1e-6)
-    rows, values = combined["w"]
-    # Only rows some worker changed travel back, and they are the combined ones.
-    assert set(rows.tolist()) == set(np.concatenate([c["w"][0] for c in changes]).tolist())
-    assert np.array_equal(values, master["w"][rows])
-    untouched = np.setdiff1d(np.arange(50), rows)
-    assert np.array_equal(master["w"][untouched], start[untouched])
+    # float16 deltas of about 0.01 are good to about 1e-5; the residual holds the rest of
+    # the driver's rounding, so the output (synced + residual) is closer still.
+    assert np.allclose(synced["w"], expected, rtol=0, atol=2e-5)
+    assert np.allclose(synced["w"] + residual["w"], expected, rtol=0, atol=1e-5)
+    # Only rows some worker changed travel back; the others are untouched everywhere.
+    changed = set(np.flatnonzero(np.any(np.stack(models) != start, axis=(0, 2))).tolist())
+    assert set(update["w"].rows().tolist()) == changed
+    untouched = np.setdiff1d(np.arange(50), sorted(changed))
+    assert np.array_equal(synced["w"][untouched], start[untouched])
+
+
+def test_the_bytes_are_a_bit_mask_and_two_bytes_a_number():
+    packed = pack(1000, np.array([3, 10, 999]), np.ones((3, 100), dtype=np.float32))
+    assert packed.values.dtype == np.float16
+    assert packed.nbytes == 8 + 1000 // 8 + 3 * 100 * 2
+    assert packed.rows().tolist() == [3, 10, 999]
+    # What Ray moves (the pickle and its buffers) is the payload and a little framing.
+    assert packed.nbytes <= wire_bytes({"w": packed}) <= packed.nbytes + 300
+
+
+def test_float16_round_trip_of_small_deltas_is_close_and_overflow_is_refused():
+    rng = np.random.default_rng(1)
+    deltas = (1e-3 * rng.standard_normal((64, 8))).astype(np.float32)
+    packed = pack(64, np.arange(64), deltas)
+    assert np.allclose(packed.deltas(), deltas, rtol=2 ** -10, atol=1e-7)
+    assert not np.array_equal(packed.deltas(), deltas)  # it is rounded
+    with pytest.raises(FloatingPointError, match="float16"):
+        pack(4, np.array([1]), np.array([[1e6]], dtype=np.float32))
+
+
+def test_workers_and_driver_end_every_sync_with_identical_synchronised_models():
+    """Several rounds of the exchange, as the engine and the workers run it: after each
+    update every worker's synchronised model equals the driver's bit for bit, each
+    working copy differs from it only by that worker's unsent part, and what was not
+    sent is not lost: the output is the average of every worker's training."""
+    rng = np.random.default_rng(2)
+    n_workers, start = 3, rng.standard_normal((40, 6)).astype(np.float32)
+    driver = {"w": start.copy()}
+    residual = {"w": np.zeros_like(start)}
+    synced = [{"w": start.copy()} for _ in range(n_workers)]
+    working = [{"w": start.copy()} for _ in range(n_workers)]
+    trained = np.zeros((40, 6))  # the sum of every worker's steps, in float64
+    threshold = 0.02
+    for r in range(6):
+        last = r == 5
+        messages = []
+        for w in range(n_workers):
+            steps = np.zeros_like(start)
+            rows = rng.choice(40, size=10, replace=False)
+            # Big and small steps: the small ones wait on the worker.
+            steps[rows] = rng.choice([0.05, 0.001], size=(10, 1)) * rng.standard_normal(
+                (10, 6)).astype(np.float32)
+            working[w]["w"] += steps
+            trained += steps
+            before = working[w]["w"].copy()
+            messages.append(worker_message(working[w], synced[w], 0.0 if last else threshold))
+            sent = messages[-1]["w"]
+            unsent = np.setdiff1d(np.flatnonzero(np.any(before != synced[w]["w"], axis=1)),
+                                  sent.rows())
+            assert np.array_equal(working[w]["w"][unsent], before[unsent])
+            assert np.all(np.abs(working[w]["w"][unsent] - synced[w]["w"][unsent]) < threshold)
+        update = combine(driver, residual, messages, n_workers)
+        if last:
+            break
+        for w in range(n_workers):
+            apply_update(synced[w], update)
+            apply_update(working[w], update)
+            assert np.array_equal(synced[w]["w"], driver["w"])
+            assert np.all(np.abs(working[w]["w"] - synced[w]["w"]) < threshold)
+    output = driver["w"] + residual["w"]
+    assert np.allclose(output, start + trained / n_workers, rtol=0, atol=1e-4)
+
+
+def test_a_threshold_keeps_back_only_small_rows():
+    deltas = np.array([[0.1, 0.0], [0.001, -0.002], [0.0, -0.05]], dtype=np.float32)
+    assert significant(deltas, 0.01).tolist() == [True, False, True]
+    assert significant(deltas, 0.0).all()
 
 
 def _encoded(sentences):

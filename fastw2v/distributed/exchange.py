@@ -1,0 +1,141 @@
+"""What a synchronisation puts on the wire, and how both ends keep it exact.
+
+A message holds, for each array, which rows travel as a bit mask over the array's rows
+(one bit a row, however many rows travel) and the rows' *deltas* in float16: 2 bytes a
+number, where the first version sent 8 bytes of row number and 4 bytes a number.
+Deltas of one round are small, so half precision keeps about three decimal digits of
+each, and no rounding is lost for good: what one side could not send waits and goes
+into its next message (error feedback).
+
+Every worker and the driver hold the same *synchronised model*, bit for bit:
+- A worker trains its working copy; at a synchronisation it sends, for each row, the
+  working copy minus the synchronised model, in float16, leaving out rows whose
+  difference is still negligible (`significant`; the last round sends every row). What
+  it did not send (those rows, and the rounding of the others) simply stays in its
+  working copy, so it keeps training on its own progress and sends it later.
+- The driver adds up the float16 deltas in float32, divides by W, adds its own
+  residual, rounds that update to float16 and sends it; it adds exactly those float16
+  numbers, in float32, to its synchronised model, and keeps the rounding error in its
+  residual. Every worker adds the same float16 numbers to the same float32 rows of its
+  synchronised model and of its working copy. So the driver's and every worker's
+  synchronised models stay identical, and each working copy differs from it only by
+  that worker's unsent part.
+- The output is the driver's synchronised model after the last round plus its residual.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from typing import Dict, List
+
+import numpy as np
+
+# A worker sends a row when the largest absolute value of its unsent delta reaches this
+# fraction of the learning rate the worker trains with at that point of the run (the
+# rate x W); smaller differences wait on the worker. docs/distributed.md, "What travels".
+SKIP_BELOW = 0.05
+
+
+@dataclass(frozen=True)
+class Packed:
+    """Some rows of an array of `n_rows` rows: `mask` (np.packbits of which rows) and
+    their `values` (float16, one row each, in row order)."""
+
+    n_rows: int
+    mask: np.ndarray
+    values: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes that travel: mask, values and the row count."""
+        return 8 + self.mask.nbytes + self.values.nbytes
+
+    def rows(self) -> np.ndarray:
+        """The row numbers, ascending (int64)."""
+        return np.flatnonzero(np.unpackbits(self.mask, count=self.n_rows))
+
+    def deltas(self) -> np.ndarray:
+        """The values as float32 (exactly the float16 numbers)."""
+        return self.values.astype(np.float32)
+
+
+Message = Dict[str, Packed]
+
+
+def pack(n_rows: int, rows: np.ndarray, values: np.ndarray) -> Packed:
+    """`values` (one row for each of `rows`, ascending and distinct) in float16."""
+    bits = np.zeros(n_rows, dtype=np.uint8)
+    bits[rows] = 1
+    with np.errstate(over="ignore"):
+        half = values.astype(np.float16)
+    if not np.all(np.isfinite(half)):
+        raise FloatingPointError("a synchronised delta does not fit in float16 "
+                                 "(the training diverged)")
+    return Packed(n_rows, np.packbits(bits), half)
+
+
+def wire_bytes(value: object) -> int:
+    """The bytes Ray moves for `value`: its pickle (protocol 5, as Ray serialises) with
+    the arrays' buffers, which Ray carries out of band, counted at their size."""
+    buffers: list = []
+    stream = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+    return len(stream) + sum(memoryview(b).nbytes for b in buffers)
+
+
+def significant(deltas: np.ndarray, threshold: float) -> np.ndarray:
+    """Which rows of `deltas` are worth sending now: those whose largest absolute value
+    is at least `threshold` (all of them when it is 0)."""
+    if threshold <= 0:
+        return np.ones(len(deltas), dtype=bool)
+    return np.max(np.abs(deltas), axis=1) >= threshold
+
+
+def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray],
+                   threshold: float) -> Message:
+    """A worker's message: for each array, the rows of the working copy that differ from
+    the synchronised model by at least `threshold`, as float16 deltas, which are taken
+    off the working copy (in place): what stays is the unsent part."""
+    message: Message = {}
+    for name, array in working.items():
+        base = synced[name]
+        rows = np.flatnonzero(np.any(array != base, axis=1))
+        deltas = array[rows] - base[rows]
+        chosen = significant(deltas, threshold)
+        packed = pack(len(array), rows[chosen], deltas[chosen])
+        array[rows[chosen]] -= packed.deltas()
+        message[name] = packed
+    return message
+
+
+def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
+            messages: List[Message], n_workers: int) -> Message:
+    """The driver's side: the average of the workers' models is the synchronised model
+    plus the sum of their deltas divided by W. Returns that update for the rows some
+    worker sent, with the driver's residual of those rows added, in float16; adds
+    exactly it to `synced` and leaves its rounding error in `residual` (both in place).
+    """
+    update: Message = {}
+    for name, array in synced.items():
+        parts = [(m[name].rows(), m[name].deltas()) for m in messages]
+        rows = np.concatenate([r for r, _ in parts])
+        deltas = np.concatenate([d for _, d in parts])
+        order = np.argsort(rows, kind="stable")
+        rows, deltas = rows[order], deltas[order]
+        first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows
+        union = rows[first]
+        total = residual[name][union]
+        if len(union):
+            total += np.add.reduceat(deltas, first, axis=0) / np.float32(n_workers)
+        packed = pack(len(array), union, total)
+        sent = packed.deltas()
+        array[union] += sent
+        residual[name][union] = total - sent
+        update[name] = packed
+    return update
+
+
+def apply_update(arrays: Dict[str, np.ndarray], update: Message) -> None:
+    """Add the driver's float16 update to `arrays` (float32, in place)."""
+    for name, packed in update.items():
+        arrays[name][packed.rows()] += packed.deltas()
