@@ -88,6 +88,7 @@ def main() -> None:
                               / (model.stats.seconds["train"]
                                  - model.stats.seconds["ray_start"])),
                           "sync_every": run["sync_every"], "rounds": run["rounds"],
+                          "sync_encoding": run["sync_encoding"],
                           "bytes_to_driver_per_word": run["bytes_to_driver_per_word"],
                           "bytes_from_driver_per_word": run["bytes_from_driver_per_word"],
                           **evaluate(model, args)}), flush=True)

@@ -38,7 +38,7 @@ from ..training.checkpoint import TrainingPosition
 from ..training.kernel import KernelTables
 from ..training.progress import ProgressPrinter
 from .cluster import connected
-from .exchange import SKIP_BELOW, combine, wire_bytes
+from .exchange import LAST_BITS, SKIP_BELOW, SYNC_BITS, combine, wire_bytes
 from .worker import ShardWorker, _arrays
 
 # Words each worker trains between two synchronisations when --sync-every is not given
@@ -202,7 +202,9 @@ class RayEngine:
             while r < n_rounds:
                 last = r + 1 == n_rounds
                 threshold = 0.0 if last else SKIP_BELOW * self._worker_rate((r + 1) / n_rounds)
-                pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds), threshold)
+                bits = LAST_BITS if last else SYNC_BITS
+                pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds), threshold,
+                                                    bits)
                            for actor, n in zip(self.actors, self.n_jobs)]
                 try:
                     results = ray.get(pending)
@@ -211,7 +213,8 @@ class RayEngine:
                     continue  # the round again, from the last synchronisation
                 positions = [p for _, p in results]
                 self.traffic.to_driver += sum(wire_bytes(result) for result in results)
-                update = combine(synced, residual, [m for m, _ in results], settings.workers)
+                update = combine(synced, residual, [m for m, _ in results], settings.workers,
+                                 bits)
                 if not last:
                     self.traffic.from_driver += wire_bytes(update) * settings.workers
                     ref = ray.put(update)
@@ -290,8 +293,10 @@ class RayEngine:
                 "threads_per_worker": config.threads,
                 "sync_every": self.settings.sync_every, "rounds": n_rounds,
                 "restarts": self.restarts,
-                "sync_rule": "average of the workers' models (changed rows only, "
-                             "float16 deltas), learning rate x workers",
+                "sync_rule": "average of the workers' models (changed rows only), "
+                             "learning rate x workers",
+                "sync_encoding": f"deltas in {SYNC_BITS} bits ({LAST_BITS} in the last "
+                                 f"round), rows below {SKIP_BELOW:g} x rate wait",
                 "bytes_to_driver_per_word": round(traffic.to_driver / words, 2),
                 "bytes_from_driver_per_word": round(traffic.from_driver / words, 2),
             })

@@ -35,44 +35,67 @@ import numpy as np
 # fraction of the learning rate the worker trains with at that point of the run (the
 # rate x W); smaller differences wait on the worker. docs/distributed.md, "What travels".
 SKIP_BELOW = 0.05
+# Bits a number in every synchronisation but the last, and in the last (which nothing
+# follows to carry a rounding error on, so it is finer).
+SYNC_BITS = 8
+LAST_BITS = 16
 
 
 @dataclass(frozen=True)
 class Packed:
     """Some rows of an array of `n_rows` rows: `mask` (np.packbits of which rows) and
-    their `values` (float16, one row each, in row order)."""
+    their `values`, one row each, in row order: float16, or int8 with a float32 `scale`
+    per row (empty for float16)."""
 
     n_rows: int
     mask: np.ndarray
     values: np.ndarray
+    scale: np.ndarray
 
     @property
     def nbytes(self) -> int:
-        """The bytes that travel: mask, values and the row count."""
-        return 8 + self.mask.nbytes + self.values.nbytes
+        """The bytes that travel: mask, values, scales and the row count."""
+        return 8 + self.mask.nbytes + self.values.nbytes + self.scale.nbytes
 
     def rows(self) -> np.ndarray:
         """The row numbers, ascending (int64)."""
         return np.flatnonzero(np.unpackbits(self.mask, count=self.n_rows))
 
     def deltas(self) -> np.ndarray:
-        """The values as float32 (exactly the float16 numbers)."""
+        """The values as float32: exactly the float16 numbers, or each int8 times its
+        row's scale (one float32 product: the same bits on every machine)."""
+        if self.values.dtype == np.int8:
+            return self.values.astype(np.float32) * self.scale[:, None]
         return self.values.astype(np.float32)
 
 
 Message = Dict[str, Packed]
 
 
-def pack(n_rows: int, rows: np.ndarray, values: np.ndarray) -> Packed:
-    """`values` (one row for each of `rows`, ascending and distinct) in float16."""
-    bits = np.zeros(n_rows, dtype=np.uint8)
-    bits[rows] = 1
-    with np.errstate(over="ignore"):
-        half = values.astype(np.float16)
-    if not np.all(np.isfinite(half)):
-        raise FloatingPointError("a synchronised delta does not fit in float16 "
+def pack(n_rows: int, rows: np.ndarray, values: np.ndarray, bits: int = 16) -> Packed:
+    """`values` (float32, one row for each of `rows`, ascending and distinct) in `bits`
+    bits a number: 16 (float16) or 8 (int8 from -127 to 127 times the row's largest
+    absolute value / 127)."""
+    mask = np.zeros(n_rows, dtype=np.uint8)
+    mask[rows] = 1
+    if bits == 8:
+        peak = np.max(np.abs(values), axis=1) if len(values) else np.zeros(0, np.float32)
+        finite = bool(np.all(np.isfinite(peak)))
+        if finite:
+            scale = (peak / np.float32(127)).astype(np.float32)
+            scale[scale == 0] = 1
+            coded = np.clip(np.rint(values / scale[:, None]), -127, 127).astype(np.int8)
+    elif bits == 16:
+        with np.errstate(over="ignore"):
+            coded = values.astype(np.float16)
+        scale = np.zeros(0, dtype=np.float32)
+        finite = bool(np.all(np.isfinite(coded)))
+    else:
+        raise ValueError(f"bits must be 8 or 16, not {bits}")
+    if not finite:
+        raise FloatingPointError(f"a synchronised delta does not fit in {bits} bits "
                                  "(the training diverged)")
-    return Packed(n_rows, np.packbits(bits), half)
+    return Packed(n_rows, np.packbits(mask), coded, scale)
 
 
 def wire_bytes(value: object) -> int:
@@ -92,7 +115,7 @@ def significant(deltas: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray],
-                   threshold: float) -> Message:
+                   threshold: float, bits: int = 16) -> Message:
     """A worker's message: for each array, the rows of the working copy that differ from
     the synchronised model by at least `threshold`, as float16 deltas, which are taken
     off the working copy (in place): what stays is the unsent part."""
@@ -102,14 +125,14 @@ def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray]
         rows = np.flatnonzero(np.any(array != base, axis=1))
         deltas = array[rows] - base[rows]
         chosen = significant(deltas, threshold)
-        packed = pack(len(array), rows[chosen], deltas[chosen])
+        packed = pack(len(array), rows[chosen], deltas[chosen], bits)
         array[rows[chosen]] -= packed.deltas()
         message[name] = packed
     return message
 
 
 def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
-            messages: List[Message], n_workers: int) -> Message:
+            messages: List[Message], n_workers: int, bits: int = 16) -> Message:
     """The driver's side: the average of the workers' models is the synchronised model
     plus the sum of their deltas divided by W. Returns that update for the rows some
     worker sent, with the driver's residual of those rows added, in float16; adds
@@ -127,7 +150,7 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
         total = residual[name][union]
         if len(union):
             total += np.add.reduceat(deltas, first, axis=0) / np.float32(n_workers)
-        packed = pack(len(array), union, total)
+        packed = pack(len(array), union, total, bits)
         sent = packed.deltas()
         array[union] += sent
         residual[name][union] = total - sent

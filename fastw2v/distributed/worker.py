@@ -60,14 +60,15 @@ class ShardWorker:
         import ray  # only ever called inside a Ray actor
         return str(ray.util.get_node_ip_address())
 
-    def train_round(self, until_job: int,
-                    threshold: float) -> Tuple[Message, TrainingPosition]:
-        """Train up to job `until_job`; return the deltas of the rows that moved by at
-        least `threshold` since the last synchronisation (exchange.worker_message) and
-        the position (whose sums are this worker's since the run began)."""
+    def train_round(self, until_job: int, threshold: float,
+                    bits: int) -> Tuple[Message, TrainingPosition]:
+        """Train up to job `until_job`; return the deltas, in `bits` bits a number, of
+        the rows that moved by at least `threshold` since the last synchronisation
+        (exchange.worker_message) and the position (whose sums are this worker's since
+        the run began)."""
         self.trainer.run(self.at, until_job=until_job)
         self.at = self.trainer.position()
-        message = worker_message(_arrays(self.state), self.synced, threshold)
+        message = worker_message(_arrays(self.state), self.synced, threshold, bits)
         return message, dataclasses.replace(self.at, rng_states=[])
 
     def apply(self, update: Message) -> None:

@@ -48,26 +48,52 @@ def test_changed_rows_give_the_average_of_whole_models_to_float16_precision():
     assert np.array_equal(synced["w"][untouched], start[untouched])
 
 
-def test_the_bytes_are_a_bit_mask_and_two_bytes_a_number():
-    packed = pack(1000, np.array([3, 10, 999]), np.ones((3, 100), dtype=np.float32))
-    assert packed.values.dtype == np.float16
-    assert packed.nbytes == 8 + 1000 // 8 + 3 * 100 * 2
-    assert packed.rows().tolist() == [3, 10, 999]
+def test_the_bytes_are_a_bit_mask_and_one_or_two_bytes_a_number():
+    rows, values = np.array([3, 10, 999]), np.ones((3, 100), dtype=np.float32)
+    half = pack(1000, rows, values, bits=16)
+    assert half.values.dtype == np.float16
+    assert half.nbytes == 8 + 1000 // 8 + 3 * 100 * 2
+    assert half.rows().tolist() == [3, 10, 999]
+    byte = pack(1000, rows, values, bits=8)
+    assert byte.values.dtype == np.int8
+    assert byte.nbytes == 8 + 1000 // 8 + 3 * 100 + 3 * 4  # a float32 scale a row
+    assert byte.rows().tolist() == [3, 10, 999]
     # What Ray moves (the pickle and its buffers) is the payload and a little framing.
-    assert packed.nbytes <= wire_bytes({"w": packed}) <= packed.nbytes + 300
+    for packed in (half, byte):
+        assert packed.nbytes <= wire_bytes({"w": packed}) <= packed.nbytes + 400
+    with pytest.raises(ValueError, match="bits must be 8 or 16"):
+        pack(10, rows[:1], values[:1], bits=4)
 
 
-def test_float16_round_trip_of_small_deltas_is_close_and_overflow_is_refused():
+@pytest.mark.parametrize("bits, error", [(16, 2 ** -11), (8, 1 / 254)])
+def test_small_deltas_round_trip_within_half_a_step(bits, error):
     rng = np.random.default_rng(1)
     deltas = (1e-3 * rng.standard_normal((64, 8))).astype(np.float32)
-    packed = pack(64, np.arange(64), deltas)
-    assert np.allclose(packed.deltas(), deltas, rtol=2 ** -10, atol=1e-7)
-    assert not np.array_equal(packed.deltas(), deltas)  # it is rounded
-    with pytest.raises(FloatingPointError, match="float16"):
-        pack(4, np.array([1]), np.array([[1e6]], dtype=np.float32))
+    deltas[5] = 0  # a row of zeros stays zeros
+    packed = pack(64, np.arange(64), deltas, bits)
+    back = packed.deltas()
+    assert back.dtype == np.float32
+    peak = np.max(np.abs(deltas), axis=1, keepdims=True)
+    # (+ half of float16's smallest step, 2**-24, for the numbers below its normal range)
+    limit = error * (np.abs(deltas) if bits == 16 else peak) * 1.001 + 2.0 ** -25
+    assert np.all(np.abs(back - deltas) <= limit)
+    assert not np.array_equal(back, deltas)  # it is rounded
+    assert np.array_equal(back[5], np.zeros(8))
+    # The largest number of each row is exact in int8 (127 times its scale).
+    if bits == 8:
+        at = np.argmax(np.abs(deltas), axis=1)
+        assert np.allclose(back[np.arange(64), at], deltas[np.arange(64), at], rtol=1e-6)
 
 
-def test_workers_and_driver_end_every_sync_with_identical_synchronised_models():
+@pytest.mark.parametrize("bits", [8, 16])
+def test_a_delta_that_does_not_fit_is_refused(bits):
+    values = np.array([[1e6 if bits == 16 else np.inf]], dtype=np.float32)
+    with pytest.raises(FloatingPointError, match=f"fit in {bits} bits"):
+        pack(4, np.array([1]), values, bits)
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_workers_and_driver_end_every_sync_with_identical_synchronised_models(bits):
     """Several rounds of the exchange, as the engine and the workers run it: after each
     update every worker's synchronised model equals the driver's bit for bit, each
     working copy differs from it only by that worker's unsent part, and what was not
@@ -92,13 +118,14 @@ def test_workers_and_driver_end_every_sync_with_identical_synchronised_models():
             working[w]["w"] += steps
             trained += steps
             before = working[w]["w"].copy()
-            messages.append(worker_message(working[w], synced[w], 0.0 if last else threshold))
+            messages.append(worker_message(working[w], synced[w], 0.0 if last else threshold,
+                                           16 if last else bits))
             sent = messages[-1]["w"]
             unsent = np.setdiff1d(np.flatnonzero(np.any(before != synced[w]["w"], axis=1)),
                                   sent.rows())
             assert np.array_equal(working[w]["w"][unsent], before[unsent])
             assert np.all(np.abs(working[w]["w"][unsent] - synced[w]["w"][unsent]) < threshold)
-        update = combine(driver, residual, messages, n_workers)
+        update = combine(driver, residual, messages, n_workers, 16 if last else bits)
         if last:
             break
         for w in range(n_workers):
