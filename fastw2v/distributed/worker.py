@@ -12,7 +12,6 @@ to both the synchronised model and the working copy.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -69,7 +68,7 @@ class ShardWorker:
         self.trainer.run(self.at, until_job=until_job)
         self.at = self.trainer.position()
         message = worker_message(_arrays(self.state), self.synced, threshold, bits)
-        return message, dataclasses.replace(self.at, rng_states=[])
+        return message, self.at
 
     def apply(self, update: Message) -> None:
         """Add the driver's update to the synchronised model and the working copy."""

@@ -5,7 +5,7 @@ shards."""
 import numpy as np
 import pytest
 
-from fastw2v.distributed.engine import split_shards
+from fastw2v.distributed.engine import DEFAULT_SYNC_EVERY, RaySettings, split_shards
 from fastw2v.distributed.exchange import (
     apply_update,
     combine,
@@ -162,3 +162,21 @@ def test_a_corpus_too_small_for_the_workers_is_refused():
     encoded, _ = _encoded([3, 4])
     with pytest.raises(ConfigError, match="too small for 5 workers"):
         split_shards(encoded, 5, job_tokens=1000)
+
+
+def test_a_resumed_run_on_ray_keeps_its_workers_and_interval():
+    saved = {"workers": 4, "sync_every": 1000, "rounds_done": 3, "shards": []}
+    settings = RaySettings.of("local", None, None, resumed=saved, resuming="c.ckpt")
+    assert (settings.address, settings.workers, settings.sync_every) == ("local", 4, 1000)
+    assert RaySettings.of("auto", 4, 1000, resumed=saved, resuming="c.ckpt").workers == 4
+    with pytest.raises(ConfigError, match=r"keeps its ray_workers \(4; got 2\)"):
+        RaySettings.of("local", 2, None, resumed=saved, resuming="c.ckpt")
+    with pytest.raises(ConfigError, match=r"keeps its sync_every \(1,000; got 2,000\)"):
+        RaySettings.of("local", None, 2000, resumed=saved, resuming="c.ckpt")
+    with pytest.raises(ConfigError, match="c.ckpt was written by a run on Ray"):
+        RaySettings.of(None, None, None, resumed=saved, resuming="c.ckpt")
+    with pytest.raises(ConfigError, match="c.ckpt was written by a run on one machine"):
+        RaySettings.of("local", None, None, resumed=None, resuming="c.ckpt")
+    # Not resuming: the defaults.
+    fresh = RaySettings.of("local", None, None)
+    assert (fresh.workers, fresh.sync_every) == (2, DEFAULT_SYNC_EVERY)
