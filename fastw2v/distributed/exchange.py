@@ -1,25 +1,26 @@
 """What a synchronisation puts on the wire, and how both ends keep it exact.
 
 A message holds, for each array, which rows travel as a bit mask over the array's rows
-(one bit a row, however many rows travel) and the rows' *deltas* in float16: 2 bytes a
-number, where the first version sent 8 bytes of row number and 4 bytes a number.
-Deltas of one round are small, so half precision keeps about three decimal digits of
-each, and no rounding is lost for good: what one side could not send waits and goes
-into its next message (error feedback).
+(one bit a row, however many rows travel) and the rows' *deltas* in one byte a number
+(int8 times a float32 scale a row: `SYNC_BITS`), or in float16 in the last round
+(`LAST_BITS`), where the first version sent 8 bytes of row number and 4 bytes a number.
+No rounding is lost for good: what one side could not send waits and goes into its
+next message (error feedback). Float16 alone was measured first and left more than the
+issue's 50 bytes per trained word (docs/distributed.md, "What travels").
 
 Every worker and the driver hold the same *synchronised model*, bit for bit:
 - A worker trains its working copy; at a synchronisation it sends, for each row, the
-  working copy minus the synchronised model, in float16, leaving out rows whose
+  working copy minus the synchronised model, rounded, leaving out rows whose
   difference is still negligible (`significant`; the last round sends every row). What
   it did not send (those rows, and the rounding of the others) simply stays in its
   working copy, so it keeps training on its own progress and sends it later.
-- The driver adds up the float16 deltas in float32, divides by W, adds its own
-  residual, rounds that update to float16 and sends it; it adds exactly those float16
-  numbers, in float32, to its synchronised model, and keeps the rounding error in its
-  residual. Every worker adds the same float16 numbers to the same float32 rows of its
-  synchronised model and of its working copy. So the driver's and every worker's
-  synchronised models stay identical, and each working copy differs from it only by
-  that worker's unsent part.
+- The driver adds up the workers' rounded deltas in float32, divides by W, adds its
+  own residual, rounds that update and sends it; it adds exactly the rounded numbers,
+  in float32, to its synchronised model, and keeps the rounding error in its residual.
+  Every worker adds the same numbers to the same float32 rows of its synchronised
+  model and of its working copy. So the driver's and every worker's synchronised
+  models stay identical, and each working copy differs from it only by that worker's
+  unsent part.
 - The output is the driver's synchronised model after the last round plus its residual.
 """
 
@@ -117,7 +118,7 @@ def significant(deltas: np.ndarray, threshold: float) -> np.ndarray:
 def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray],
                    threshold: float, bits: int = 16) -> Message:
     """A worker's message: for each array, the rows of the working copy that differ from
-    the synchronised model by at least `threshold`, as float16 deltas, which are taken
+    the synchronised model by at least `threshold`, as deltas in `bits` bits, which are taken
     off the working copy (in place): what stays is the unsent part."""
     message: Message = {}
     for name, array in working.items():
@@ -135,7 +136,7 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
             messages: List[Message], n_workers: int, bits: int = 16) -> Message:
     """The driver's side: the average of the workers' models is the synchronised model
     plus the sum of their deltas divided by W. Returns that update for the rows some
-    worker sent, with the driver's residual of those rows added, in float16; adds
+    worker sent, with the driver's residual of those rows added, in `bits` bits; adds
     exactly it to `synced` and leaves its rounding error in `residual` (both in place).
     """
     update: Message = {}
@@ -159,6 +160,6 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
 
 
 def apply_update(arrays: Dict[str, np.ndarray], update: Message) -> None:
-    """Add the driver's float16 update to `arrays` (float32, in place)."""
+    """Add the driver's rounded update to `arrays` (float32, in place)."""
     for name, packed in update.items():
         arrays[name][packed.rows()] += packed.deltas()

@@ -4,9 +4,9 @@ The worker is a plain class; the engine makes it a Ray actor (`ray.remote`), so 
 module needs no Ray. It runs the same `Trainer` as a single-machine run, on its shard
 (kept in its own temporary file for every epoch: no epoch reads text again), one round
 at a time, and reports what the round changed: the rows of its working copy that
-differ from the synchronised model, as float16 deltas (exchange.py, which also says
+differ from the synchronised model, as rounded deltas (exchange.py, which also says
 why every worker's synchronised model stays identical to the driver's). The driver
-combines every worker's deltas and sends back one float16 update, which `apply` adds
+combines every worker's deltas and sends back one rounded update, which `apply` adds
 to both the synchronised model and the working copy.
 """
 
