@@ -88,8 +88,11 @@ def main() -> None:
                               / (model.stats.seconds["train"]
                                  - model.stats.seconds["ray_start"])),
                           "sync_every": run["sync_every"], "rounds": run["rounds"],
+                          "sync_encoding": run["sync_encoding"],
                           "bytes_to_driver_per_word": run["bytes_to_driver_per_word"],
                           "bytes_from_driver_per_word": run["bytes_from_driver_per_word"],
+                          "rows_to_driver_per_round": run["rows_to_driver_per_round"],
+                          "rows_from_driver_per_round": run["rows_from_driver_per_round"],
                           **evaluate(model, args)}), flush=True)
 
 

@@ -179,6 +179,8 @@ def _resume_command(ctx: click.Context, corpus: CorpusFiles, checkpoint: str) ->
         words += ["--checkpoint-every", _interval_text(params["checkpoint_every"])]
     if params["quiet"]:
         words.append("-q")
+    if params["ray_address"] is not None:  # where to train is not a training setting
+        words += ["--ray", params["ray_address"]]
     # New checkpoints go back to the file resumed from, as they did to --checkpoint.
     words += ["--resume", os.path.abspath(checkpoint)]
     return " ".join(shlex.quote(word) for word in words)

@@ -15,7 +15,9 @@ Averaging W models divides each worker's step by W; the larger rate gives it bac
 where summing the deltas instead overshoots on frequent words and diverges. The
 average is computed from changed rows only: a row no worker changed is the same in
 every model, so the average of the models is the start plus the sum of the deltas
-divided by W, and only changed rows travel, both ways.
+divided by W, and only changed rows travel, both ways, as float16 deltas; rows that
+moved by less than a small fraction of the learning rate wait on their worker until
+they have moved enough (exchange.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -36,7 +38,11 @@ from ..training.checkpoint import TrainingPosition
 from ..training.kernel import KernelTables
 from ..training.progress import ProgressPrinter
 from .cluster import connected
+from .exchange import LAST_BITS, SKIP_BELOW, SYNC_BITS, combine, wire_bytes
 from .worker import ShardWorker, _arrays
+
+if TYPE_CHECKING:
+    from ..training.trainer import CheckpointWriter
 
 # Words each worker trains between two synchronisations when --sync-every is not given
 # (benchmarks/RESULTS.md, "Ray": the rounds needed to match one process's quality).
@@ -59,24 +65,46 @@ class RaySettings:
 
     @classmethod
     def of(cls, address: Optional[str], workers: Optional[int],
-           sync_every: Optional[int]) -> Optional[RaySettings]:
+           sync_every: Optional[int], resumed: Optional[Dict] = None,
+           resuming: Optional[str] = None) -> Optional[RaySettings]:
         """The settings, or None for a run on this machine alone; ConfigError for
-        worker options without an address or values below 1."""
+        worker options without an address or values below 1. Resuming the checkpoint
+        `resuming` (whose Ray part, Checkpoint.ray, is `resumed`), the workers and the
+        interval are the checkpoint's, and only a run on Ray resumes a run on Ray."""
+        options = (("ray_workers", workers), ("sync_every", sync_every))
         if address is None:
-            for name, value in (("ray_workers", workers), ("sync_every", sync_every)):
+            for name, value in options:
                 if value is not None:
                     option = "--" + name.replace("_", "-")
                     raise ConfigError(f"{name} needs ray= (local, auto or HOST:PORT)",
                                       f"{option} needs --ray (local, auto or HOST:PORT)")
+            if resumed is not None:
+                what = (f"the checkpoint {resuming} was written by a run on Ray "
+                        f"({resumed['workers']:,} workers): resume it on Ray")
+                raise ConfigError(f"{what} (ray=local, auto or HOST:PORT)",
+                                  f"{what} (--ray local, auto or HOST:PORT)")
             return None
-        for name, value in (("ray_workers", workers), ("sync_every", sync_every)):
+        for name, value in options:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 1):
                 option = "--" + name.replace("_", "-")
                 raise ConfigError(f"{name} must be a whole number of at least 1 "
                                   f"(got {value!r})",
                                   f"{option} must be at least 1 (got {value})")
-        return cls(address, workers or 2, sync_every or DEFAULT_SYNC_EVERY)
+        if resuming is None:
+            return cls(address, workers or 2, sync_every or DEFAULT_SYNC_EVERY)
+        if resumed is None:
+            what = f"the checkpoint {resuming} was written by a run on one machine"
+            raise ConfigError(f"{what}: resume it without ray=", f"{what}: resume it "
+                              f"without --ray")
+        for name, value in options:
+            saved = resumed["workers" if name == "ray_workers" else name]
+            if value is not None and value != saved:
+                option = "--" + name.replace("_", "-")
+                what = f"the checkpoint {resuming}: a resumed run on Ray keeps its"
+                raise ConfigError(f"{what} {name} ({saved:,}; got {value:,})",
+                                  f"{what} {option} ({saved:,}; got {value:,})")
+        return cls(address, int(resumed["workers"]), int(resumed["sync_every"]))
 
 
 def split_shards(encoded: EncodedCorpus, n_shards: int, job_tokens: int) -> List[np.ndarray]:
@@ -108,29 +136,16 @@ class Traffic:
     to_driver: int = 0
     from_driver: int = 0
     rounds: int = 0
+    # Rows of each array the workers sent, and the driver sent back, over all rounds.
+    rows_to_driver: Dict[str, int] = dataclasses.field(default_factory=dict)
+    rows_from_driver: Dict[str, int] = dataclasses.field(default_factory=dict)
 
-
-def combine(start: Dict[str, np.ndarray], changes: List[Dict], n_workers: int) -> Dict:
-    """Apply the average of the workers' models to `start` (the driver's arrays, in
-    place) from their changed rows; return the combined rows to send back."""
-    combined = {}
-    for name, array in start.items():
-        rows = np.concatenate([c[name][0] for c in changes])
-        if not len(rows):
-            combined[name] = (rows, array[rows])
-            continue
-        deltas = np.concatenate([c[name][1] for c in changes])
-        order = np.argsort(rows, kind="stable")
-        rows, deltas = rows[order], deltas[order]
-        first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        union = rows[first]
-        array[union] += np.add.reduceat(deltas, first, axis=0) / np.float32(n_workers)
-        combined[name] = (union, array[union])
-    return combined
-
-
-def _nbytes(rows: Dict) -> int:
-    return sum(index.nbytes + values.nbytes for index, values in rows.values())
+    def count_rows(self, messages: list, update: Dict) -> None:
+        for name, packed in update.items():
+            sent = sum(int(np.count_nonzero(np.unpackbits(m[name].mask))) for m in messages)
+            self.rows_to_driver[name] = self.rows_to_driver.get(name, 0) + sent
+            self.rows_from_driver[name] = (self.rows_from_driver.get(name, 0)
+                                           + len(packed.values))
 
 
 class RayEngine:
@@ -140,7 +155,9 @@ class RayEngine:
     def __init__(self, settings: RaySettings, state: ModelState, encoded: EncodedCorpus,
                  tables: KernelTables, stats: TrainStats, *, job_tokens: int,
                  progress: bool = False, tmp_dir: Optional[str] = None,
-                 warn: Callable[[str], None] = print):
+                 warn: Callable[[str], None] = print,
+                 checkpoints: Optional[CheckpointWriter] = None,
+                 resumed: Optional[Dict] = None):
         assert state.config is not None and state.config.threads is not None
         assert state.config.alpha is not None
         self.settings = settings
@@ -155,11 +172,16 @@ class RayEngine:
         self.traffic = Traffic()
         self.warn = warn
         self.restarts = 0
+        self.checkpoints = checkpoints
+        # Where each shard stands (at the last synchronisation), and the rounds done.
+        epochs = state.config.epochs
+        gamma = float(state.gamma[0])
+        self.positions = [TrainingPosition(**p) for p in resumed["shards"]] if resumed else [
+            TrainingPosition.beginning(epochs, gamma) for _ in range(settings.workers)]
+        self.rounds_done = resumed["rounds_done"] if resumed else 0
 
     def run(self, at: TrainingPosition) -> None:
-        if at.words_done:
-            raise ConfigError("resume and init_from cannot be combined with ray= yet",
-                              "--resume cannot be combined with --ray yet")
+        assert not at.words_done or self.rounds_done, "a run on Ray resumes only its own"
         settings, config = self.settings, self.config
         threads = config.threads
         assert threads is not None
@@ -171,7 +193,7 @@ class RayEngine:
                 shards = split_shards(self.encoded, settings.workers, self.job_tokens)
                 self.shards = [ray.put(shard) for shard in shards]
                 self.tables_ref = ray.put(self.tables)
-                self._start_workers(ray, None)
+                self._start_workers(ray, self.positions)
                 # Joining or starting Ray, shipping the shards, starting the workers: the
                 # part of the training time a one-process run does not have.
                 self.stats.seconds["ray_start"] = time.perf_counter() - began
@@ -180,9 +202,9 @@ class RayEngine:
                 for actor in self.actors:
                     ray.kill(actor)
 
-    def _start_workers(self, ray, positions: Optional[List[TrainingPosition]]) -> None:
+    def _start_workers(self, ray, positions: List[TrainingPosition]) -> None:
         """Start one actor per shard from the driver's state (the last synchronisation)
-        and, after a failure, from each shard's position at that synchronisation."""
+        and each shard's position then."""
         settings, config = self.settings, self.config
         threads = config.threads
         assert threads is not None and config.alpha is not None
@@ -196,8 +218,8 @@ class RayEngine:
                 min_alpha=config.min_alpha * settings.workers,
                 seed=config.seed + 7919 * (i + 1 + settings.workers * self.restarts))
             state = dataclasses.replace(self.state, config=worker_config)
-            at = positions[i] if positions else None
-            self.actors.append(remote.remote(state, self.tables_ref, shard, self.tmp_dir, at))
+            self.actors.append(remote.remote(state, self.tables_ref, shard, self.tmp_dir,
+                                             positions[i]))
         try:
             self.n_jobs = ray.get([a.n_jobs.remote() for a in self.actors],
                                   timeout=START_SECONDS)
@@ -212,38 +234,112 @@ class RayEngine:
         words_per_worker = total_words / settings.workers
         n_rounds = max(1, math.ceil(words_per_worker / settings.sync_every))
         printer = ProgressPrinter(total_words) if self.show_progress else None
-        master = _arrays(self.state)
-        positions: List[TrainingPosition] = []
-        r = 0
+        # The synchronised model (the state's own arrays) and what the driver could not
+        # send of it yet (exchange.combine).
+        synced = _arrays(self.state)
+        residual = {name: np.zeros_like(array) for name, array in synced.items()}
+        writer = self.checkpoints
+        if writer is not None:
+            writer.start(self.rounds_done)
+        r = self.rounds_done
         try:
             while r < n_rounds:
-                pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds))
+                last = r + 1 == n_rounds
+                # A checkpoint follows a round in which every worker sends all it has.
+                checkpoint = not last and self._checkpoint_due(r, n_rounds)
+                full = last or checkpoint
+                threshold = 0.0 if full else SKIP_BELOW * self._worker_rate((r + 1) / n_rounds)
+                bits = LAST_BITS if full else SYNC_BITS
+                pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds), threshold,
+                                                    bits)
                            for actor, n in zip(self.actors, self.n_jobs)]
                 try:
                     results = ray.get(pending)
                 except ray.exceptions.RayActorError as exc:
-                    self._recover(ray, pending, exc, r, positions)
+                    self._recover(ray, pending, exc, r)
                     continue  # the round again, from the last synchronisation
-                changes = [c for c, _ in results]
-                positions = [p for _, p in results]
-                self.traffic.to_driver += sum(_nbytes(c) for c in changes)
-                combined = combine(master, changes, settings.workers)
-                if r + 1 < n_rounds:
-                    update = ray.put(combined)
-                    self.traffic.from_driver += _nbytes(combined) * settings.workers
+                self.traffic.to_driver += sum(wire_bytes(result) for result in results)
+                # Until the round is added in, the synchronised model and the positions
+                # still describe the end of the round before.
+                self.positions, self.rounds_done = [], None
+                update = combine(synced, residual, [m for m, _ in results], settings.workers,
+                                 bits)
+                self.positions, self.rounds_done = [p for _, p in results], r + 1
+                self.traffic.count_rows([m for m, _ in results], update)
+                if not last:
+                    self.traffic.from_driver += wire_bytes(update) * settings.workers
+                    ref = ray.put(update)
                     for actor in self.actors:
-                        actor.apply.remote(update)
+                        actor.apply.remote(ref)
                 self.traffic.rounds += 1
                 if printer is not None:
-                    self._show(printer, positions, total_words)
+                    self._show(printer, self.positions, total_words)
                 r += 1
+                if checkpoint:
+                    assert writer is not None
+                    state, at, ray_part = self._checkpoint(synced, residual)
+                    writer.write(state, at, r, ray_part)
+        except KeyboardInterrupt:
+            # (Before the first synchronisation there is nothing to save.)
+            if writer is not None and self.rounds_done:
+                state, at, ray_part = self._checkpoint(synced, residual)
+                writer.write_on_interrupt(state, at, self.rounds_done, ray_part)
+            raise
         finally:
             if printer is not None:
                 printer.finish()
-        self._finish(positions, n_rounds)
+        # The output: everything the workers sent, to the last float32 bit.
+        for name, array in synced.items():
+            array += residual[name]
+        self._finish(self.positions, n_rounds)
 
-    def _recover(self, ray, pending: list, exc: Exception, round_number: int,
-                 positions: List[TrainingPosition]) -> None:
+    def _checkpoint_due(self, r: int, n_rounds: int) -> bool:
+        """Whether a checkpoint is to be written after round `r` (counted from 0)."""
+        writer = self.checkpoints
+        if writer is None:
+            return False
+        interval = writer.interval
+        if interval.epochs is not None:
+            # After the round that reaches the start of every interval.epochs-th epoch.
+            every = interval.epochs * n_rounds / self.config.epochs
+            return math.floor((r + 1) / every + 1e-9) > math.floor(r / every + 1e-9)
+        assert interval.seconds is not None
+        return time.monotonic() - writer.last_time >= interval.seconds
+
+    def _checkpoint(self, synced: Dict[str, np.ndarray],
+                    residual: Dict[str, np.ndarray]) -> Tuple[ModelState, TrainingPosition,
+                                                               Dict]:
+        """What a checkpoint at the last synchronisation holds: the output as it stands
+        (the synchronised model plus the driver's residual), one position for the whole
+        run (the sums, the earliest shard's epoch, every thread's random state) and the
+        Ray part (Checkpoint.ray) with each shard's own."""
+        arrays = {name: array + residual[name] for name, array in synced.items()}
+        state = dataclasses.replace(self.state, w_in=arrays["w_in"], w_out=arrays["w_out"],
+                                    gamma=arrays["gamma"].reshape(-1))
+        positions, epochs = self.positions, self.config.epochs
+        at = TrainingPosition(
+            epoch=min(p.epoch for p in positions), token=0,
+            words_done=sum(p.words_done for p in positions),
+            kept=sum(p.kept for p in positions),
+            epoch_loss=[sum(p.epoch_loss[e] for p in positions) for e in range(epochs)],
+            epoch_examples=[sum(p.epoch_examples[e] for p in positions)
+                            for e in range(epochs)],
+            rng_states=[s for p in positions for s in p.rng_states],
+            global_gamma=positions[0].global_gamma,
+            train_seconds=max(p.train_seconds for p in positions))
+        ray_part = {"workers": self.settings.workers, "sync_every": self.settings.sync_every,
+                    "rounds_done": self.rounds_done,
+                    "shards": [dataclasses.asdict(p) for p in positions]}
+        return state, at, ray_part
+
+    def _worker_rate(self, share: float) -> float:
+        """The learning rate every worker trains with at `share` of the run."""
+        config = self.config
+        assert config.alpha is not None
+        rate = config.alpha - (config.alpha - config.min_alpha) * share
+        return rate * self.settings.workers
+
+    def _recover(self, ray, pending: list, exc: Exception, round_number: int) -> None:
         """A worker died during a round: restart every worker from the last
         synchronisation (the driver's state, each shard's position then) and let the
         round run again; the dead worker's shard goes to its replacement, wherever Ray
@@ -261,7 +357,7 @@ class RayEngine:
         for actor in self.actors:
             ray.kill(actor)
         try:
-            self._start_workers(ray, positions or None)
+            self._start_workers(ray, self.positions)
         except ClusterError as error:
             raise ClusterError(f"{where}, and no replacement could start: {error}") from None
 
@@ -298,8 +394,18 @@ class RayEngine:
                 "restarts": self.restarts,
                 "sync_rule": "average of the workers' models (changed rows only), "
                              "learning rate x workers",
+                "sync_encoding": f"deltas in {SYNC_BITS} bits ({LAST_BITS} in the last "
+                                 f"round), rows below {SKIP_BELOW:g} x rate wait",
                 "bytes_to_driver_per_word": round(traffic.to_driver / words, 2),
                 "bytes_from_driver_per_word": round(traffic.from_driver / words, 2),
+                # Per worker and round: what the traffic grows with (the vocabulary
+                # touched in a round), to project it to other models.
+                "rows_to_driver_per_round": {
+                    name: round(n / (traffic.rounds * self.settings.workers))
+                    for name, n in traffic.rows_to_driver.items()},
+                "rows_from_driver_per_round": {
+                    name: round(n / traffic.rounds)
+                    for name, n in traffic.rows_from_driver.items()},
             })
 
 

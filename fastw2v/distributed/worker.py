@@ -3,15 +3,15 @@
 The worker is a plain class; the engine makes it a Ray actor (`ray.remote`), so this
 module needs no Ray. It runs the same `Trainer` as a single-machine run, on its shard
 (kept in its own temporary file for every epoch: no epoch reads text again), one round
-at a time, and reports what the round changed: the rows of each array that differ from
-the state at the round's start, as (row numbers, deltas). The driver combines every
-worker's changes and sends back the combined rows, which `apply` writes; rows that no
-worker changed are equal everywhere already.
+at a time, and reports what the round changed: the rows of its working copy that
+differ from the synchronised model, as rounded deltas (exchange.py, which also says
+why every worker's synchronised model stays identical to the driver's). The driver
+combines every worker's deltas and sends back one rounded update, which `apply` adds
+to both the synchronised model and the working copy.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -22,11 +22,10 @@ from ..text.corpus import EncodedCorpus, IdStream
 from ..training.checkpoint import TrainingPosition
 from ..training.kernel import KernelTables
 from ..training.trainer import Trainer
+from .exchange import Message, apply_update, worker_message
 
 # The arrays a round changes, by name; gamma is seen as a column so that all are rows.
 ARRAYS = ("w_in", "w_out", "gamma")
-# (row numbers int64, rows float32) for each array.
-Rows = Dict[str, Tuple[np.ndarray, np.ndarray]]
 
 
 def _arrays(state: ModelState) -> Dict[str, np.ndarray]:
@@ -50,7 +49,8 @@ class ShardWorker:
         # synchronisation.
         self.at = at or TrainingPosition.beginning(self.state.config.epochs,
                                                    float(self.state.gamma[0]))
-        self.start = {name: array.copy() for name, array in _arrays(self.state).items()}
+        # The synchronised model: the same on every worker and on the driver.
+        self.synced = {name: array.copy() for name, array in _arrays(self.state).items()}
 
     def n_jobs(self) -> int:
         return self.trainer.n_jobs
@@ -59,23 +59,20 @@ class ShardWorker:
         import ray  # only ever called inside a Ray actor
         return str(ray.util.get_node_ip_address())
 
-    def train_round(self, until_job: int) -> Tuple[Rows, TrainingPosition]:
-        """Train up to job `until_job`; return the changed rows' deltas and the position
-        (whose sums are this worker's since the run began)."""
+    def train_round(self, until_job: int, threshold: float,
+                    bits: int) -> Tuple[Message, TrainingPosition]:
+        """Train up to job `until_job`; return the deltas, in `bits` bits a number, of
+        the rows that moved by at least `threshold` since the last synchronisation
+        (exchange.worker_message) and the position (whose sums are this worker's since
+        the run began)."""
         self.trainer.run(self.at, until_job=until_job)
         self.at = self.trainer.position()
-        changes: Rows = {}
-        for name, array in _arrays(self.state).items():
-            start = self.start[name]
-            rows = np.flatnonzero(np.any(array != start, axis=1))
-            changes[name] = (rows, array[rows] - start[rows])
-        return changes, dataclasses.replace(self.at, rng_states=[])
+        message = worker_message(_arrays(self.state), self.synced, threshold, bits)
+        return message, self.at
 
-    def apply(self, combined: Rows) -> None:
-        """Write the combined rows into the state (and the round's starting copy)."""
-        arrays = _arrays(self.state)
-        for name, (rows, values) in combined.items():
-            arrays[name][rows] = values
-            self.start[name][rows] = values
+    def apply(self, update: Message) -> None:
+        """Add the driver's update to the synchronised model and the working copy."""
+        apply_update(self.synced, update)
+        apply_update(_arrays(self.state), update)
         if self.state.config.nce_gamma == "global":  # type: ignore[union-attr]
             self.at.global_gamma = float(self.state.gamma[0])

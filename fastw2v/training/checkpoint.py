@@ -31,6 +31,12 @@ at all. Its members:
     context_bias    float32 (n_words,), NCE's context bias (--nce-context-bias); only
                     then, so that checkpoints written before it existed read the same
 
+A run on Ray (fastw2v/distributed/engine.py) writes the same file at a synchronisation
+point, with one more entry in meta, "ray": the workers, the interval, the rounds done
+and each shard's own position (as the fields of TrainingPosition). Its "epoch" is the
+earliest shard's and its "position" 0, its rng_states every worker thread's; only a run
+on Ray resumes it.
+
 Nothing is pickled (the loader passes allow_pickle=False), so a checkpoint from an
 unknown source cannot run code; zip's CRC-32 of each member is checked as it is read,
 so a damaged file is refused rather than silently resumed.
@@ -193,6 +199,8 @@ class Checkpoint:
     n_words: int  # in-vocabulary tokens per epoch
     job_tokens: int  # the job size the run was cut with
     counting: Dict[str, Any]  # what the vocabulary pass found (not recounted on resume)
+    # A run on Ray: workers, sync_every, rounds_done and each shard's position (shards).
+    ray: Optional[Dict[str, Any]] = None
 
     @property
     def config(self) -> TrainConfig:
@@ -220,6 +228,8 @@ def save_checkpoint(path: str, checkpoint: Checkpoint) -> None:
         "global_gamma": at.global_gamma,
         "stats": dict(checkpoint.counting, train_seconds=at.train_seconds),
     }
+    if checkpoint.ray is not None:
+        meta["ray"] = checkpoint.ray
     arrays: Dict[str, Any] = {
         "meta": _bytes_array(json.dumps(meta, sort_keys=True).encode("utf-8")),
         "words": _bytes_array("\n".join(state.vocab.words).encode("utf-8")),
@@ -328,4 +338,18 @@ def _checkpoint_from(meta: Dict[str, Any], arrays: Dict[str, np.ndarray]) -> Che
         global_gamma=float(meta["global_gamma"]), train_seconds=train_seconds)
     return Checkpoint(state, at, CorpusFingerprint(**meta["corpus"]),
                       stream_length=stream_length, n_words=int(meta["n_words"]),
-                      job_tokens=int(meta["job_tokens"]), counting=counting)
+                      job_tokens=int(meta["job_tokens"]), counting=counting,
+                      ray=_ray_part(meta.get("ray")))
+
+
+def _ray_part(ray: Any) -> Optional[Dict[str, Any]]:
+    """The "ray" entry of a checkpoint's meta, checked: each shard's position must make
+    a TrainingPosition (TypeError otherwise)."""
+    if ray is None:
+        return None
+    workers, shards = int(ray["workers"]), ray["shards"]
+    if workers < 1 or len(shards) != workers or int(ray["sync_every"]) < 1:
+        raise ValueError(f"the Ray part names {workers} workers and {len(shards)} shards")
+    for shard in shards:
+        TrainingPosition(**shard)
+    return dict(ray, rounds_done=int(ray["rounds_done"]))

@@ -113,13 +113,13 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     """
     from ..distributed.engine import RayEngine, RaySettings  # Ray itself only if asked for
 
-    cluster = RaySettings.of(ray, ray_workers, sync_every)
-    if cluster is not None and (checkpoint is not None or resume is not None
-                                or init_from is not None):
-        raise ConfigError("ray= cannot be combined with checkpoint, resume or init_from yet",
-                          "--ray cannot be combined with --checkpoint, --resume or "
-                          "--init-from yet")
+    if ray is not None and init_from is not None:
+        raise ConfigError("ray= cannot be combined with init_from yet",
+                          "--ray cannot be combined with --init-from yet")
     start = choose_start(read_vocab, resume, init_from, grow_vocab)
+    saved_ray = start.saved.ray if isinstance(start, ResumedStart) else None
+    cluster = RaySettings.of(ray, ray_workers, sync_every, resumed=saved_ray,
+                             resuming=resume)
     if checkpoint is None and resume is not None:
         checkpoint = resume
     if checkpoint_every is not None and checkpoint is None:
@@ -161,7 +161,8 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     try:
         if cluster is not None:
             RayEngine(cluster, state, encoded, tables, stats, job_tokens=JOB_TOKENS,
-                      progress=progress, tmp_dir=tmp_dir, warn=warn).run(at)
+                      progress=progress, tmp_dir=tmp_dir, warn=warn,
+                      checkpoints=writer, resumed=saved_ray).run(at)
         else:
             Trainer(state, encoded, tables, stats, progress=progress,
                     checkpoints=writer).run(at)
@@ -221,12 +222,14 @@ class CheckpointWriter:
         assert self.interval.seconds is not None  # an interval is epochs or seconds
         return time.monotonic() - self.last_time >= self.interval.seconds
 
-    def write(self, state: ModelState, at: TrainingPosition, job: int) -> bool:
-        """Write the state before `job`. A failure (disk full, ...) is only a warning:
-        the previous checkpoint is intact, and the run itself is still good."""
+    def write(self, state: ModelState, at: TrainingPosition, job: int,
+              ray: Optional[dict] = None) -> bool:
+        """Write the state before `job` (a run on Ray: before round `job`, with `ray`,
+        Checkpoint.ray). A failure (disk full, ...) is only a warning: the previous
+        checkpoint is intact, and the run itself is still good."""
         self.last_job = job
         checkpoint = Checkpoint(state, at, self.run.corpus, self.run.stream_length,
-                                self.run.n_words, JOB_TOKENS, self.run.counting)
+                                self.run.n_words, JOB_TOKENS, self.run.counting, ray)
         try:
             save_checkpoint(self.path, checkpoint)
         except FastW2VError as exc:
@@ -237,10 +240,11 @@ class CheckpointWriter:
         self.saved_job = job
         return True
 
-    def write_on_interrupt(self, state: ModelState, at: TrainingPosition, job: int) -> None:
+    def write_on_interrupt(self, state: ModelState, at: TrainingPosition, job: int,
+                           ray: Optional[dict] = None) -> None:
         """Raise TrainingInterrupted once the file holds the state before `job`; return
         (and let the interruption go on as usual) if it could not be written."""
-        if self.saved_job == job or self.write(state, at, job):
+        if self.saved_job == job or self.write(state, at, job, ray):
             raise TrainingInterrupted(self.path, self.corpus) from None
 
 

@@ -19,6 +19,7 @@ import fastw2v
 from fastw2v.cli import main
 from fastw2v.errors import ClusterError
 from fastw2v.text import synthetic
+from fastw2v.training.checkpoint import load_checkpoint
 
 from cli_helpers import assert_one_line_error
 
@@ -61,6 +62,42 @@ def test_local_cluster_trains_the_planted_structure(corpus):
     # As good as one process on the planted structure.
     assert topic_precision(model, planted) >= topic_precision(alone, planted) - 0.05
     assert plural_analogy_accuracy(model) >= 0.8
+
+
+def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
+    """A run with checkpoints every epoch leaves the one written at the start of its last
+    epoch; resuming it on Ray trains only that epoch and ends where the whole run did,
+    up to the rounding the workers had not sent yet."""
+    path, planted = corpus
+    checkpoint = str(tmp_path / "run.ckpt")
+    whole = fastw2v.train(path, ray="local", ray_workers=2, sync_every=40_000,
+                          checkpoint=checkpoint, checkpoint_every="1e", **SMALL)
+    saved = load_checkpoint(checkpoint)
+    n_rounds = whole.state.provenance["distributed"]["rounds"]
+    assert saved.ray["workers"] == 2 and saved.ray["sync_every"] == 40_000
+    # Written after the round that reached two thirds of the run (the third epoch).
+    assert saved.ray["rounds_done"] == int(np.ceil(n_rounds * 2 / 3))
+    total = whole.stats.n_words_trained
+    assert sum(s["words_done"] for s in saved.ray["shards"]) == saved.at.words_done
+    assert 0.6 * total < saved.at.words_done < 0.75 * total
+    assert saved.at.epoch == 2 and not ray.is_initialized()
+
+    resumed = fastw2v.train(path, ray="local", resume=checkpoint, threads=1)
+    assert resumed.stats.resumed_epoch == 3
+    assert resumed.stats.n_words_trained == total
+    assert resumed.state.provenance["distributed"]["rounds"] == n_rounds
+    assert topic_precision(resumed, planted) >= topic_precision(whole, planted) - 0.05
+    # One deterministic thread per worker and every random stream restored: the resumed
+    # model is the whole run's but for the float16 rounding left on the workers.
+    a, b = whole.vectors, resumed.vectors
+    cosines = np.sum(a * b, axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert np.median(cosines) > 0.999 and not np.array_equal(a, b)
+    # Only on Ray, with the same workers.
+    with pytest.raises(fastw2v.FastW2VError, match="written by a run on Ray"):
+        fastw2v.train(path, resume=checkpoint)
+    with pytest.raises(fastw2v.FastW2VError, match=r"keeps its ray_workers \(2; got 3\)"):
+        fastw2v.train(path, ray="local", ray_workers=3, resume=checkpoint)
+    assert not ray.is_initialized()
 
 
 def test_two_node_cluster_through_the_cli(corpus, tmp_path):
@@ -185,6 +222,40 @@ def test_a_killed_worker_is_replaced_and_the_run_finishes_from_the_last_sync(
     assert all(np.isfinite(model.metadata["loss_history"]))
     assert topic_precision(model, corpus[1]) >= 0.85
     assert _shard_workers() == []
+
+
+def test_interrupted_run_on_ray_saves_its_last_synchronisation_and_resumes(
+        long_run_args, corpus, tmp_path):
+    out, checkpoint = tmp_path / "v.fw2v", tmp_path / "run.ckpt"
+    # Longer than the other runs (12 epochs take a few seconds): still training when
+    # the signal comes, after the rounds of 20,000 words per worker that the progress
+    # line shows.
+    args = [*long_run_args[:-4], "--epochs", "60", *long_run_args[-2:]]
+    assert long_run_args[-4] == "--epochs"
+    process = _start_cli([*args, "-o", out, "--checkpoint", checkpoint], tmp_path)
+    try:
+        _wait_for_training(process)
+        time.sleep(1)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "training state saved in" in stderr and "Traceback" not in stderr
+    command = stderr.split("to finish the run: ")[1].split()
+    assert command[command.index("--ray") + 1] == "local"  # where it trained, repeated
+    saved = load_checkpoint(str(checkpoint))
+    assert saved.ray["rounds_done"] >= 1 and saved.ray["workers"] == 2
+    assert not out.exists()
+    result = CliRunner().invoke(main, ["train", corpus[0], "-o", str(out), "--ray", "local",
+                                       "--resume", str(checkpoint)])
+    assert result.exit_code == 0, result.output
+    assert "resum" in result.output
+    model = fastw2v.load(str(out))
+    n_words = fastw2v.train(corpus[0], threads=1, dim=8, epochs=1, seed=3).stats.n_words
+    assert model.metadata["words_trained"] == n_words * 60
+    assert topic_precision(model, corpus[1]) >= 0.85
+    assert not checkpoint.exists()  # a finished run removes its checkpoint
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc")

@@ -68,6 +68,30 @@ def test_round_trip_is_exact(tmp_path, corpus, loss, nce_gamma):
         assert getattr(back, field) == getattr(saved, field), field
 
 
+def test_the_ray_part_round_trips_and_a_damaged_one_is_refused(tmp_path, corpus):
+    import dataclasses
+
+    saved = make_state(corpus, "ns", "global")
+    assert saved.ray is None and load_checkpoint(_saved(tmp_path, saved)).ray is None
+    shards = [dataclasses.asdict(dataclasses.replace(saved.at, words_done=n, token=0))
+              for n in (600, 634)]
+    ray = {"workers": 2, "sync_every": 400_000, "rounds_done": 7, "shards": shards}
+    back = load_checkpoint(_saved(tmp_path, dataclasses.replace(saved, ray=ray)))
+    assert back.ray == ray
+    assert [TrainingPosition(**p) for p in back.ray["shards"]][1].words_done == 634
+    for damaged in (dict(ray, workers=3), dict(ray, shards=[dict(shards[0], bogus=1)] * 2),
+                    dict(ray, sync_every=0)):
+        path = _saved(tmp_path, dataclasses.replace(saved, ray=damaged))
+        with pytest.raises(FormatError, match="inconsistent"):
+            load_checkpoint(path)
+
+
+def _saved(tmp_path, checkpoint):
+    path = str(tmp_path / "ray.ckpt")
+    save_checkpoint(path, checkpoint)
+    return path
+
+
 def test_the_context_bias_round_trips_and_older_checkpoints_have_none(tmp_path, corpus):
     import dataclasses
 

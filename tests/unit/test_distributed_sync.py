@@ -1,35 +1,146 @@
 """The Ray engine's arithmetic, without Ray: the synchronisation rule against a plain
-statement of it (the mean of whole models), and the cutting of shards."""
+statement of it (the mean of whole models), the float16 exchange, and the cutting of
+shards."""
 
 import numpy as np
 import pytest
 
-from fastw2v.distributed.engine import combine, split_shards
+from fastw2v.distributed.engine import DEFAULT_SYNC_EVERY, RaySettings, split_shards
+from fastw2v.distributed.exchange import (
+    apply_update,
+    combine,
+    pack,
+    significant,
+    wire_bytes,
+    worker_message,
+)
 from fastw2v.errors import ConfigError
 from fastw2v.text.corpus import EncodedCorpus, IdStream
 
 
-def test_changed_rows_give_exactly_the_average_of_whole_models():
+def _workers(rng, start, n_workers, n_changed, scale=1.0):
+    """Working copies of `start`, each with `n_changed` random rows moved."""
+    models = []
+    for _ in range(n_workers):
+        model = start.copy()
+        rows = np.sort(rng.choice(len(start), size=n_changed, replace=False))
+        model[rows] += scale * rng.standard_normal((n_changed, start.shape[1])).astype(np.float32)
+        models.append(model)
+    return models
+
+
+def test_changed_rows_give_the_average_of_whole_models_to_float16_precision():
     rng = np.random.default_rng(0)
     start = rng.standard_normal((50, 4)).astype(np.float32)
-    models, changes = [], []
-    for _ in range(3):
-        model = start.copy()
-        rows = np.sort(rng.choice(50, size=20, replace=False))
-        model[rows] += rng.standard_normal((20, 4)).astype(np.float32)
-        models.append(model)
-        changed = np.flatnonzero(np.any(model != start, axis=1))
-        changes.append({"w": (changed, model[changed] - start[changed])})
-    master = {"w": start.copy()}
-    combined = combine(master, changes, n_workers=3)
+    models = _workers(rng, start, 3, 20, scale=0.01)
+    messages = [worker_message({"w": m.copy()}, {"w": start}, 0.0) for m in models]
+    synced, residual = {"w": start.copy()}, {"w": np.zeros_like(start)}
+    update = combine(synced, residual, messages, n_workers=3)
     expected = np.mean(np.stack(models).astype(np.float64), axis=0)
-    assert np.allclose(master["w"], expected, rtol=0, atol=1e-6)
-    rows, values = combined["w"]
-    # Only rows some worker changed travel back, and they are the combined ones.
-    assert set(rows.tolist()) == set(np.concatenate([c["w"][0] for c in changes]).tolist())
-    assert np.array_equal(values, master["w"][rows])
-    untouched = np.setdiff1d(np.arange(50), rows)
-    assert np.array_equal(master["w"][untouched], start[untouched])
+    # float16 deltas of about 0.01 are good to about 1e-5; the residual holds the rest of
+    # the driver's rounding, so the output (synced + residual) is closer still.
+    assert np.allclose(synced["w"], expected, rtol=0, atol=2e-5)
+    assert np.allclose(synced["w"] + residual["w"], expected, rtol=0, atol=1e-5)
+    # Only rows some worker changed travel back; the others are untouched everywhere.
+    changed = set(np.flatnonzero(np.any(np.stack(models) != start, axis=(0, 2))).tolist())
+    assert set(update["w"].rows().tolist()) == changed
+    untouched = np.setdiff1d(np.arange(50), sorted(changed))
+    assert np.array_equal(synced["w"][untouched], start[untouched])
+
+
+def test_the_bytes_are_a_bit_mask_and_one_or_two_bytes_a_number():
+    rows, values = np.array([3, 10, 999]), np.ones((3, 100), dtype=np.float32)
+    half = pack(1000, rows, values, bits=16)
+    assert half.values.dtype == np.float16
+    assert half.nbytes == 8 + 1000 // 8 + 3 * 100 * 2
+    assert half.rows().tolist() == [3, 10, 999]
+    byte = pack(1000, rows, values, bits=8)
+    assert byte.values.dtype == np.int8
+    assert byte.nbytes == 8 + 1000 // 8 + 3 * 100 + 3 * 4  # a float32 scale a row
+    assert byte.rows().tolist() == [3, 10, 999]
+    # What Ray moves (the pickle and its buffers) is the payload and a little framing.
+    for packed in (half, byte):
+        assert packed.nbytes <= wire_bytes({"w": packed}) <= packed.nbytes + 400
+    with pytest.raises(ValueError, match="bits must be 8 or 16"):
+        pack(10, rows[:1], values[:1], bits=4)
+
+
+@pytest.mark.parametrize("bits, error", [(16, 2 ** -11), (8, 1 / 254)])
+def test_small_deltas_round_trip_within_half_a_step(bits, error):
+    rng = np.random.default_rng(1)
+    deltas = (1e-3 * rng.standard_normal((64, 8))).astype(np.float32)
+    deltas[5] = 0  # a row of zeros stays zeros
+    packed = pack(64, np.arange(64), deltas, bits)
+    back = packed.deltas()
+    assert back.dtype == np.float32
+    peak = np.max(np.abs(deltas), axis=1, keepdims=True)
+    # (+ half of float16's smallest step, 2**-24, for the numbers below its normal range)
+    limit = error * (np.abs(deltas) if bits == 16 else peak) * 1.001 + 2.0 ** -25
+    assert np.all(np.abs(back - deltas) <= limit)
+    assert not np.array_equal(back, deltas)  # it is rounded
+    assert np.array_equal(back[5], np.zeros(8))
+    # The largest number of each row is exact in int8 (127 times its scale).
+    if bits == 8:
+        at = np.argmax(np.abs(deltas), axis=1)
+        assert np.allclose(back[np.arange(64), at], deltas[np.arange(64), at], rtol=1e-6)
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_a_delta_that_does_not_fit_is_refused(bits):
+    values = np.array([[1e6 if bits == 16 else np.inf]], dtype=np.float32)
+    with pytest.raises(FloatingPointError, match=f"fit in {bits} bits"):
+        pack(4, np.array([1]), values, bits)
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_workers_and_driver_end_every_sync_with_identical_synchronised_models(bits):
+    """Several rounds of the exchange, as the engine and the workers run it: after each
+    update every worker's synchronised model equals the driver's bit for bit, each
+    working copy differs from it only by that worker's unsent part, and what was not
+    sent is not lost: the output is the average of every worker's training."""
+    rng = np.random.default_rng(2)
+    n_workers, start = 3, rng.standard_normal((40, 6)).astype(np.float32)
+    driver = {"w": start.copy()}
+    residual = {"w": np.zeros_like(start)}
+    synced = [{"w": start.copy()} for _ in range(n_workers)]
+    working = [{"w": start.copy()} for _ in range(n_workers)]
+    trained = np.zeros((40, 6))  # the sum of every worker's steps, in float64
+    threshold = 0.02
+    for r in range(6):
+        last = r == 5
+        messages = []
+        for w in range(n_workers):
+            steps = np.zeros_like(start)
+            rows = rng.choice(40, size=10, replace=False)
+            # Big and small steps: the small ones wait on the worker.
+            steps[rows] = rng.choice([0.05, 0.001], size=(10, 1)) * rng.standard_normal(
+                (10, 6)).astype(np.float32)
+            working[w]["w"] += steps
+            trained += steps
+            before = working[w]["w"].copy()
+            messages.append(worker_message(working[w], synced[w], 0.0 if last else threshold,
+                                           16 if last else bits))
+            sent = messages[-1]["w"]
+            unsent = np.setdiff1d(np.flatnonzero(np.any(before != synced[w]["w"], axis=1)),
+                                  sent.rows())
+            assert np.array_equal(working[w]["w"][unsent], before[unsent])
+            assert np.all(np.abs(working[w]["w"][unsent] - synced[w]["w"][unsent]) < threshold)
+        update = combine(driver, residual, messages, n_workers, 16 if last else bits)
+        if last:
+            break
+        for w in range(n_workers):
+            apply_update(synced[w], update)
+            apply_update(working[w], update)
+            assert np.array_equal(synced[w]["w"], driver["w"])
+            assert np.all(np.abs(working[w]["w"] - synced[w]["w"]) < threshold)
+    output = driver["w"] + residual["w"]
+    assert np.allclose(output, start + trained / n_workers, rtol=0, atol=1e-4)
+
+
+def test_a_threshold_keeps_back_only_small_rows():
+    deltas = np.array([[0.1, 0.0], [0.001, -0.002], [0.0, -0.05]], dtype=np.float32)
+    assert significant(deltas, 0.01).tolist() == [True, False, True]
+    assert significant(deltas, 0.0).all()
 
 
 def _encoded(sentences):
@@ -51,3 +162,21 @@ def test_a_corpus_too_small_for_the_workers_is_refused():
     encoded, _ = _encoded([3, 4])
     with pytest.raises(ConfigError, match="too small for 5 workers"):
         split_shards(encoded, 5, job_tokens=1000)
+
+
+def test_a_resumed_run_on_ray_keeps_its_workers_and_interval():
+    saved = {"workers": 4, "sync_every": 1000, "rounds_done": 3, "shards": []}
+    settings = RaySettings.of("local", None, None, resumed=saved, resuming="c.ckpt")
+    assert (settings.address, settings.workers, settings.sync_every) == ("local", 4, 1000)
+    assert RaySettings.of("auto", 4, 1000, resumed=saved, resuming="c.ckpt").workers == 4
+    with pytest.raises(ConfigError, match=r"keeps its ray_workers \(4; got 2\)"):
+        RaySettings.of("local", 2, None, resumed=saved, resuming="c.ckpt")
+    with pytest.raises(ConfigError, match=r"keeps its sync_every \(1,000; got 2,000\)"):
+        RaySettings.of("local", None, 2000, resumed=saved, resuming="c.ckpt")
+    with pytest.raises(ConfigError, match="c.ckpt was written by a run on Ray"):
+        RaySettings.of(None, None, None, resumed=saved, resuming="c.ckpt")
+    with pytest.raises(ConfigError, match="c.ckpt was written by a run on one machine"):
+        RaySettings.of("local", None, None, resumed=None, resuming="c.ckpt")
+    # Not resuming: the defaults.
+    fresh = RaySettings.of("local", None, None)
+    assert (fresh.workers, fresh.sync_every) == (2, DEFAULT_SYNC_EVERY)

@@ -1,0 +1,165 @@
+"""What a synchronisation puts on the wire, and how both ends keep it exact.
+
+A message holds, for each array, which rows travel as a bit mask over the array's rows
+(one bit a row, however many rows travel) and the rows' *deltas* in one byte a number
+(int8 times a float32 scale a row: `SYNC_BITS`), or in float16 in the last round
+(`LAST_BITS`), where the first version sent 8 bytes of row number and 4 bytes a number.
+No rounding is lost for good: what one side could not send waits and goes into its
+next message (error feedback). Float16 alone was measured first and left more than the
+issue's 50 bytes per trained word (docs/distributed.md, "What travels").
+
+Every worker and the driver hold the same *synchronised model*, bit for bit:
+- A worker trains its working copy; at a synchronisation it sends, for each row, the
+  working copy minus the synchronised model, rounded, leaving out rows whose
+  difference is still negligible (`significant`; the last round sends every row). What
+  it did not send (those rows, and the rounding of the others) simply stays in its
+  working copy, so it keeps training on its own progress and sends it later.
+- The driver adds up the workers' rounded deltas in float32, divides by W, adds its
+  own residual, rounds that update and sends it; it adds exactly the rounded numbers,
+  in float32, to its synchronised model, and keeps the rounding error in its residual.
+  Every worker adds the same numbers to the same float32 rows of its synchronised
+  model and of its working copy. So the driver's and every worker's synchronised
+  models stay identical, and each working copy differs from it only by that worker's
+  unsent part.
+- The output is the driver's synchronised model after the last round plus its residual.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from typing import Dict, List
+
+import numpy as np
+
+# A worker sends a row when the largest absolute value of its unsent delta reaches this
+# fraction of the learning rate the worker trains with at that point of the run (the
+# rate x W); smaller differences wait on the worker. docs/distributed.md, "What travels".
+SKIP_BELOW = 0.05
+# Bits a number in every synchronisation but the last, and in the last (which nothing
+# follows to carry a rounding error on, so it is finer).
+SYNC_BITS = 8
+LAST_BITS = 16
+
+
+@dataclass(frozen=True)
+class Packed:
+    """Some rows of an array of `n_rows` rows: `mask` (np.packbits of which rows) and
+    their `values`, one row each, in row order: float16, or int8 with a float32 `scale`
+    per row (empty for float16)."""
+
+    n_rows: int
+    mask: np.ndarray
+    values: np.ndarray
+    scale: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes that travel: mask, values, scales and the row count."""
+        return 8 + self.mask.nbytes + self.values.nbytes + self.scale.nbytes
+
+    def rows(self) -> np.ndarray:
+        """The row numbers, ascending (int64)."""
+        return np.flatnonzero(np.unpackbits(self.mask, count=self.n_rows))
+
+    def deltas(self) -> np.ndarray:
+        """The values as float32: exactly the float16 numbers, or each int8 times its
+        row's scale (one float32 product: the same bits on every machine)."""
+        if self.values.dtype == np.int8:
+            return self.values.astype(np.float32) * self.scale[:, None]
+        return self.values.astype(np.float32)
+
+
+Message = Dict[str, Packed]
+
+
+def pack(n_rows: int, rows: np.ndarray, values: np.ndarray, bits: int = 16) -> Packed:
+    """`values` (float32, one row for each of `rows`, ascending and distinct) in `bits`
+    bits a number: 16 (float16) or 8 (int8 from -127 to 127 times the row's largest
+    absolute value / 127)."""
+    mask = np.zeros(n_rows, dtype=np.uint8)
+    mask[rows] = 1
+    if bits == 8:
+        peak = np.max(np.abs(values), axis=1) if len(values) else np.zeros(0, np.float32)
+        finite = bool(np.all(np.isfinite(peak)))
+        if finite:
+            scale = (peak / np.float32(127)).astype(np.float32)
+            scale[scale == 0] = 1
+            coded = np.clip(np.rint(values / scale[:, None]), -127, 127).astype(np.int8)
+    elif bits == 16:
+        with np.errstate(over="ignore"):
+            coded = values.astype(np.float16)
+        scale = np.zeros(0, dtype=np.float32)
+        finite = bool(np.all(np.isfinite(coded)))
+    else:
+        raise ValueError(f"bits must be 8 or 16, not {bits}")
+    if not finite:
+        raise FloatingPointError(f"a synchronised delta does not fit in {bits} bits "
+                                 "(the training diverged)")
+    return Packed(n_rows, np.packbits(mask), coded, scale)
+
+
+def wire_bytes(value: object) -> int:
+    """The bytes Ray moves for `value`: its pickle (protocol 5, as Ray serialises) with
+    the arrays' buffers, which Ray carries out of band, counted at their size."""
+    buffers: list = []
+    stream = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+    return len(stream) + sum(memoryview(b).nbytes for b in buffers)
+
+
+def significant(deltas: np.ndarray, threshold: float) -> np.ndarray:
+    """Which rows of `deltas` are worth sending now: those whose largest absolute value
+    is at least `threshold` (all of them when it is 0)."""
+    if threshold <= 0:
+        return np.ones(len(deltas), dtype=bool)
+    return np.max(np.abs(deltas), axis=1) >= threshold
+
+
+def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray],
+                   threshold: float, bits: int = 16) -> Message:
+    """A worker's message: for each array, the rows of the working copy that differ from
+    the synchronised model by at least `threshold`, as deltas in `bits` bits, which are taken
+    off the working copy (in place): what stays is the unsent part."""
+    message: Message = {}
+    for name, array in working.items():
+        base = synced[name]
+        rows = np.flatnonzero(np.any(array != base, axis=1))
+        deltas = array[rows] - base[rows]
+        chosen = significant(deltas, threshold)
+        packed = pack(len(array), rows[chosen], deltas[chosen], bits)
+        array[rows[chosen]] -= packed.deltas()
+        message[name] = packed
+    return message
+
+
+def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
+            messages: List[Message], n_workers: int, bits: int = 16) -> Message:
+    """The driver's side: the average of the workers' models is the synchronised model
+    plus the sum of their deltas divided by W. Returns that update for the rows some
+    worker sent, with the driver's residual of those rows added, in `bits` bits; adds
+    exactly it to `synced` and leaves its rounding error in `residual` (both in place).
+    """
+    update: Message = {}
+    for name, array in synced.items():
+        parts = [(m[name].rows(), m[name].deltas()) for m in messages]
+        rows = np.concatenate([r for r, _ in parts])
+        deltas = np.concatenate([d for _, d in parts])
+        order = np.argsort(rows, kind="stable")
+        rows, deltas = rows[order], deltas[order]
+        first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows
+        union = rows[first]
+        total = residual[name][union]
+        if len(union):
+            total += np.add.reduceat(deltas, first, axis=0) / np.float32(n_workers)
+        packed = pack(len(array), union, total, bits)
+        sent = packed.deltas()
+        array[union] += sent
+        residual[name][union] = total - sent
+        update[name] = packed
+    return update
+
+
+def apply_update(arrays: Dict[str, np.ndarray], update: Message) -> None:
+    """Add the driver's rounded update to `arrays` (float32, in place)."""
+    for name, packed in update.items():
+        arrays[name][packed.rows()] += packed.deltas()
