@@ -82,8 +82,9 @@ class IndexMismatchError(FastW2VError):
     """An index was not built from this model as it is now: stale or foreign."""
 
 
-def require_faiss() -> Any:
-    """The faiss module, or FastW2VError saying how to install it.
+def require_faiss(alternative: str = "") -> Any:
+    """The faiss module, or FastW2VError saying how to install it (and `alternative`,
+    what else the user can do).
 
     Imported by name rather than with an import statement: faiss ships no type
     information, and everything of it used here is checked by the tests instead.
@@ -92,7 +93,7 @@ def require_faiss() -> Any:
         return importlib.import_module("faiss")
     except ImportError:
         raise FastW2VError(f"approximate neighbour indexes need faiss, which is not "
-                           f"installed: {INSTALL_HINT}") from None
+                           f"installed: {INSTALL_HINT}{alternative}") from None
 
 
 def index_path_for(model_path: str) -> str:
@@ -289,7 +290,7 @@ class AnnIndex:
             with open(path, "rb") as f:
                 metadata = read_metadata(f, path)
                 check_source(metadata.get("model") or {}, model_path, vectors, path)
-                faiss = require_faiss()
+                faiss = require_faiss(f" (to use {path}), or query with --exact")
                 try:
                     graph = faiss.read_index(faiss.PyCallbackIOReader(f.read))
                 except RuntimeError as exc:  # faiss reports a damaged file this way
