@@ -10,8 +10,13 @@ word; what the index may miss is a true neighbour (recall below 1).
 
 `fastw2v index -m MODEL` writes MODEL.hnsw, one file:
 
-    magic (8 bytes, INDEX_MAGIC), format version (uint32), zero (uint32),
-    size of the metadata (uint64), the metadata (UTF-8 JSON), faiss's serialized index
+    faiss's serialized index (the graph and a float32 copy of the unit vectors),
+    the metadata (UTF-8 JSON), then a 32-byte trailer: the sizes of the two
+    (uint64 each), the format version (uint32), zero (uint32), magic (INDEX_MAGIC)
+
+faiss's part comes first so that faiss can read it from the path and map the vectors
+(IO_FLAG_MMAP_IFC) instead of copying them: loading then reads the graph only, a fifth
+of the file at M 32 and dim 300, and processes share the mapped vectors.
 
 The metadata says what the index was built from (the model file's size, modification
 time in nanoseconds, a fingerprint of sampled bytes and the hash of all of them, its
@@ -47,7 +52,7 @@ INSTALL_HINT = 'pip install "fastw2v[index]"'
 INDEX_SUFFIX = ".hnsw"
 INDEX_MAGIC = b"FW2VHNSW"
 INDEX_VERSION = 1
-_HEADER = struct.Struct("<8sIIQ")
+_TRAILER = struct.Struct("<QQII8s")
 # Metadata larger than this is no metadata of ours: refuse before allocating it.
 _MAX_METADATA = 1 << 20
 
@@ -270,9 +275,10 @@ class AnnIndex:
             path = index_path_for(self.metadata["model"]["path"])
         meta = json.dumps(self.metadata, ensure_ascii=False).encode("utf-8")
         with atomic_write(path) as out:
-            out.write(_HEADER.pack(INDEX_MAGIC, INDEX_VERSION, 0, len(meta)))
-            out.write(meta)
             faiss.write_index(self._graph, faiss.PyCallbackIOWriter(out.write))
+            graph_size = out.tell()
+            out.write(meta)
+            out.write(_TRAILER.pack(graph_size, len(meta), INDEX_VERSION, 0, INDEX_MAGIC))
         self.path = os.fspath(path)
         return self.path
 
@@ -290,12 +296,14 @@ class AnnIndex:
             with open(path, "rb") as f:
                 metadata = read_metadata(f, path)
                 check_source(metadata.get("model") or {}, model_path, vectors, path)
-                faiss = require_faiss(f" (to use {path}), or query with --exact")
-                try:
-                    graph = faiss.read_index(faiss.PyCallbackIOReader(f.read))
-                except RuntimeError as exc:  # faiss reports a damaged file this way
-                    raise IndexFileError(f"{path}: damaged index ({_first_line(exc)})") \
-                        from None
+            faiss = require_faiss(f" (to use {path}), or query with --exact")
+            # Mapped, not copied, where this faiss can (1.8 on): see the docstring.
+            flags = getattr(faiss, "IO_FLAG_MMAP_IFC", 0)
+            try:
+                graph = faiss.read_index(path, flags)
+            except RuntimeError as exc:  # faiss reports a damaged file this way
+                raise IndexFileError(f"{path}: damaged index ({_first_line(exc)})") \
+                    from None
         except OSError as exc:
             raise read_failure(IndexFileError, path, exc, "an index") from None
         if graph.ntotal != len(vectors) or graph.d != vectors.dim:
@@ -393,19 +401,26 @@ class AnnIndex:
 
 
 def read_metadata(f, path: str) -> Dict[str, Any]:
-    """The metadata at the start of an open index file, leaving the file at the graph."""
-    head = f.read(_HEADER.size)
-    if len(head) < _HEADER.size or not head.startswith(INDEX_MAGIC):
+    """The metadata of an open index file, from its trailer; IndexFileError unless the
+    trailer is ours and its sizes add up to the file's (a truncated copy fails here)."""
+    size = os.fstat(f.fileno()).st_size
+    if size < _TRAILER.size:
         raise IndexFileError(f"{path}: not an index written by 'fastw2v index'")
-    _, version, _, size = _HEADER.unpack(head)
+    f.seek(size - _TRAILER.size)
+    graph_size, meta_size, version, _, magic = _TRAILER.unpack(f.read(_TRAILER.size))
+    if magic != INDEX_MAGIC:
+        raise IndexFileError(f"{path}: not an index written by 'fastw2v index' (or a "
+                             f"truncated one)")
     if version != INDEX_VERSION:
         raise IndexFileError(f"{path}: index format version {version}, this fastw2v "
                              f"reads version {INDEX_VERSION}; rebuild it with 'fastw2v "
                              f"index'")
-    if size > _MAX_METADATA:
-        raise IndexFileError(f"{path}: damaged index (metadata of {size:,} bytes)")
+    if meta_size > _MAX_METADATA or graph_size + meta_size + _TRAILER.size != size:
+        raise IndexFileError(f"{path}: damaged index (its parts do not add up to the "
+                             f"file's {size:,} bytes)")
+    f.seek(graph_size)
     try:
-        metadata = json.loads(f.read(size).decode("utf-8"))
+        metadata = json.loads(f.read(meta_size).decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise IndexFileError(f"{path}: damaged index (unreadable metadata)") from None
     if not isinstance(metadata, dict):

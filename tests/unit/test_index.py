@@ -4,6 +4,7 @@ refused whenever it was not built from the model as it is now."""
 
 import hashlib
 import os
+import struct
 
 import numpy as np
 import pytest
@@ -217,8 +218,16 @@ def test_an_index_of_another_model_is_refused(built, tmp_path):
         AnnIndex.load(index.path, fastw2v.load(same_shape))
 
 
-@pytest.mark.parametrize("content", [b"", b"FW2VHNSW", b"not an index at all, no",
-                                     b"FW2VHNSW\x02\x00\x00\x00" + bytes(8)])
+def trailer(graph_size, meta_size, version=1):
+    return struct.pack("<QQII8s", graph_size, meta_size, version, 0, b"FW2VHNSW")
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"FW2VHNSW", b"not an index at all, not an index at all, no",
+    b"{}" + trailer(0, 2, version=2),  # a later format
+    b"{}" + trailer(1, 2),  # the sizes do not add up
+    b"[]" + trailer(0, 2),  # metadata that is no JSON object
+    b"\xff\xfe" + trailer(0, 2)])
 def test_a_file_that_is_no_index_is_refused(built, tmp_path, content):
     model, vectors, _ = built
     path = tmp_path / "bad.hnsw"
@@ -232,8 +241,21 @@ def test_a_truncated_index_is_refused(built, tmp_path):
     data = open(index.path, "rb").read()
     path = tmp_path / "cut.hnsw"
     path.write_bytes(data[:len(data) // 2])
-    with pytest.raises(IndexFileError, match="cut.hnsw: damaged index"):
-        AnnIndex.load(str(path), vectors)
+    with pytest.raises(IndexFileError, match=r"cut.hnsw: not an index .*\(or a truncated one\)"):
+        AnnIndex.load(str(path), vectors, index.metadata["model"]["path"])
+
+
+def test_a_damaged_graph_is_refused(built, tmp_path):
+    """faiss's part cut short, the metadata and trailer kept and made to add up: faiss
+    itself finds the graph incomplete."""
+    _, vectors, index = built
+    data = open(index.path, "rb").read()
+    graph_size, meta_size, *_ = struct.unpack("<QQII8s", data[-32:])
+    meta = data[graph_size:graph_size + meta_size]
+    path = tmp_path / "damaged.hnsw"
+    path.write_bytes(data[:1000] + meta + trailer(1000, meta_size))
+    with pytest.raises(IndexFileError, match="damaged.hnsw: damaged index"):
+        AnnIndex.load(str(path), vectors, index.metadata["model"]["path"])
 
 
 def test_a_failed_write_leaves_nothing_at_the_destination(built, tmp_path, monkeypatch):
