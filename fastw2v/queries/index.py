@@ -297,7 +297,7 @@ class AnnIndex:
                 metadata = read_metadata(f, path)
                 check_source(metadata.get("model") or {}, model_path, vectors, path)
             faiss = require_faiss(f" (to use {path}), or query with --exact")
-            # Mapped, not copied, where this faiss can (1.8 on): see the docstring.
+            # Mapped, not copied, where this faiss can (older ones lack the flag).
             flags = getattr(faiss, "IO_FLAG_MMAP_IFC", 0)
             try:
                 graph = faiss.read_index(path, flags)
