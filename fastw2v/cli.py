@@ -643,7 +643,7 @@ def analogy(a, b, c, top, method, model, restrict, exact, index_path, as_json):
 @click.option("--ef-construction", type=click.IntRange(min=1), default=200,
               show_default=True, help="Candidates considered while linking each word: "
                                       "better graph, slower build.")
-@click.option("--ef-search", type=click.IntRange(min=1), default=1024, show_default=True,
+@click.option("--ef-search", type=click.IntRange(min=1), default=2048, show_default=True,
               help="Candidates a query considers (stored with the index): higher is "
                    "closer to exact and slower.")
 def index(model, output, m, ef_construction, ef_search):

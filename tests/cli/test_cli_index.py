@@ -51,7 +51,7 @@ def test_index_writes_the_index_beside_the_model_and_says_so(model):
     assert result.exit_code == 0, result.output
     line = result.stderr.strip()
     assert line.startswith("indexed 2,000 words of dim 16 in ")
-    assert "(M 8, efConstruction 40, efSearch 1024)" in line
+    assert "(M 8, efConstruction 40, efSearch 2048)" in line
     assert f"wrote {path}.hnsw" in line and "bytes" in line
 
 
