@@ -34,6 +34,16 @@ float16`, the file sizes, and for the --agreement-words most frequent words the 
 whose top-10 neighbours are the same words (as a set, and in the same order) as on the
 float32 file.
 
+--index measures the approximate-neighbour index (`fastw2v index`, HNSW by faiss) on
+the native file converted from the .bin: `fastw2v index -m FILE` as a whole process
+(build time from its own line, peak RSS by GNU time, the index file's size); then in
+another process, the index's load time and, for each --ef-search value, recall@10
+against brute force over --queries words (the share of the exact top 10 the index
+returns) and the median time of one index query against one brute-force most_similar
+(both loaded, single queries). Random normal vectors have no cluster structure for the
+graph to follow, which makes them a hard case: trained vectors reach a given recall at
+a lower efSearch. --index-m and --index-ef-construction set the build.
+
 Each figure is one run (the files are large and the machine is shared: the load average
 is printed at the start and the end). --json writes every figure.
 """
@@ -190,6 +200,68 @@ def measure_queries(binary_path: str, folder: str, n_queries: int) -> dict:
     return result
 
 
+INDEX_QUERIES = """
+import statistics
+from fastw2v.queries.index import AnnIndex
+v = fastw2v.load(native)
+words = v.words[100:100 + 50 * n_queries:50]
+v.most_similar(words[0])  # pages the matrix in
+exact, exact_times = {}, []
+for w in words:
+    t = time.perf_counter(); exact[w] = v.most_similar(w, n=10)
+    exact_times.append(time.perf_counter() - t)
+t = time.perf_counter(); index = AnnIndex.load(native + ".hnsw", v)
+load_seconds = time.perf_counter() - t
+by_ef = []
+for ef in ef_values:
+    index.ef_search = ef
+    index.most_similar(words[0])
+    times, found = [], 0
+    for w in words:
+        t = time.perf_counter(); got = index.most_similar(w, n=10)
+        times.append(time.perf_counter() - t)
+        found += len({x for x, _ in got} & {x for x, _ in exact[w]})
+    by_ef.append({"ef_search": ef, "recall_at_10": found / (10 * len(words)),
+                  "query_median": statistics.median(times)})
+extra = {"queries": len(words), "exact_query_median": statistics.median(exact_times),
+         "index_load_seconds": load_seconds, "by_ef_search": by_ef}
+"""
+
+
+def measure_index(binary_path: str, folder: str, n_queries: int, m: int,
+                  ef_construction: int, ef_values: list) -> dict:
+    native = os.path.join(folder, "indexed.fw2v")
+    subprocess.run([sys.executable, "-m", "fastw2v", "convert", binary_path, native],
+                   check=True, capture_output=True, cwd="/tmp")
+    command = [sys.executable, "-m", "fastw2v", "index", "-m", native, "--m", str(m),
+               "--ef-construction", str(ef_construction)]
+    start = time.perf_counter()
+    result = subprocess.run(["/usr/bin/time", "-f", "%M"] + command, capture_output=True,
+                            text=True, cwd="/tmp")
+    if result.returncode != 0:
+        raise SystemExit(f"{command} failed: {result.stderr}")
+    lines = result.stderr.strip().splitlines()
+    build = {"command_seconds": time.perf_counter() - start,
+             "peak_rss": int(lines[-1]) * 1024, "line": lines[-2],
+             "build_seconds": float(lines[-2].split(" in ")[1].split(" s ")[0]),
+             "index_bytes": os.path.getsize(native + ".hnsw"),
+             "model_bytes": os.path.getsize(native), "m": m,
+             "ef_construction": ef_construction}
+    log(f"index: {build['line']}; peak RSS {mb(build['peak_rss'])}")
+    setup = (f"import fastw2v\nnative, n_queries, ef_values = {native!r}, {n_queries}, "
+             f"{ef_values!r}")
+    queries = run_child(setup, INDEX_QUERIES)
+    log(f"index: loaded in {queries['index_load_seconds']:.2f} s; brute force "
+        f"{queries['exact_query_median'] * 1e3:.1f} ms a query")
+    for row in queries["by_ef_search"]:
+        log(f"index: efSearch {row['ef_search']}: recall@10 {row['recall_at_10']:.3f}, "
+            f"{row['query_median'] * 1e3:.2f} ms a query, "
+            f"{queries['exact_query_median'] / row['query_median']:.1f}x brute force")
+    os.unlink(native + ".hnsw")
+    os.unlink(native)
+    return {"build": build, **queries}
+
+
 def float16_agreement(model: str, folder: str, n_words: int) -> dict:
     import fastw2v
 
@@ -246,6 +318,11 @@ def main() -> None:
                         help="make the .bin and measure only the queries")
     parser.add_argument("--float16-model", help="measure float16 agreement on this model")
     parser.add_argument("--agreement-words", type=int, default=20_000)
+    parser.add_argument("--index", action="store_true",
+                        help="make the .bin and measure only the HNSW index")
+    parser.add_argument("--index-m", type=int, default=32)
+    parser.add_argument("--index-ef-construction", type=int, default=200)
+    parser.add_argument("--ef-search", type=int, nargs="+", default=[128, 256, 512, 1024])
     parser.add_argument("--json")
     args = parser.parse_args()
 
@@ -278,6 +355,11 @@ def main() -> None:
         start = time.perf_counter()
         save_word2vec(path, words, vectors, fmt)
         ours_write = time.perf_counter() - start
+        if args.index:  # the index alone: nothing of gensim's
+            del vectors, words
+            figures["index"] = measure_index(path, args.dir, args.queries, args.index_m,
+                                             args.index_ef_construction, args.ef_search)
+            break
         from gensim.models import KeyedVectors
 
         kv = KeyedVectors(args.dim, dtype=np.float32)

@@ -441,6 +441,44 @@ def _restrict_option(command):
                         help="Search only the N most frequent words.")(command)
 
 
+def _index_options(command):
+    command = click.option(
+        "--exact", is_flag=True,
+        help="Search every word (brute force) even if MODEL has an index.")(command)
+    return click.option(
+        "--index", "index_path", metavar="PATH",
+        help="Use this index ('fastw2v index') instead of the one beside MODEL "
+             "(MODEL.hnsw).")(command)
+
+
+def _find_index(vectors, model: str, index_path, exact: bool, exact_because=None):
+    """The approximate index to answer with, or None for brute force.
+
+    MODEL.hnsw (or --index PATH) is used when it exists, unless --exact, --restrict or
+    3CosMul call for brute force (`exact_because` names the one that does). An index
+    that does not match the model as it is now is refused (IndexMismatchError), not
+    passed over: its presence says the user wants fast answers, and silently searching
+    a million words instead would hide that it needs rebuilding.
+    """
+    from .queries.index import AnnIndex, index_path_for
+
+    named = index_path is not None
+    path = index_path if named else index_path_for(model)
+    if exact or not (named or os.path.exists(path)):
+        return None
+    if exact_because is not None:
+        if named:
+            raise click.UsageError(f"--index cannot answer {exact_because} (it needs every "
+                                   f"word's score); leave out --index")
+        click.echo(f"{exact_because}: searching every word (the index {path} is not used)",
+                   err=True)
+        return None
+    index = AnnIndex.load(path, vectors, model)
+    click.echo(f"using the HNSW index {path} (approximate; --exact for brute force)",
+               err=True)
+    return index
+
+
 def _require_model(path: str) -> None:
     """Fail unless the model file exists, saying how to get one."""
     from .errors import FormatError
@@ -499,20 +537,26 @@ def _echo_json(data) -> None:
                    "line per query: the query, a tab, then 'word cosine' pairs.")
 @_model_option
 @_restrict_option
+@_index_options
 @_json_option
 @click.pass_context
-def similar(ctx, words, negative, top, batch, model, restrict, as_json):
+def similar(ctx, words, negative, top, batch, model, restrict, exact, index_path, as_json):
     """The words nearest by cosine to the sum of the (unit) vectors of WORD... minus
     those of the --minus words; the query words themselves are left out."""
     if batch is not None:
         if words or negative:
             raise click.UsageError("give WORD... or --batch FILE, not both", ctx)
-        _similar_batch(batch, top, model, restrict, as_json)
+        _similar_batch(batch, top, model, restrict, exact, index_path, as_json)
         return
     if not words:
         raise click.UsageError("give a WORD (or --batch FILE)", ctx)
     vectors = _load_vectors(model)
-    results = vectors.most_similar(list(words), list(negative), n=top, restrict=restrict)
+    index = _find_index(vectors, model, index_path, exact, _restrict_reason(restrict))
+    if index is not None:
+        results = index.most_similar(list(words), list(negative), n=top)
+    else:
+        results = vectors.most_similar(list(words), list(negative), n=top,
+                                       restrict=restrict)
     if as_json:
         _echo_json({"model": model, "positive": list(words), "negative": list(negative),
                     "neighbours": [{"rank": rank, "word": word, "cosine": score}
@@ -522,7 +566,13 @@ def similar(ctx, words, negative, top, batch, model, restrict, as_json):
     click.echo(_table(("rank", "word", "cosine"), rows, "rlr"))
 
 
-def _similar_batch(path, top, model, restrict, as_json):
+def _restrict_reason(restrict):
+    # The graph links every word; restricting it to the most frequent ones would
+    # leave paths broken, and brute force over N words is fast when N is small.
+    return None if restrict is None else "--restrict"
+
+
+def _similar_batch(path, top, model, restrict, exact, index_path, as_json):
     from .queries.batch import QueryFileError, read_queries
     from .queries.vectors import UnknownWordError
 
@@ -533,8 +583,12 @@ def _similar_batch(path, top, model, restrict, as_json):
             vectors.find_all(words)
         except UnknownWordError as exc:
             raise QueryFileError(f"{path}: line {line_no:,}: {exc}") from None
-    results = vectors.most_similar_batch([words for _, words in queries], n=top,
-                                         restrict=restrict)
+    index = _find_index(vectors, model, index_path, exact, _restrict_reason(restrict))
+    if index is not None:
+        results = index.most_similar_batch([words for _, words in queries], n=top)
+    else:
+        results = vectors.most_similar_batch([words for _, words in queries], n=top,
+                                             restrict=restrict)
     if as_json:
         _echo_json({"model": model, "queries": [
             {"line": line_no, "positive": words,
@@ -560,11 +614,18 @@ def _similar_batch(path, top, model, restrict, as_json):
               help="3cosadd: cosine with b - a + c; 3cosmul: Levy & Goldberg's product.")
 @_model_option
 @_restrict_option
+@_index_options
 @_json_option
-def analogy(a, b, c, top, method, model, restrict, as_json):
+def analogy(a, b, c, top, method, model, restrict, exact, index_path, as_json):
     """A is to B as C is to what? Shows the best answers other than A, B and C."""
     vectors = _load_vectors(model)
-    results = vectors.analogy(a, b, c, n=top, method=method, restrict=restrict)
+    # 3CosMul scores every word against A, B and C: a graph search gives no such scores.
+    reason = "--method 3cosmul" if method == "3cosmul" else _restrict_reason(restrict)
+    index = _find_index(vectors, model, index_path, exact, reason)
+    if index is not None:
+        results = index.analogy(a, b, c, n=top)
+    else:
+        results = vectors.analogy(a, b, c, n=top, method=method, restrict=restrict)
     if as_json:
         _echo_json({"model": model, "a": a, "b": b, "c": c, "method": method,
                     "answers": [{"rank": rank, "word": word, "score": score}
@@ -573,6 +634,43 @@ def analogy(a, b, c, top, method, model, restrict, as_json):
     column = "cosine" if method == "3cosadd" else "score"
     rows = [(rank, word, f"{score:.4f}") for rank, (word, score) in enumerate(results, 1)]
     click.echo(_table(("rank", "word", column), rows, "rlr"))
+
+
+@main.command("index", short_help="Build an approximate-neighbour index (HNSW) of a model.")
+@_model_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              metavar="PATH", help="Where to write the index  [default: MODEL.hnsw, where "
+                                   "'similar' and 'analogy' look for it]")
+# The defaults of fastw2v.queries.index (DEFAULT_M, ...; their reasons are there), not
+# imported here so that other commands start without loading it.
+@click.option("--m", "m", type=click.IntRange(min=2), default=32, show_default=True,
+              help="HNSW links per word (twice as many on the bottom layer): more give "
+                   "better recall, a larger index and a slower build.")
+@click.option("--ef-construction", type=click.IntRange(min=1), default=200,
+              show_default=True, help="Candidates considered while linking each word: "
+                                      "better graph, slower build.")
+@click.option("--ef-search", type=click.IntRange(min=1), default=2048, show_default=True,
+              help="Candidates a query considers (stored with the index): higher is "
+                   "closer to exact and slower.")
+def index(model, output, m, ef_construction, ef_search):
+    """Build an HNSW index of MODEL's unit vectors (needs faiss: pip install
+    "fastw2v[index]"), so that 'similar' and 'analogy' answer in milliseconds on a large
+    model, approximately. It records what it was built from; if MODEL changes, queries
+    refuse it until it is rebuilt (or --exact is given)."""
+    from .queries.index import AnnIndex, HnswSettings, index_path_for, require_faiss
+
+    require_faiss()  # before loading a large model for nothing
+    output = output or index_path_for(model)
+    if _same_file(output, model):
+        raise OutputError(f"--output {output} is the model itself; choose another path")
+    check_writable_path(output, "--output")
+    vectors = _load_vectors(model)
+    built = AnnIndex.build(vectors, HnswSettings(m, ef_construction, ef_search))
+    built.save(output)
+    click.echo(f"indexed {len(vectors):,} words of dim {vectors.dim} in "
+               f"{built.metadata['build_seconds']:.1f} s (M {m}, efConstruction "
+               f"{ef_construction}, efSearch {ef_search}) | wrote {output}, "
+               f"{_size(os.path.getsize(output))}", err=True)
 
 
 def _percent(fraction) -> str:
