@@ -7,7 +7,10 @@
  * own horizontal sum, and in a block of 6 targets by 6 to 10 inputs those tails and sums
  * cost about as many instructions as the multiply-adds (callgrind). Here a row's last
  * partial vector is a masked load, four dot products share one horizontal sum, and a
- * tile of accumulators stays in registers for the whole row.
+ * tile of accumulators stays in registers for the whole row. What it buys in time
+ * depends on what else waits (benchmarks/RESULTS.md, issue 15): nothing measurable for
+ * skip-gram at dim 100 on an idle machine, where fetching rows is the limit, 10-37% on
+ * a busy one, and a median 23% for CBOW at dim 300.
  */
 #ifndef FASTW2V_VECOPS_X86_H
 #define FASTW2V_VECOPS_X86_H
