@@ -229,10 +229,15 @@ cdef inline void nce_gamma_at_block_start(const ModelC *m, const ParamsC *p, Scr
 
 # The context bias, unlike the normaliser, is read and written example by example: it
 # belongs to the target, whose examples in a block follow one another anyway.
+# NCE's noise correction for a target: log(k q(c)), or 0 when it is turned off.
+cdef inline float nce_offset(const TablesC *t, const ParamsC *p, int32_t target) noexcept nogil:
+    return t.log_noise[target] if p.noise_correction else 0.0
+
+
 cdef inline double nce_logit(const ModelC *m, const TablesC *t, const ParamsC *p,
                              const ScratchC *s, float score, int j,
                              int32_t target) noexcept nogil:
-    cdef float offset = t.log_noise[target] if p.noise_correction else 0.0
+    cdef float offset = nce_offset(t, p, target)
     if p.context_bias:
         score = score + m.context_bias[target]
     return score - (s.in_gamma[j] + offset)
@@ -279,7 +284,7 @@ cdef double train_block_all_pairs(const ModelC *m, const TablesC *t, const Param
         # build, NCE and scores outside the tables).
         if n_in > 1 and not (nce and p.context_bias) and fw_row_steps(
                 s.scores + k * n_in, s.in_gamma if nce else NULL,
-                t.log_noise[s.targets[k]] if nce and p.noise_correction else 0.0, n_in,
+                nce_offset(t, p, s.targets[k]) if nce else 0.0, n_in,
                 label, t.sigmoid, t.log_sigmoid, SIGMOID_TABLE_SIZE, SIGMOID_RANGE, alpha,
                 step_by_target + k * n_in, &loss):
             for j in range(n_in):
