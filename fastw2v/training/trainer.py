@@ -44,6 +44,7 @@ from .checkpoint import (
     TrainingPosition,
     save_checkpoint,
 )
+from .heap import return_free_heap
 from .kernel import KernelSettings, KernelTables, build_tables
 from .kernel import kernel as _kernel
 from .progress import ProgressPrinter
@@ -146,6 +147,8 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
 
     began = time.perf_counter()
     tables = build_tables(vocab.counts, config)
+    # Before the matrices: what counting freed would otherwise stay resident beside them.
+    return_free_heap()
     state, at = start.initial(vocab, config, encoded)
     writer = None
     if checkpoint is not None:
