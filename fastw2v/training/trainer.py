@@ -114,9 +114,6 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     """
     from ..distributed.engine import RayEngine, RaySettings  # Ray itself only if asked for
 
-    if ray is not None and init_from is not None:
-        raise ConfigError("ray= cannot be combined with init_from yet",
-                          "--ray cannot be combined with --init-from yet")
     start = choose_start(read_vocab, resume, init_from, grow_vocab)
     saved_ray = start.saved.ray if isinstance(start, ResumedStart) else None
     cluster = RaySettings.of(ray, ray_workers, sync_every, resumed=saved_ray,

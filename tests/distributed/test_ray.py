@@ -100,6 +100,29 @@ def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
     assert not ray.is_initialized()
 
 
+def test_a_saved_model_continues_on_ray_with_its_vocabulary(corpus, tmp_path):
+    """--init-from with --ray: the workers start from the saved model's matrices (its
+    first epoch on Ray already has a lower loss than a fresh run's first), the
+    vocabulary stays the model's, and the run is recorded as distributed."""
+    path, planted = corpus
+    base = fastw2v.train(path, **SMALL)
+    saved = str(tmp_path / "base.fw2v")
+    base.save(saved)
+    out = tmp_path / "continued.fw2v"
+    result = CliRunner().invoke(main, [
+        "train", path, "-o", str(out), "--init-from", saved, "--ray", "local",
+        "--ray-workers", "2", "--threads", "1", "--epochs", "1", "--sync-every", "60000"])
+    assert result.exit_code == 0, result.output
+    assert not ray.is_initialized()
+    continued = fastw2v.load(str(out))
+    assert continued.words == base.vocab.words
+    assert continued.metadata["distributed"]["workers"] == 2
+    first_epoch_loss = continued.metadata["loss_history"][0]
+    assert first_epoch_loss < base.loss_history[0] - 0.1, (first_epoch_loss,
+                                                           base.loss_history)
+    assert topic_precision(continued, planted) >= topic_precision(base, planted) - 0.05
+
+
 def test_two_node_cluster_through_the_cli(corpus, tmp_path):
     from ray.cluster_utils import Cluster
 
