@@ -121,6 +121,13 @@ def test_a_saved_model_continues_on_ray_with_its_vocabulary(corpus, tmp_path):
     assert first_epoch_loss < base.loss_history[0] - 0.1, (first_epoch_loss,
                                                            base.loss_history)
     assert topic_precision(continued, planted) >= topic_precision(base, planted) - 0.05
+    # --grow-vocab too: the new text's new words join the model's.
+    grown_text = tmp_path / "more.txt"
+    grown_text.write_text(open(path).read() + "brandnewword and more text\n" * 20)
+    grown = fastw2v.train(str(grown_text), init_from=saved, grow_vocab=True, ray="local",
+                          ray_workers=2, threads=1, epochs=1, sync_every=60_000)
+    assert set(base.vocab.words) < set(grown.vocab.words)
+    assert {"brandnewword", "more", "text"} <= set(grown.vocab.words) - set(base.vocab.words)
 
 
 def test_two_node_cluster_through_the_cli(corpus, tmp_path):
