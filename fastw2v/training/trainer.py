@@ -74,7 +74,8 @@ class TrainingInterrupted(KeyboardInterrupt):
                          f"fastw2v.train({given!r}, resume={checkpoint!r})")
         self.checkpoint = checkpoint
         self.corpus = " ".join(corpus.given)
-        # The command line that finishes the run, when the CLI started it (cli.py sets it).
+        # The command line that finishes the run, when the CLI started it
+        # (fastw2v/cli/training.py sets it).
         self.resume_command: Optional[str] = None
 
 

@@ -148,7 +148,7 @@ def test_the_resume_hint_repeats_the_outputs_with_absolute_quoted_paths(
     folder = tmp_path / "my runs' folder"  # a space and a quote, to be shell-quoted
     folder.mkdir()
     monkeypatch.chdir(folder)
-    monkeypatch.setattr("fastw2v.cli.train_model",
+    monkeypatch.setattr("fastw2v.cli.training.train_model",
                         interrupted_at_once(str(folder / "run  1.ckpt")))
     result = run("train", small_corpus, "-o", "v.txt", "--format", "bin", "--save-context",
                  "ctx.bin", "--save-vocab", "vocab.txt", "--checkpoint", "run  1.ckpt",
@@ -167,7 +167,7 @@ def test_the_resume_hint_repeats_the_outputs_with_absolute_quoted_paths(
 
 def test_the_resume_hint_names_the_default_output_too(tmp_path, small_corpus, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("fastw2v.cli.train_model", interrupted_at_once("run.ckpt"))
+    monkeypatch.setattr("fastw2v.cli.training.train_model", interrupted_at_once("run.ckpt"))
     result = run("train", small_corpus, "--checkpoint", "run.ckpt")
     command = shlex.split(result.stderr.strip().splitlines()[-1].split(": ", 2)[2])
     assert command == ["fastw2v", "train", small_corpus,
@@ -179,7 +179,7 @@ def test_the_resume_hint_names_the_default_output_too(tmp_path, small_corpus, mo
                                              ("120s", "2m"), ("1.5h", "90m"), ("3e", "3e")])
 def test_the_resume_hint_repeats_the_checkpoint_interval_in_its_unit(
         tmp_path, small_corpus, monkeypatch, typed, repeated):
-    monkeypatch.setattr("fastw2v.cli.train_model",
+    monkeypatch.setattr("fastw2v.cli.training.train_model",
                         interrupted_at_once(str(tmp_path / "run.ckpt")))
     result = run("train", small_corpus, "-o", tmp_path / "v.fw2v", "--checkpoint",
                  tmp_path / "run.ckpt", "--checkpoint-every", typed)
@@ -231,7 +231,7 @@ def test_a_resumed_run_says_its_time_and_speed_cover_the_resumed_part(
     fresh = run("train", small_corpus, "-o", tmp_path / "fresh.fw2v", "--min-count", "1",
                 "--epochs", "2")
     assert "resuming" not in fresh.stderr and "resumed part" not in fresh.stderr
-    monkeypatch.setattr("fastw2v.cli.train_model", model_resumed_in_epoch_2(small_corpus))
+    monkeypatch.setattr("fastw2v.cli.training.train_model", model_resumed_in_epoch_2(small_corpus))
     result = run("train", small_corpus, "-o", tmp_path / "v.fw2v", "--resume", "run.ckpt")
     assert result.exit_code == 0, result.output
     summary = result.stderr.strip().splitlines()[-1]
