@@ -43,7 +43,9 @@ analogy evaluation takes the most frequent words first.
 
 The machine's 1-minute load average is sampled every 2 s during each run and reported
 (mean and max): on a shared machine a run's speed says as much about the neighbours as
-about the tool.
+about the tool. So is each tool's CPU time (user + system, until the vectors are out; for
+Spark the JVM's and the Python driver's), which the neighbours move less than wall
+time: the "CPU s" column and words_per_cpu_second in the JSON.
 """
 
 from __future__ import annotations
@@ -166,6 +168,17 @@ def vm_hwm_mib(pid) -> float | None:
     return None
 
 
+def cpu_seconds(pid) -> float | None:
+    """User + system CPU time of a process and its threads so far, from /proc (Linux):
+    on a shared machine CPU time says more about a tool's cost than wall time does."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def child_spark(spec: dict, began: float) -> dict:
     import numpy as np
     from pyspark.ml.feature import Word2Vec
@@ -207,7 +220,11 @@ def child_spark(spec: dict, began: float) -> dict:
         mark = time.perf_counter()
         pairs = model.getVectors().collect()
         seconds["export"] = time.perf_counter() - mark
-        jvm_peak = vm_hwm_mib(spark.sparkContext._gateway.proc.pid)  # type: ignore
+        # The JVM is pyspark's gateway process; a private attribute, but the only way
+        # to its pid. Read before stop(), while it is still alive.
+        jvm_pid = spark.sparkContext._gateway.proc.pid
+        jvm_peak, jvm_cpu = vm_hwm_mib(jvm_pid), cpu_seconds(jvm_pid)
+        python_cpu = cpu_seconds("self")
         settings = {name.name: value for name, value in model.extractParamMap().items()}
     finally:
         spark.stop()
@@ -225,6 +242,9 @@ def child_spark(spec: dict, began: float) -> dict:
 
     return {"seconds": dict(seconds, whole=whole), "tokens": int(n_tokens),
             "rows": int(n_rows), "vocab_size": len(words), "jvm_peak_rss_mib": jvm_peak,
+            # Up to the vectors' export; Spark's stop and the Python-side ordering after
+            # it are left out. Python's share is py4j traffic and the collect.
+            "cpu_seconds": {"jvm": jvm_cpu, "python": python_cpu},
             "settings": {k: v for k, v in settings.items()
                          if isinstance(v, (int, float, str, bool))},
             "version": pyspark.__version__}
@@ -243,9 +263,11 @@ def child_fastw2v(spec: dict, began: float) -> dict:
     seconds["train_phase"] = model.stats.seconds["train"]
     model.save(spec["out"], fmt="bin")
     whole = time.perf_counter() - began
+    cpu = cpu_seconds("self")
     stats = model.stats
     return {"seconds": dict(seconds, whole=whole), "tokens": int(stats.n_tokens_read),
             "vocab_size": len(model.words), "peak_rss_mib": vm_hwm_mib("self"),
+            "cpu_seconds": {"python": cpu},
             "settings": {k: v for k, v in dataclasses.asdict(model.config).items()
                          if isinstance(v, (int, float, str, bool))},
             "version": fastw2v.__version__,
@@ -315,14 +337,16 @@ def quality(path: str, args) -> dict:
 
 def print_table(results) -> None:
     print(f"{'tool':<12} {'round':>5} {'tokens':>11} {'vocab':>7} {'fit s':>8} "
-          f"{'words/s fit':>12} {'whole s':>8} {'words/s whole':>14} {'load':>10} "
-          f"{'analogies':>9} {'WS-353':>7} {'SimLex':>7}")
+          f"{'words/s fit':>12} {'whole s':>8} {'words/s whole':>14} {'CPU s':>7} "
+          f"{'load':>10} {'analogies':>9} {'WS-353':>7} {'SimLex':>7}")
     for r in results:
         s = r["seconds"]
         load = f"{r['load']['mean']:.1f}/{r['load']['max']:.1f}"
+        cpu = r.get("cpu_seconds_total")
+        cpu_text = f"{cpu:>7.1f}" if cpu is not None else f"{'-':>7}"
         print(f"{r['tool']:<12} {r['round']:>5} {r['tokens']:>11,} {r['vocab_size']:>7,} "
               f"{s['fit']:>8.1f} {r['words_per_second_fit']:>12,.0f} {s['process']:>8.1f} "
-              f"{r['words_per_second_whole']:>14,.0f} {load:>10} "
+              f"{r['words_per_second_whole']:>14,.0f} {cpu_text} {load:>10} "
               f"{r['quality']['analogies_pct']:>8.2f}% {r['quality']['wordsim353']:>7.3f} "
               f"{r['quality']['simlex999']:>7.3f}")
 
@@ -393,6 +417,10 @@ def main() -> int:
                               load=load.summary(),
                               words_per_second_fit=words / result["seconds"]["fit"],
                               words_per_second_whole=words / result["seconds"]["process"])
+                cpu = result.get("cpu_seconds", {}).values()
+                if cpu and None not in cpu:
+                    result["cpu_seconds_total"] = sum(cpu)
+                    result["words_per_cpu_second"] = words / sum(cpu)
                 if "train_phase" in result["seconds"]:
                     result["words_per_second_train_phase"] = (
                         words / result["seconds"]["train_phase"])
