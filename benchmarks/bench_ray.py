@@ -92,7 +92,9 @@ def main() -> None:
 
     for n in workers:
         began = time.perf_counter()
-        ray.init(num_cpus=max(n, 2), include_dashboard=False, log_to_driver=False)
+        # A Ray of our own, even beside another one on a shared machine.
+        ray.init(address="local", num_cpus=max(n, 2), include_dashboard=False,
+                 log_to_driver=False)
         try:
             model = fastw2v.train(args.corpus, ray="auto", ray_workers=n, threads=1,
                                   sync_every=args.sync_every,
