@@ -46,6 +46,23 @@ def evaluate(model, args) -> dict:
             "simlex999": result["simlex999"]["rho"]}
 
 
+def machine() -> dict:
+    """The commit measured and the machine's load average (1, 5, 15 minutes) at the end
+    of the run: the machine is shared, and the load says how much."""
+    import subprocess
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=bench_train.REPO_ROOT).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True,
+                               cwd=bench_train.REPO_ROOT).stdout.strip()
+    except OSError:
+        commit, dirty = "", ""
+    return {"commit": commit + ("+changes" if dirty else ""),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default="/tmp/wiki8.txt")
@@ -53,6 +70,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, action="append")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--sync-every", type=int, default=None)
+    parser.add_argument("--max-worker-rate", type=float, default=None,
+                        help="the largest rate a worker trains with (default: fastw2v's)")
     parser.add_argument("--no-single", action="store_true", help="skip the one-process run")
     parser.add_argument("--analogies", default=os.path.join(DATA, "questions-words.txt"))
     parser.add_argument("--wordsim", default=os.path.join(DATA, "wordsim353.txt"))
@@ -65,6 +84,7 @@ def main() -> None:
         began = time.perf_counter()
         model = fastw2v.train(args.corpus, threads=2, **options)
         print(json.dumps({"run": "one process, 2 threads", "arch": args.arch,
+                          "epochs": args.epochs, **machine(),
                           "seconds": round(time.perf_counter() - began, 1),
                           "words_per_second": round(model.stats.words_per_second),
                           **evaluate(model, args)}), flush=True)
@@ -72,14 +92,19 @@ def main() -> None:
 
     for n in workers:
         began = time.perf_counter()
-        ray.init(num_cpus=max(n, 2), include_dashboard=False, log_to_driver=False)
+        # A Ray of our own, even beside another one on a shared machine.
+        ray.init(address="local", num_cpus=max(n, 2), include_dashboard=False,
+                 log_to_driver=False)
         try:
             model = fastw2v.train(args.corpus, ray="auto", ray_workers=n, threads=1,
-                                  sync_every=args.sync_every, **options)
+                                  sync_every=args.sync_every,
+                                  ray_max_worker_rate=args.max_worker_rate, **options)
         finally:
             ray.shutdown()
         run = model.state.provenance["distributed"]
         print(json.dumps({"run": f"ray, {n} workers x 1 thread", "arch": args.arch,
+                          "epochs": args.epochs, **machine(),
+                          "sync_rule": run["sync_rule"],
                           "seconds": round(time.perf_counter() - began, 1),
                           "words_per_second": round(model.stats.words_per_second),
                           # Training alone: without starting the workers and shipping.

@@ -235,11 +235,17 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
 @click.option("--sync-every", type=click.IntRange(min=1), default=None,
               help="Words each Ray worker trains between two synchronisations  "
                    "[default: 400,000]")
+@click.option("--ray-max-worker-rate", type=click.FloatRange(min=0, min_open=True),
+              default=None,
+              help="The largest learning rate a Ray worker trains with: the workers train "
+                   "at --alpha x workers up to it, and the driver multiplies the mean of "
+                   "their changes by the rest of the factor (docs/distributed.md)  "
+                   "[default: 0.1]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, save_context, dtype, skipgram, quiet, save_vocab,
           read_vocab, tmp_dir, checkpoint, checkpoint_every, resume, init_from, grow_vocab,
-          ray_address, ray_workers, sync_every, **options):
+          ray_address, ray_workers, sync_every, ray_max_worker_rate, **options):
     """Learn word vectors from CORPUS... (UTF-8 text, one sentence per line; .gz, .bz2
     and .xz are read directly): one or more files or folders (a folder's files, sorted
     by name), read in order as one text."""
@@ -271,7 +277,7 @@ def train(ctx, corpus, output, fmt, save_context, dtype, skipgram, quiet, save_v
                             checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                             resume=resume, init_from=init_from, grow_vocab=grow_vocab,
                             ray=ray_address, ray_workers=ray_workers, sync_every=sync_every,
-                            **options)
+                            ray_max_worker_rate=ray_max_worker_rate, **options)
     except TrainingInterrupted as exc:
         exc.resume_command = _resume_command(ctx, corpus, exc.checkpoint)
         raise

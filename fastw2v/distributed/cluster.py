@@ -97,7 +97,10 @@ def _open(ray, address: str) -> None:
     quiet = dict(logging_level=logging.ERROR, log_to_driver=False,
                  configure_logging=True)
     if address == "local":
-        ray.init(num_cpus=available_cores(), include_dashboard=False, **quiet)
+        # address="local": a Ray of our own even when `ray start` left a cluster on
+        # this machine, which ray.init() would otherwise join (and refuse num_cpus).
+        ray.init(address="local", num_cpus=available_cores(), include_dashboard=False,
+                 **quiet)
     else:
         if address != "auto":
             _probe(address)

@@ -9,15 +9,19 @@ the same global progress and the learning rate, a function of that progress, is 
 same everywhere), reports the rows it changed, and receives the combined rows.
 
 The synchronisation rule (measured in benchmarks/RESULTS.md, argued in
-docs/distributed.md): the combined model is the plain average of the workers' models,
-and every worker trains with the learning rate multiplied by the number of workers.
-Averaging W models divides each worker's step by W; the larger rate gives it back,
-where summing the deltas instead overshoots on frequent words and diverges. The
-average is computed from changed rows only: a row no worker changed is the same in
-every model, so the average of the models is the start plus the sum of the deltas
-divided by W, and only changed rows travel, both ways, as float16 deltas; rows that
-moved by less than a small fraction of the learning rate wait on their worker until
-they have moved enough (exchange.py).
+docs/distributed.md): the synchronised model moves by the mean of the workers' deltas
+times a block learning rate B, and the workers train with the learning rate times F,
+where F x B = W. Averaging W models divides each worker's step by W; F and B give it
+back between them. F is as large as it can be without a worker's rate passing
+`max_worker_rate` (0.1 by default: F = 4 for skip-gram's 0.025, 2 for CBOW's 0.05), so
+up to that the rule is the plain average of the workers' models with the rate x W (B =
+1), and beyond it the driver's B does the rest: a worker training at a rate of 0.2
+lost quality at 8 workers and for CBOW, and summing the deltas of workers at the
+ordinary rate (B = W) overshoots on frequent words. The update is computed from
+changed rows only: a row no worker changed is the same in every model, so only changed
+rows travel, both ways, as one-byte deltas; rows that moved by less than a small
+fraction of the learning rate wait on their worker until they have moved enough
+(exchange.py).
 """
 
 from __future__ import annotations
@@ -47,6 +51,10 @@ if TYPE_CHECKING:
 # Words each worker trains between two synchronisations when --sync-every is not given
 # (benchmarks/RESULTS.md, "Ray": the rounds needed to match one process's quality).
 DEFAULT_SYNC_EVERY = 400_000
+# The largest learning rate a worker trains with by default: beyond it the driver's block
+# learning rate multiplies the mean delta instead (benchmarks/RESULTS.md, "the combining
+# rule for 8 workers and CBOW").
+DEFAULT_MAX_WORKER_RATE = 0.1
 # Seconds to wait for the workers to start before calling them unplaceable.
 START_SECONDS = 120.0
 # Worker failures a run recovers from before it gives up (a node that keeps dying is
@@ -56,22 +64,36 @@ MAX_RESTARTS = 3
 
 @dataclass(frozen=True)
 class RaySettings:
-    """Where and how wide to train: `address` (local, auto or HOST:PORT), `workers`, and
-    `sync_every` (words per worker between synchronisations)."""
+    """Where and how wide to train: `address` (local, auto or HOST:PORT), `workers`,
+    `sync_every` (words per worker between synchronisations), and `max_worker_rate`,
+    the largest learning rate a worker trains with (the module's comment)."""
 
     address: str
     workers: int
     sync_every: int = DEFAULT_SYNC_EVERY
+    max_worker_rate: float = DEFAULT_MAX_WORKER_RATE
+
+    def rate_factor(self, alpha: float) -> float:
+        """F: what every worker's learning rate is multiplied by, for the rate `alpha`;
+        as close to W as `max_worker_rate` allows, and at least 1."""
+        return min(float(self.workers), max(1.0, self.max_worker_rate / alpha))
+
+    def block_rate(self, alpha: float) -> float:
+        """B = W / F: what the driver multiplies the workers' mean delta by."""
+        return self.workers / self.rate_factor(alpha)
 
     @classmethod
     def of(cls, address: Optional[str], workers: Optional[int],
            sync_every: Optional[int], resumed: Optional[Dict] = None,
-           resuming: Optional[str] = None) -> Optional[RaySettings]:
+           resuming: Optional[str] = None,
+           max_worker_rate: Optional[float] = None) -> Optional[RaySettings]:
         """The settings, or None for a run on this machine alone; ConfigError for
-        worker options without an address or values below 1. Resuming the checkpoint
-        `resuming` (whose Ray part, Checkpoint.ray, is `resumed`), the workers and the
-        interval are the checkpoint's, and only a run on Ray resumes a run on Ray."""
-        options = (("ray_workers", workers), ("sync_every", sync_every))
+        worker options without an address or values out of range. Resuming the
+        checkpoint `resuming` (whose Ray part, Checkpoint.ray, is `resumed`), the
+        workers, the interval and the largest worker rate are the checkpoint's, and only
+        a run on Ray resumes a run on Ray."""
+        options = (("ray_workers", workers), ("sync_every", sync_every),
+                   ("ray_max_worker_rate", max_worker_rate))
         if address is None:
             for name, value in options:
                 if value is not None:
@@ -84,27 +106,40 @@ class RaySettings:
                 raise ConfigError(f"{what} (ray=local, auto or HOST:PORT)",
                                   f"{what} (--ray local, auto or HOST:PORT)")
             return None
-        for name, value in options:
+        for name, value in options[:2]:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 1):
                 option = "--" + name.replace("_", "-")
                 raise ConfigError(f"{name} must be a whole number of at least 1 "
                                   f"(got {value!r})",
                                   f"{option} must be at least 1 (got {value})")
+        if max_worker_rate is not None and (
+                isinstance(max_worker_rate, bool)
+                or not isinstance(max_worker_rate, (int, float))
+                or not 0 < max_worker_rate < math.inf):
+            raise ConfigError(f"ray_max_worker_rate must be a positive number "
+                              f"(got {max_worker_rate!r})",
+                              f"--ray-max-worker-rate must be positive (got {max_worker_rate})")
         if resuming is None:
-            return cls(address, workers or 2, sync_every or DEFAULT_SYNC_EVERY)
+            return cls(address, workers or 2, sync_every or DEFAULT_SYNC_EVERY,
+                       float(max_worker_rate or DEFAULT_MAX_WORKER_RATE))
         if resumed is None:
             what = f"the checkpoint {resuming} was written by a run on one machine"
             raise ConfigError(f"{what}: resume it without ray=", f"{what}: resume it "
                               f"without --ray")
+        # A checkpoint that names no largest worker rate was written by the first rule,
+        # the plain average with the rate x W: no largest rate.
+        saved_values = {"ray_workers": resumed["workers"], "sync_every": resumed["sync_every"],
+                        "ray_max_worker_rate": resumed.get("max_worker_rate") or math.inf}
         for name, value in options:
-            saved = resumed["workers" if name == "ray_workers" else name]
+            saved = saved_values[name]
             if value is not None and value != saved:
                 option = "--" + name.replace("_", "-")
                 what = f"the checkpoint {resuming}: a resumed run on Ray keeps its"
                 raise ConfigError(f"{what} {name} ({saved:,}; got {value:,})",
                                   f"{what} {option} ({saved:,}; got {value:,})")
-        return cls(address, int(resumed["workers"]), int(resumed["sync_every"]))
+        return cls(address, int(resumed["workers"]), int(resumed["sync_every"]),
+                   float(saved_values["ray_max_worker_rate"]))
 
 
 def split_shards(encoded: EncodedCorpus, n_shards: int, job_tokens: int) -> List[np.ndarray]:
@@ -179,6 +214,10 @@ class RayEngine:
         self.positions = [TrainingPosition(**p) for p in resumed["shards"]] if resumed else [
             TrainingPosition.beginning(epochs, gamma) for _ in range(settings.workers)]
         self.rounds_done = resumed["rounds_done"] if resumed else 0
+        # The rule's two factors (the module's comment): the workers' rate x F, the mean
+        # delta x B.
+        self.rate_factor = settings.rate_factor(state.config.alpha)
+        self.block_rate = settings.block_rate(state.config.alpha)
 
     def run(self, at: TrainingPosition) -> None:
         assert not at.words_done or self.rounds_done, "a run on Ray resumes only its own"
@@ -211,11 +250,11 @@ class RayEngine:
         remote = ray.remote(num_cpus=threads, max_restarts=0)(ShardWorker)
         self.actors = []
         for i, shard in enumerate(self.shards):
-            # Each worker trains with the rate times W (see the module's comment) and
+            # Each worker trains with the rate times F (see the module's comment) and
             # draws its own random numbers.
+            factor = self.rate_factor
             worker_config = dataclasses.replace(
-                config, alpha=config.alpha * settings.workers,
-                min_alpha=config.min_alpha * settings.workers,
+                config, alpha=config.alpha * factor, min_alpha=config.min_alpha * factor,
                 seed=config.seed + 7919 * (i + 1 + settings.workers * self.restarts))
             state = dataclasses.replace(self.state, config=worker_config)
             self.actors.append(remote.remote(state, self.tables_ref, shard, self.tmp_dir,
@@ -263,7 +302,7 @@ class RayEngine:
                 # still describe the end of the round before.
                 self.positions, self.rounds_done = [], None
                 update = combine(synced, residual, [m for m, _ in results], settings.workers,
-                                 bits)
+                                 bits, gain=self.block_rate)
                 self.positions, self.rounds_done = [p for _, p in results], r + 1
                 self.traffic.count_rows([m for m, _ in results], update)
                 if not last:
@@ -328,6 +367,7 @@ class RayEngine:
             global_gamma=positions[0].global_gamma,
             train_seconds=max(p.train_seconds for p in positions))
         ray_part = {"workers": self.settings.workers, "sync_every": self.settings.sync_every,
+                    "max_worker_rate": _finite(self.settings.max_worker_rate),
                     "rounds_done": self.rounds_done,
                     "shards": [dataclasses.asdict(p) for p in positions]}
         return state, at, ray_part
@@ -337,7 +377,7 @@ class RayEngine:
         config = self.config
         assert config.alpha is not None
         rate = config.alpha - (config.alpha - config.min_alpha) * share
-        return rate * self.settings.workers
+        return rate * self.rate_factor
 
     def _recover(self, ray, pending: list, exc: Exception, round_number: int) -> None:
         """A worker died during a round: restart every worker from the last
@@ -392,8 +432,10 @@ class RayEngine:
                 "threads_per_worker": config.threads,
                 "sync_every": self.settings.sync_every, "rounds": n_rounds,
                 "restarts": self.restarts,
-                "sync_rule": "average of the workers' models (changed rows only), "
-                             "learning rate x workers",
+                "sync_rule": self._rule_text(),
+                "max_worker_rate": _finite(self.settings.max_worker_rate),
+                "worker_rate_factor": round(self.rate_factor, 4),
+                "block_learning_rate": round(self.block_rate, 4),
                 "sync_encoding": f"deltas in {SYNC_BITS} bits ({LAST_BITS} in the last "
                                  f"round), rows below {SKIP_BELOW:g} x rate wait",
                 "bytes_to_driver_per_word": round(traffic.to_driver / words, 2),
@@ -407,6 +449,20 @@ class RayEngine:
                     name: round(n / traffic.rounds)
                     for name, n in traffic.rows_from_driver.items()},
             })
+
+
+    def _rule_text(self) -> str:
+        factor, block = self.rate_factor, self.block_rate
+        if block == 1:
+            return (f"average of the workers' models (changed rows only), learning rate x "
+                    f"{factor:g}")
+        return (f"mean of the workers' deltas (changed rows only) x {block:g}, learning rate "
+                f"x {factor:g} (at most {self.settings.max_worker_rate:g})")
+
+
+def _finite(value: float) -> Optional[float]:
+    """`value` for a JSON file, None for no limit (JSON has no infinity)."""
+    return None if math.isinf(value) else value
 
 
 def _failed(ray, ref) -> bool:

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import numpy as np
 
 # A worker sends a row when the largest absolute value of its unsent delta reaches this
 # fraction of the learning rate the worker trains with at that point of the run (the
-# rate x W); smaller differences wait on the worker. docs/distributed.md, "What travels".
+# rate x F, engine.py); smaller differences wait on the worker. docs/distributed.md,
+# "What travels".
 SKIP_BELOW = 0.05
 # Bits a number in every synchronisation but the last, and in the last (which nothing
 # follows to carry a rounding error on, so it is finer).
@@ -132,29 +133,40 @@ def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray]
     return message
 
 
+def mean_deltas(messages: List[Message], name: str,
+                n_workers: int) -> Tuple[np.ndarray, np.ndarray]:
+    """The rows of array `name` some worker sent (ascending) and the sum of the workers'
+    deltas for each divided by W: the mean delta of the W models, zero for the others."""
+    parts = [(m[name].rows(), m[name].deltas()) for m in messages]
+    rows = np.concatenate([r for r, _ in parts])
+    deltas = np.concatenate([d for _, d in parts])
+    order = np.argsort(rows, kind="stable")
+    rows, deltas = rows[order], deltas[order]
+    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows
+    if not len(rows):
+        return rows, deltas
+    return rows[first], np.add.reduceat(deltas, first, axis=0) / np.float32(n_workers)
+
+
 def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
-            messages: List[Message], n_workers: int, bits: int = 16) -> Message:
-    """The driver's side: the average of the workers' models is the synchronised model
-    plus the sum of their deltas divided by W. Returns that update for the rows some
-    worker sent, with the driver's residual of those rows added, in `bits` bits; adds
-    exactly it to `synced` and leaves its rounding error in `residual` (both in place).
-    """
+            messages: List[Message], n_workers: int, bits: int = 16,
+            gain: float = 1.0) -> Message:
+    """The driver's side: the synchronised model moves by the mean of the workers'
+    deltas times `gain` (the block learning rate; 1: the average of the workers'
+    models, which is the synchronised model plus the sum of their deltas divided by
+    W). Returns that update for the rows some worker sent, with the driver's residual
+    of those rows added, in `bits` bits; adds exactly it to `synced` and leaves its
+    rounding error in `residual` (both in place)."""
     update: Message = {}
     for name, array in synced.items():
-        parts = [(m[name].rows(), m[name].deltas()) for m in messages]
-        rows = np.concatenate([r for r, _ in parts])
-        deltas = np.concatenate([d for _, d in parts])
-        order = np.argsort(rows, kind="stable")
-        rows, deltas = rows[order], deltas[order]
-        first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows
-        union = rows[first]
-        total = residual[name][union]
-        if len(union):
-            total += np.add.reduceat(deltas, first, axis=0) / np.float32(n_workers)
-        packed = pack(len(array), union, total, bits)
+        rows, mean = mean_deltas(messages, name, n_workers)
+        total = residual[name][rows]
+        if len(rows):
+            total += mean if gain == 1 else mean * np.float32(gain)
+        packed = pack(len(array), rows, total, bits)
         sent = packed.deltas()
-        array[union] += sent
-        residual[name][union] = total - sent
+        array[rows] += sent
+        residual[name][rows] = total - sent
         update[name] = packed
     return update
 

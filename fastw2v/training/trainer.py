@@ -85,6 +85,7 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
           resume: Optional[str] = None, init_from: Optional[str] = None,
           grow_vocab: bool = False, ray: Optional[str] = None,
           ray_workers: Optional[int] = None, sync_every: Optional[int] = None,
+          ray_max_worker_rate: Optional[float] = None,
           **options) -> Model:
     """Train word vectors on `corpus` and return the Model.
 
@@ -111,14 +112,16 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
 
     `ray` trains on a Ray cluster instead ("local", "auto" or "HOST:PORT"; needs
     `pip install "fastw2v[ray]"`): `ray_workers` workers of `threads` threads each,
-    synchronised every `sync_every` words per worker (fastw2v/distributed/engine.py).
+    synchronised every `sync_every` words per worker (fastw2v/distributed/engine.py)
+    with workers that train at most at the learning rate `ray_max_worker_rate` (default
+    0.1; the driver multiplies their mean change by what the rate could not give).
     """
     from ..distributed.engine import RayEngine, RaySettings  # Ray itself only if asked for
 
     start = choose_start(read_vocab, resume, init_from, grow_vocab)
     saved_ray = start.saved.ray if isinstance(start, ResumedStart) else None
     cluster = RaySettings.of(ray, ray_workers, sync_every, resumed=saved_ray,
-                             resuming=resume)
+                             resuming=resume, max_worker_rate=ray_max_worker_rate)
     if checkpoint is None and resume is not None:
         checkpoint = resume
     if checkpoint_every is not None and checkpoint is None:

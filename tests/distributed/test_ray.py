@@ -67,14 +67,21 @@ def test_local_cluster_trains_the_planted_structure(corpus):
 def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
     """A run with checkpoints every epoch leaves the one written at the start of its last
     epoch; resuming it on Ray trains only that epoch and ends where the whole run did,
-    up to the rounding the workers had not sent yet."""
+    up to the rounding the workers had not sent yet. The run's largest worker rate is
+    half skip-gram's rate, so its workers train at the ordinary rate and the driver
+    moves the model by twice their mean delta: the checkpoint keeps that too."""
     path, planted = corpus
     checkpoint = str(tmp_path / "run.ckpt")
     whole = fastw2v.train(path, ray="local", ray_workers=2, sync_every=40_000,
-                          checkpoint=checkpoint, checkpoint_every="1e", **SMALL)
+                          checkpoint=checkpoint, checkpoint_every="1e",
+                          ray_max_worker_rate=0.0125, **SMALL)
     saved = load_checkpoint(checkpoint)
-    n_rounds = whole.state.provenance["distributed"]["rounds"]
+    run = whole.state.provenance["distributed"]
+    n_rounds = run["rounds"]
+    assert (run["worker_rate_factor"], run["block_learning_rate"]) == (1, 2)
+    assert "x 2, learning rate x 1" in run["sync_rule"]
     assert saved.ray["workers"] == 2 and saved.ray["sync_every"] == 40_000
+    assert saved.ray["max_worker_rate"] == 0.0125
     # Written after the round that reached two thirds of the run (the third epoch).
     assert saved.ray["rounds_done"] == int(np.ceil(n_rounds * 2 / 3))
     total = whole.stats.n_words_trained
@@ -84,6 +91,8 @@ def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
 
     resumed = fastw2v.train(path, ray="local", resume=checkpoint, threads=1)
     assert resumed.stats.resumed_epoch == 3
+    again = resumed.state.provenance["distributed"]
+    assert (again["worker_rate_factor"], again["block_learning_rate"]) == (1, 2)
     assert resumed.stats.n_words_trained == total
     assert resumed.state.provenance["distributed"]["rounds"] == n_rounds
     assert topic_precision(resumed, planted) >= topic_precision(whole, planted) - 0.05
@@ -97,6 +106,8 @@ def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
         fastw2v.train(path, resume=checkpoint)
     with pytest.raises(fastw2v.FastW2VError, match=r"keeps its ray_workers \(2; got 3\)"):
         fastw2v.train(path, ray="local", ray_workers=3, resume=checkpoint)
+    with pytest.raises(fastw2v.FastW2VError, match=r"keeps its ray_max_worker_rate"):
+        fastw2v.train(path, ray="local", ray_max_worker_rate=0.1, resume=checkpoint)
     assert not ray.is_initialized()
 
 

@@ -180,3 +180,74 @@ def test_a_resumed_run_on_ray_keeps_its_workers_and_interval():
     # Not resuming: the defaults.
     fresh = RaySettings.of("local", None, None)
     assert (fresh.workers, fresh.sync_every) == (2, DEFAULT_SYNC_EVERY)
+    assert fresh.max_worker_rate == 0.1
+    assert RaySettings.of("local", None, None, max_worker_rate=0.2).max_worker_rate == 0.2
+    with pytest.raises(ConfigError, match="ray_max_worker_rate must be a positive number"):
+        RaySettings.of("local", None, None, max_worker_rate=0)
+
+
+def test_a_resumed_run_on_ray_keeps_its_largest_worker_rate():
+    # Written before the largest rate was recorded: the plain average, rate x W.
+    saved = {"workers": 8, "sync_every": 1000, "rounds_done": 3, "shards": []}
+    old = RaySettings.of("local", None, None, resumed=saved, resuming="c.ckpt")
+    assert old.rate_factor(0.025) == 8 and old.block_rate(0.025) == 1
+    saved["max_worker_rate"] = 0.1
+    new = RaySettings.of("local", None, None, resumed=saved, resuming="c.ckpt")
+    assert new.rate_factor(0.025) == 4 and new.block_rate(0.025) == 2
+    with pytest.raises(ConfigError, match=r"keeps its ray_max_worker_rate \(0.1; got 0.2\)"):
+        RaySettings.of("local", None, None, resumed=saved, resuming="c.ckpt",
+                       max_worker_rate=0.2)
+
+
+def test_a_block_rate_moves_the_model_by_that_many_mean_deltas():
+    """The driver's step with block learning rate B against a float64 statement of it:
+    the synchronised model (plus the driver's residual) becomes start + B x the mean of
+    the workers' deltas, over several rounds, and every worker's synchronised model
+    stays bit-identical to the driver's."""
+    rng = np.random.default_rng(5)
+    n_workers, gain = 4, 2.0
+    start = rng.standard_normal((30, 5)).astype(np.float32)
+    driver, residual = {"w": start.copy()}, {"w": np.zeros_like(start)}
+    synced = [{"w": start.copy()} for _ in range(n_workers)]
+    expected = start.astype(np.float64)
+    for r in range(5):
+        last = r == 4
+        messages, deltas = [], []
+        for w in range(n_workers):
+            working = synced[w]["w"].copy()
+            rows = rng.choice(30, size=8, replace=False)
+            working[rows] += 0.05 * rng.standard_normal((8, 5)).astype(np.float32)
+            message = worker_message({"w": working}, synced[w], 0.0, 16 if last else 8)
+            messages.append(message)
+            step = np.zeros(start.shape)
+            step[message["w"].rows()] = message["w"].deltas()
+            deltas.append(step)
+        update = combine(driver, residual, messages, n_workers, 16 if last else 8, gain=gain)
+        expected += gain * np.mean(deltas, axis=0)
+        assert np.allclose(driver["w"] + residual["w"], expected, rtol=0, atol=1e-6)
+        for w in range(n_workers):
+            apply_update(synced[w], update)
+            assert np.array_equal(synced[w]["w"], driver["w"])
+    # Not the plain average: twice as far from the start.
+    plain = start + (expected - start) / gain
+    assert np.abs(driver["w"] + residual["w"] - plain).max() > 0.01
+
+
+@pytest.mark.parametrize("workers, alpha, factor, block", [
+    (2, 0.025, 2, 1),  # skip-gram: the plain average with the rate x W up to 4 workers
+    (4, 0.025, 4, 1),
+    (8, 0.025, 4, 2),  # beyond, the driver doubles the mean delta
+    (16, 0.025, 4, 4),
+    (4, 0.05, 2, 2),  # CBOW's rate reaches 0.1 at 2 workers
+    (1, 0.05, 1, 1),
+    (3, 0.2, 1, 3),  # a rate above the largest: the sum of the deltas
+])
+def test_the_rate_factor_and_the_block_rate_share_the_workers(workers, alpha, factor, block):
+    settings = RaySettings("local", workers)
+    assert settings.max_worker_rate == 0.1
+    assert settings.rate_factor(alpha) == pytest.approx(factor)
+    assert settings.block_rate(alpha) == pytest.approx(block)
+    assert settings.rate_factor(alpha) * settings.block_rate(alpha) == pytest.approx(workers)
+    # No largest rate is the first rule, the plain average with the rate x W.
+    unlimited = RaySettings("local", workers, max_worker_rate=float("inf"))
+    assert unlimited.rate_factor(alpha) == workers and unlimited.block_rate(alpha) == 1
