@@ -195,20 +195,34 @@ def test_worker_options_need_ray(small_corpus, tmp_path):
     assert_one_line_error(result, "--ray-workers needs --ray")
 
 
-def _shard_workers():
+def _shard_workers(under=None):
     """Process ids of this machine's Ray shard workers (Ray names an actor's process
-    after its class)."""
-    found = []
+    after its class); with `under`, only those descended from that process, so that a
+    test never shoots the workers of another Ray run on the same machine."""
+    found, parent = [], {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                # The field after the command name, which may itself hold ") ".
+                parent[int(pid)] = int(f.read().rsplit(b")", 1)[1].split()[1])
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 if b"ShardWorker" in f.read():
                     found.append(int(pid))
-        except OSError:
+        except (OSError, IndexError, ValueError):
             pass
-    return found
+    if under is None:
+        return found
+
+    def descends(pid):
+        while pid > 1:
+            pid = parent.get(pid, 0)
+            if pid == under:
+                return True
+        return False
+
+    return [pid for pid in found if descends(pid)]
 
 
 def _start_cli(args, cwd):
@@ -239,10 +253,11 @@ def long_run_args(corpus, tmp_path):
 def test_a_killed_worker_is_replaced_and_the_run_finishes_from_the_last_sync(
         long_run_args, corpus, tmp_path):
     out = tmp_path / "v.fw2v"
+    others = set(_shard_workers())  # another Ray run's, if any: not this test's business
     process = _start_cli([*long_run_args, "-o", out], tmp_path)
     try:
         _wait_for_training(process)
-        workers = _shard_workers()
+        workers = _shard_workers(under=process.pid)
         assert workers, "no Ray shard worker found"
         os.kill(workers[0], signal.SIGKILL)
         _, stderr = process.communicate(timeout=300)
@@ -262,7 +277,7 @@ def test_a_killed_worker_is_replaced_and_the_run_finishes_from_the_last_sync(
     assert model.metadata["words_trained"] == n_words * 12
     assert all(np.isfinite(model.metadata["loss_history"]))
     assert topic_precision(model, corpus[1]) >= 0.85
-    assert _shard_workers() == []
+    assert set(_shard_workers()) <= others
 
 
 def test_interrupted_run_on_ray_saves_its_last_synchronisation_and_resumes(
@@ -304,6 +319,7 @@ def test_interrupted_run_on_ray_saves_its_last_synchronisation_and_resumes(
 def test_interrupting_the_driver_stops_every_worker(long_run_args, tmp_path, signal_name):
     out = tmp_path / "v.fw2v"
     out.write_bytes(b"the previous output")
+    others = set(_shard_workers())  # another Ray run's, if any: not this test's business
     process = _start_cli([*long_run_args, "-o", out], tmp_path)
     try:
         _wait_for_training(process)
@@ -315,9 +331,9 @@ def test_interrupting_the_driver_stops_every_worker(long_run_args, tmp_path, sig
     assert "Error: interrupted" in stderr and "Traceback" not in stderr
     assert out.read_bytes() == b"the previous output"
     deadline = time.monotonic() + 20  # Ray's own shutdown reaps its workers
-    while _shard_workers() and time.monotonic() < deadline:
+    while set(_shard_workers()) - others and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _shard_workers() == []
+    assert set(_shard_workers()) <= others
 
 
 def test_cluster_error_is_a_fastw2v_error():
