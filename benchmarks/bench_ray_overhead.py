@@ -30,9 +30,9 @@ import time
 CHILD = """
 import json, sys
 import fastw2v
-corpus, epochs, on_ray = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "ray"
-options = dict(dim=100, window=5, negative=5, sample=1e-4, min_count=5, seed=1,
-               epochs=epochs)
+corpus, epochs, on_ray, arch = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "ray", sys.argv[4]
+options = dict(architecture=arch, dim=100, window=5, negative=5, sample=1e-4, min_count=5,
+               seed=1, epochs=epochs)
 if on_ray:
     options.update(ray="local", ray_workers=2, threads=1)
 else:
@@ -44,13 +44,14 @@ print(json.dumps({"words_per_second": stats.words_per_second,
 """
 
 
-def run(corpus: str, epochs: int, on_ray: bool) -> dict:
+def run(corpus: str, epochs: int, on_ray: bool, arch: str) -> dict:
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", CHILD, corpus, str(epochs),
-                           "ray" if on_ray else "one"],
+                           "ray" if on_ray else "one", arch],
                           check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - began
-    return {"run": "ray, 2 workers x 1 thread" if on_ray else "one process, 2 threads",
+    name = "ray, 2 workers x 1 thread" if on_ray else "one process, 2 threads"
+    return {"arch": arch, "run": name,
             "command_seconds": round(seconds, 2),
             **json.loads(done.stdout.strip().splitlines()[-1])}
 
@@ -60,11 +61,12 @@ def main() -> None:
     parser.add_argument("--corpus", default="/tmp/wiki8.txt")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--arch", default="skipgram", choices=("skipgram", "cbow"))
     args = parser.parse_args()
     single, ray = [], []
     for _ in range(args.rounds):
         for on_ray, results in ((False, single), (True, ray)):
-            result = run(args.corpus, args.epochs, on_ray)
+            result = run(args.corpus, args.epochs, on_ray, args.arch)
             print(json.dumps(result), flush=True)
             results.append(result)
 
@@ -72,7 +74,7 @@ def main() -> None:
         return statistics.median(r[key] for r in results)
 
     print(json.dumps({
-        "rounds": args.rounds, "epochs": args.epochs,
+        "arch": args.arch, "rounds": args.rounds, "epochs": args.epochs,
         "words_per_second_ratio": round(median(ray, "words_per_second")
                                         / median(single, "words_per_second"), 3),
         "training_words_per_second_ratio": round(
