@@ -9,8 +9,8 @@
  * float's exponent and mantissa fields with the exponent biased by 15 instead of 127;
  * multiplying by 2^112 rebiases it. The same multiplication turns a half's subnormal
  * (read as a float subnormal) into the right normal float, so only infinities and NaNs,
- * whose exponent is all ones, need setting apart. Every half is exactly a float32, so
- * the conversion is exact and the builds agree bit for bit.
+ * whose exponent is all ones, need setting apart (their payload kept). Every half is
+ * exactly a float32, so the conversion is exact and the builds agree bit for bit.
  */
 #ifndef FASTW2V_HALVES_H
 #define FASTW2V_HALVES_H
@@ -27,14 +27,15 @@ static inline float fw_half_to_float(uint16_t half)
 {
     uint32_t magnitude = (uint32_t)(half & 0x7fffu) << 13;
     uint32_t sign = (uint32_t)(half & 0x8000u) << 16;
+    /* All ones for infinity and NaN, else zero: a mask, not a branch, so that the loop
+     * of fw_halves_to_floats vectorises. */
+    uint32_t special = 0u - (uint32_t)(magnitude >= (0x7c00u << 13));
     float scaled, value;
     uint32_t bits;
     memcpy(&scaled, &magnitude, sizeof scaled);
     scaled *= 0x1p112f;
     memcpy(&bits, &scaled, sizeof bits);
-    if (magnitude >= (0x7c00u << 13)) {  /* infinity or NaN: keep the payload */
-        bits = magnitude | 0x7f800000u;
-    }
+    bits = (bits & ~special) | ((magnitude | 0x7f800000u) & special);
     bits |= sign;
     memcpy(&value, &bits, sizeof value);
     return value;
