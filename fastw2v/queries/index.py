@@ -1,6 +1,6 @@
 """An approximate nearest-neighbour index (HNSW, by faiss) for the queries of a large model.
 
-A brute-force query reads the whole matrix: 0.2 s for 500,000 words of dim 300. An
+A brute-force query reads the whole matrix (benchmarks/RESULTS.md times it). An
 HNSW graph (Malkov & Yashunin 2016) finds nearly the same neighbours by visiting a few
 thousand rows. The index holds the model's rows scaled to length 1 and searches by
 inner product, which on unit vectors is the cosine. Its candidates are scored again

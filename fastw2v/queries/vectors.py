@@ -5,8 +5,9 @@ file. Cosines are computed as gensim's `most_similar` computes them: the query i
 sum of the unit vectors of the positive words minus those of the negative ones, scaled
 to length 1; a word's score is its vector's dot product with the query divided by the
 vector's norm. The norms are computed once (or read from a native file), so a query is
-one matrix-vector product over the rows searched, and the matrix itself is never copied
-(it may be a read-only memory map).
+one pass over the rows searched (`most_similar`: a compiled scan that keeps only the
+best, queries/neighbours.py), and the matrix itself is never copied (it may be a
+read-only memory map).
 """
 
 from __future__ import annotations
