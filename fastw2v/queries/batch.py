@@ -70,7 +70,7 @@ def one_blas_thread() -> ContextManager[Any]:
     OpenBLAS spreads each product over every core, and its workers wait for each other
     at the end of every product: when other processes hold the cores, each product
     waits for a worker to be scheduled again (benchmarks/RESULTS.md, "Queries in one
-    pass", measured the batch several times slower so on a shared machine). Limited by
+    pass", measured the batch up to four times slower so on a shared machine). Limited by
     threadpoolctl (a dependency); without it, BLAS runs as configured.
     """
     try:
