@@ -49,10 +49,18 @@ extensions = [
     kernel_extension("fastw2v._phrases", "src/_phrases.pyx"),
     # word2vec's text and binary vector files, read and written in streaming blocks.
     kernel_extension("fastw2v._word2vec", "src/_word2vec.pyx"),
+    # Brute-force nearest neighbours: one pass over the matrix a query, the top n kept
+    # in a small heap; float16 rows widened as they are read. Two builds, as the kernel.
+    kernel_extension("fastw2v._neighbours", "src/_neighbours.pyx"),
 ]
 if platform.machine().lower() in ("x86_64", "amd64") and not NATIVE:
     extensions.append(
         kernel_extension("fastw2v._kernel_avx2", "src/_kernel_avx2.pyx", ["-mavx2", "-mfma"])
+    )
+    # F16C as well: one instruction widens eight halves (src/halves.h).
+    extensions.append(
+        kernel_extension("fastw2v._neighbours_avx2", "src/_neighbours_avx2.pyx",
+                         ["-mavx2", "-mfma", "-mf16c"])
     )
 
 # "." finds fastw2v/_text.pxd, which src/_phrases.pyx cimports by its package name.

@@ -21,12 +21,22 @@ measured in the same run on the same files:
   * the commands `fastw2v convert FILE.bin FILE.fw2v` and `fastw2v info -m FILE.txt`,
     whole processes: peak RSS.
 
---queries N (default 200 words) measures queries on the native file
-converted from the .bin: one most_similar(word, 10) (median of N), against one
-single-threaded read pass over the matrix (the int64 sum of its bytes, which streams
-it at memory speed), against gensim's most_similar on the same vectors (BLAS, after
-its first query which computes its norms); and N queries at once with
-most_similar_batch, in queries per second.
+--queries N (default 200 words) measures queries on the native file converted from
+the .bin (issue 14: a query in the time of one pass over the matrix), in rounds that
+alternate the measurements so that a change of load moves them alike (medians):
+  * one read pass over the matrix, single-threaded (the int64 sum of its bytes, which
+    streams it at memory speed), and the same split over two threads (numpy releases
+    the GIL in the sum): the bandwidth reference;
+  * one most_similar(word, 10), in passes, against the previous numpy path (einsum,
+    then argpartition over every score; still the code of `Vectors.cosines`) on the
+    same words, and whether their top 10s are the same words in the same order;
+  * the compiled scan alone on one thread and split over two (two nogil calls from
+    Python threads), to see whether two threads would pay;
+  * with --float16-queries, one query on the file converted to float16;
+  * gensim's most_similar on the same vectors (BLAS, after its first query, which
+    computes its norms);
+  * most_similar_batch of each of --batch-sizes queries (default 100 and 1,000), in
+    queries per second.
 
 --float16-model MODEL.fw2v (a trained float32 model, e.g. `fastw2v train wiki8.txt
 --epochs 1`) measures half precision instead: the model converted with `convert --dtype
@@ -155,19 +165,73 @@ def page_cache_read(path: str) -> float:
 
 
 QUERIES = """
-import statistics
+import statistics, threading
 import numpy as np
+from fastw2v.queries import neighbours
 v = fastw2v.load(native)
 words = v.words[100:100 + 50 * n_queries:50]
 v.most_similar(words[0])  # pages the matrix in
-times = []
-for w in words:
-    t = time.perf_counter(); v.most_similar(w, n=10); times.append(time.perf_counter() - t)
-as_int = np.asarray(v.vectors).view(np.int64)
-passes = []
-for _ in range(5):
-    t = time.perf_counter(); as_int.sum(); passes.append(time.perf_counter() - t)
-t = time.perf_counter(); v.most_similar_batch(words, n=10); batch = time.perf_counter() - t
+matrix = np.asarray(v.vectors)
+as_int = matrix.view(np.int64)
+
+def median_time(work, repeats):
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter(); work(); times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+def in_threads(parts):  # each part a function; run together, one thread each
+    threads = [threading.Thread(target=part) for part in parts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+halves = [as_int[:len(as_int) // 2], as_int[len(as_int) // 2:]]
+query = v.query_vector([v.find(words[0])], [1.0])
+divisors = v._divisors()
+stored = neighbours.stored(matrix)
+
+def scan_part(start, stop):
+    best = neighbours.empty_best(1, 11)
+    neighbours.scan.scan_top(stored, divisors, query, neighbours.scratch_for(v.dim),
+                             best[0][0], best[1][0], start, stop)
+
+def numpy_path(word):  # the previous most_similar: einsum, then argpartition
+    rows = v.find_all([word])
+    return v._top(v.cosines(v.query_vector(rows, [1.0])), rows, 10)
+
+# Rounds alternate the measurements, so that a change in the machine's load moves all
+# of them alike; each figure is the median over its rounds.
+figures = {name: [] for name in ("pass", "pass_2_threads", "query", "numpy_query",
+                                 "scan_1_thread", "scan_2_threads")}
+for round_ in range(rounds):
+    figures["pass"].append(median_time(as_int.sum, 3))
+    figures["pass_2_threads"].append(median_time(
+        lambda: in_threads([h.sum for h in halves]), 3))
+    for w in words[round_::rounds]:
+        figures["query"].append(median_time(lambda: v.most_similar(w, n=10), 1))
+    for w in words[round_::rounds][:5]:
+        figures["numpy_query"].append(median_time(lambda: numpy_path(w), 1))
+    figures["scan_1_thread"].append(median_time(lambda: scan_part(0, len(v)), 3))
+    middle = len(v) // 2
+    figures["scan_2_threads"].append(median_time(
+        lambda: in_threads([lambda: scan_part(0, middle), lambda: scan_part(middle, len(v))]),
+        3))
+same_as_numpy = sum(1 for w in words if [x for x, _ in v.most_similar(w, n=10)]
+                    == [x for x, _ in numpy_path(w)])
+batches = {}
+for size in batch_sizes:
+    batch_words = (words * (size // len(words) + 1))[:size]
+    t = time.perf_counter(); v.most_similar_batch(batch_words, n=10)
+    batches[size] = time.perf_counter() - t
+half_query = None
+if half_native is not None:
+    h = fastw2v.load(half_native)
+    h.most_similar(words[0])
+    half_query = statistics.median(median_time(lambda: h.most_similar(w, n=10), 1)
+                                   for w in words)
+    half_pass = median_time(np.asarray(h.vectors).view(np.int64).sum, 5)
 from gensim.models import KeyedVectors
 kv = KeyedVectors.load_word2vec_format(binary_path, binary=True)
 kv.most_similar(words[0])  # computes its norms
@@ -176,28 +240,53 @@ for w in words:
     t = time.perf_counter(); kv.most_similar(w, topn=10); gtimes.append(time.perf_counter() - t)
 same = sum(1 for w in words if [x for x, _ in v.most_similar(w, n=10)]
            == [x for x, _ in kv.most_similar(w, topn=10)])
-extra = {"query_median": statistics.median(times), "pass_median": statistics.median(passes),
-         "matrix_bytes": int(v.vectors.nbytes), "batch_seconds": batch,
-         "batch_queries": len(words), "gensim_query_median": statistics.median(gtimes),
-         "same_top10_as_gensim": same}
+extra = {name: statistics.median(values) for name, values in figures.items()}
+extra.update({"matrix_bytes": int(matrix.nbytes), "queries": len(words),
+              "batch_seconds": batches, "gensim_query_median": statistics.median(gtimes),
+              "same_top10_as_gensim": same, "same_top10_as_numpy_path": same_as_numpy,
+              "float16_query_median": half_query,
+              "float16_pass_median": half_pass if half_native else None,
+              "scan_build": neighbours.BUILD})
 """
 
 
-def measure_queries(binary_path: str, folder: str, n_queries: int) -> dict:
+def measure_queries(binary_path: str, folder: str, n_queries: int, batch_sizes: list,
+                    float16: bool, rounds: int = 5) -> dict:
     native = os.path.join(folder, "queries.fw2v")
+    half_native = os.path.join(folder, "queries-half.fw2v") if float16 else None
     subprocess.run([sys.executable, "-m", "fastw2v", "convert", binary_path, native],
                    check=True, capture_output=True, cwd="/tmp")
+    if half_native:
+        subprocess.run([sys.executable, "-m", "fastw2v", "convert", binary_path,
+                        half_native, "--dtype", "float16"],
+                       check=True, capture_output=True, cwd="/tmp")
     setup = (f"import fastw2v\nnative, binary_path, n_queries = {native!r}, "
-             f"{binary_path!r}, {n_queries}")
-    result = run_child(setup, QUERIES)
+             f"{binary_path!r}, {n_queries}\nbatch_sizes, rounds = {batch_sizes!r}, "
+             f"{rounds}\nhalf_native = {half_native!r}")
+    r = run_child(setup, QUERIES)
     os.unlink(native)
-    log(f"queries: one most_similar {result['query_median'] * 1e3:.1f} ms, one read pass "
-        f"{result['pass_median'] * 1e3:.1f} ms "
-        f"({result['matrix_bytes'] / result['pass_median'] / 1e9:.1f} GB/s), gensim "
-        f"{result['gensim_query_median'] * 1e3:.1f} ms; batch of {result['batch_queries']}: "
-        f"{result['batch_queries'] / result['batch_seconds']:,.0f} queries/s; same top 10 "
-        f"as gensim: {result['same_top10_as_gensim']} of {result['batch_queries']}")
-    return result
+    if half_native:
+        os.unlink(half_native)
+    gb = r["matrix_bytes"] / 1e9
+    log(f"queries ({r['scan_build']} build), medians over {r['queries']} words:")
+    log(f"  one read pass, 1 thread (int64 sum): {r['pass'] * 1e3:.1f} ms "
+        f"({gb / r['pass']:.1f} GB/s); 2 threads: {r['pass_2_threads'] * 1e3:.1f} ms "
+        f"({gb / r['pass_2_threads']:.1f} GB/s)")
+    log(f"  one most_similar(word, 10): {r['query'] * 1e3:.1f} ms = "
+        f"{r['query'] / r['pass']:.2f} passes ({gb / r['query']:.1f} GB/s); the numpy path "
+        f"(einsum + argpartition): {r['numpy_query'] * 1e3:.1f} ms; same top 10: "
+        f"{r['same_top10_as_numpy_path']} of {r['queries']}")
+    log(f"  the scan alone: 1 thread {r['scan_1_thread'] * 1e3:.1f} ms, 2 threads "
+        f"{r['scan_2_threads'] * 1e3:.1f} ms")
+    if r["float16_query_median"] is not None:
+        log(f"  float16 file: one query {r['float16_query_median'] * 1e3:.1f} ms, one read "
+            f"pass of its {gb / 2:.2f} GB {r['float16_pass_median'] * 1e3:.1f} ms")
+    log(f"  gensim most_similar: {r['gensim_query_median'] * 1e3:.1f} ms; same top 10 as "
+        f"gensim: {r['same_top10_as_gensim']} of {r['queries']}")
+    for size, seconds in r["batch_seconds"].items():
+        log(f"  batch of {size}: {seconds:.2f} s, {int(size) / seconds:,.0f} queries/s "
+            f"(one at a time: {1 / r['query']:,.1f}/s)")
+    return r
 
 
 INDEX_QUERIES = """
@@ -314,6 +403,11 @@ def main() -> None:
                         help="leave out gensim's text read (minutes on a large file)")
     parser.add_argument("--queries", type=int, default=200,
                         help="words for the query timings (0: none)")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[100, 1000],
+                        help="queries a most_similar_batch call (--queries words, repeated "
+                             "when fewer)")
+    parser.add_argument("--float16-queries", action="store_true",
+                        help="also time one query on the file converted to float16")
     parser.add_argument("--only-queries", action="store_true",
                         help="make the .bin and measure only the queries")
     parser.add_argument("--float16-model", help="measure float16 agreement on this model")
@@ -389,7 +483,8 @@ def main() -> None:
             log(f"{fmt}: gensim read {theirs['seconds']:.2f} s, "
                 f"peak {mb(theirs['peak_rss'])}")
         if fmt == "bin" and args.queries:
-            figures["queries"] = measure_queries(path, args.dir, args.queries)
+            figures["queries"] = measure_queries(path, args.dir, args.queries,
+                                                 args.batch_sizes, args.float16_queries)
         if args.only_queries:
             break
         command = ([sys.executable, "-m", "fastw2v", "convert", path,

@@ -3,31 +3,37 @@
 A single query reads the whole matrix to compute one column of scores, so its time is
 one pass over memory. Answering Q queries together reads the matrix once for all of
 them: the scores of a block of rows against every query are one matrix product (BLAS),
-and each query keeps its best n candidates from block to block. Memory stays bounded:
-BLOCK_ROWS x QUERY_CHUNK scores at a time, however large the vocabulary or the batch.
+and the compiled `select_block` (src/_neighbours.pyx) offers each query's scores to that
+query's heap of best candidates, where a score below the heap's worst costs one
+comparison. Memory stays bounded: BLOCK_ROWS x QUERY_CHUNK scores at a time, however
+large the vocabulary or the batch.
 
-The scores are those of `Vectors.most_similar` with the query words as its positive
-words: each query is the sum of its words' unit vectors, scaled to length 1; a word's
-score is its dot product with the query divided by its norm; the query words are left
-out; ties go to the more frequent word. (The product's float32 sums may be ordered
-differently from the single query's, so cosines can differ in the last bits.)
+The scores and their order are those of `Vectors.most_similar` with the query words as
+its positive words (see queries/neighbours.py): each query is the sum of its words'
+unit vectors, scaled to length 1; a word's score is its dot product with the query
+divided by its norm; the query words are left out; ties go to the more frequent word.
+(The product's float32 sums may be ordered differently from the single query's, so
+cosines can differ in the last bits.)
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
+import contextlib
+from typing import TYPE_CHECKING, Any, ContextManager, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..errors import FastW2VError
 from ..formats.files import read_failure
+from .neighbours import empty_best, ranked, scan
 
 if TYPE_CHECKING:
     from .vectors import Vectors
 
-# Rows of the matrix per product, and queries per product: 16,384 x 1,024 float32 scores
-# are 64 MB, and a float16 block converted for the product 16,384 x dim x 4 bytes.
-BLOCK_ROWS = 16384
+# Rows of the matrix per product, and queries per product: 4,096 x 1,024 float32 scores
+# are 16 MB, written by the product and read once by the selection; a float16 block
+# converted for the product is 4,096 x dim x 4 bytes.
+BLOCK_ROWS = 4096
 QUERY_CHUNK = 1024
 
 
@@ -58,58 +64,47 @@ def read_queries(path: str) -> List[Tuple[int, List[str]]]:
     return queries
 
 
+def one_blas_thread() -> ContextManager[Any]:
+    """A context in which BLAS computes on the calling thread only.
+
+    OpenBLAS spreads each product over every core, and its workers wait for each other
+    at the end of every product: when other processes hold the cores, each product
+    waits for a worker to be scheduled again (benchmarks/RESULTS.md, "Queries in one
+    pass", measured the batch up to four times slower so on a shared machine). Limited by
+    threadpoolctl (the `batch` extra); without it, BLAS runs as configured.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
 def top_neighbours(vectors: Vectors, queries: Sequence[Sequence[int]], n: int,
                    restrict: Optional[int] = None) -> List[List[Tuple[str, float]]]:
     """The n nearest words of every query, a query being the rows of its words."""
     end = len(vectors) if restrict is None else min(restrict, len(vectors))
-    divisors = vectors._divisors()
     results: List[List[Tuple[str, float]]] = []
     for first in range(0, len(queries), QUERY_CHUNK):
         chunk = queries[first:first + QUERY_CHUNK]
-        results += _chunk_neighbours(vectors, divisors, chunk, n, end)
+        results += [[(vectors.words[row], score) for row, score in found]
+                    for found in _chunk_neighbours(vectors, chunk, n, end)]
     return results
 
 
-def _query_matrix(vectors: Vectors, divisors: np.ndarray,
-                  queries: Sequence[Sequence[int]]) -> np.ndarray:
-    matrix = np.zeros((len(queries), vectors.dim), dtype=np.float64)
-    for i, rows in enumerate(queries):
-        for row in rows:
-            matrix[i] += vectors.vectors[row] / divisors[row]
-        norm = np.linalg.norm(matrix[i])
-        if norm == 0:
-            raise FastW2VError("a query's vectors add up to zero: nothing is closer to it "
-                               "than anything else")
-        matrix[i] /= norm
-    return matrix.astype(np.float32)
-
-
-def _chunk_neighbours(vectors: Vectors, divisors: np.ndarray,
-                      queries: Sequence[Sequence[int]], n: int,
-                      end: int) -> List[List[Tuple[str, float]]]:
-    q = _query_matrix(vectors, divisors, queries)
-    n_queries = len(queries)
-    keep = min(n + max(len(rows) for rows in queries), end)  # room for excluded words
-    best_scores = np.full((n_queries, 0), -np.inf)
-    best_rows = np.zeros((n_queries, 0), dtype=np.int64)
-    for start in range(0, end, BLOCK_ROWS):
-        stop = min(end, start + BLOCK_ROWS)
-        block = np.asarray(vectors.vectors[start:stop], dtype=np.float32)
-        scores = (q @ block.T) / divisors[start:stop]  # (queries, rows)
-        take = min(keep, stop - start)
-        part = np.argpartition(-scores, take - 1, axis=1)[:, :take]
-        best_scores = np.concatenate(
-            [best_scores, np.take_along_axis(scores, part, axis=1)], axis=1)
-        best_rows = np.concatenate([best_rows, part + start], axis=1)
-        if best_scores.shape[1] > keep:
-            top = np.argpartition(-best_scores, keep - 1, axis=1)[:, :keep]
-            best_scores = np.take_along_axis(best_scores, top, axis=1)
-            best_rows = np.take_along_axis(best_rows, top, axis=1)
-    results = []
-    for i, rows in enumerate(queries):
-        excluded = set(rows)
-        pairs = [(float(s), int(r)) for s, r in zip(best_scores[i], best_rows[i])
-                 if int(r) not in excluded]
-        pairs.sort(key=lambda pair: (-pair[0], pair[1]))  # ties: the more frequent first
-        results.append([(vectors.words[r], s) for s, r in pairs[:n]])
-    return results
+def _chunk_neighbours(vectors: Vectors, queries: Sequence[Sequence[int]], n: int,
+                      end: int) -> List[List[Tuple[int, float]]]:
+    size = min(n + max(len(set(rows)) for rows in queries), end)
+    if size < 1:
+        return [[] for _ in queries]
+    q = np.stack([vectors.query_vector(rows, [1.0] * len(rows)) for rows in queries])
+    divisors = vectors._divisors()
+    best_scores, best_rows = empty_best(len(queries), size)
+    with one_blas_thread():
+        for start in range(0, end, BLOCK_ROWS):
+            stop = min(end, start + BLOCK_ROWS)
+            block = np.asarray(vectors.vectors[start:stop], dtype=np.float32)
+            scan.select_block(q @ block.T, divisors[start:stop], start, best_scores,
+                              best_rows)
+    return [ranked(best_scores[i], best_rows[i], set(rows), n)
+            for i, rows in enumerate(queries)]

@@ -1,6 +1,6 @@
 """An approximate nearest-neighbour index (HNSW, by faiss) for the queries of a large model.
 
-A brute-force query reads the whole matrix: 0.2 s for 500,000 words of dim 300. An
+A brute-force query reads the whole matrix (benchmarks/RESULTS.md times it). An
 HNSW graph (Malkov & Yashunin 2016) finds nearly the same neighbours by visiting a few
 thousand rows. The index holds the model's rows scaled to length 1 and searches by
 inner product, which on unit vectors is the cosine. Its candidates are scored again
@@ -46,6 +46,7 @@ import numpy as np
 from ..errors import FastW2VError, FormatError
 from ..formats.files import atomic_write, read_failure
 from ..version import WRITER
+from .neighbours import scores_of
 from .vectors import Query, Vectors, _as_list, _scale_rows
 
 INSTALL_HINT = 'pip install "fastw2v[index]"'
@@ -336,7 +337,7 @@ class AnnIndex:
             raise ValueError("n must be at least 1")
         rows = self.vectors.find_all(positive + negative)
         signs = [1.0] * len(positive) + [-1.0] * len(negative)
-        query = self._query(rows, signs)
+        query = self.vectors.query_vector(rows, signs)
         return self._search(query[None, :], [rows], n)[0]
 
     def most_similar_batch(self, queries: Sequence[Query],
@@ -349,8 +350,8 @@ class AnnIndex:
         if any(not words for words in lists):
             raise ValueError("every query needs at least one word")
         rows = [self.vectors.find_all(words) for words in lists]
-        matrix = np.stack([self._query(r, [1.0] * len(r)) for r in rows]) if rows else \
-            np.zeros((0, self.vectors.dim), dtype=np.float32)
+        matrix = (np.stack([self.vectors.query_vector(r, [1.0] * len(r)) for r in rows])
+                  if rows else np.zeros((0, self.vectors.dim), dtype=np.float32))
         return self._search(matrix, rows, n)
 
     def analogy(self, a: str, b: str, c: str, n: int = 5) -> List[Tuple[str, float]]:
@@ -358,18 +359,6 @@ class AnnIndex:
         3CosMul needs every word's score against a, b and c, which a graph does not
         give: ask `Vectors.analogy(..., method="3cosmul")`."""
         return self.most_similar([b, c], [a], n=n)
-
-    def _query(self, rows: Sequence[int], signs: Sequence[float]) -> np.ndarray:
-        """The signed sum of the rows' unit vectors at length 1, as most_similar makes it."""
-        divisors = self.vectors._divisors()
-        query = np.zeros(self.vectors.dim, dtype=np.float64)
-        for row, sign in zip(rows, signs):
-            query += sign * self.vectors.vectors[row] / divisors[row]
-        norm = np.linalg.norm(query)
-        if norm == 0:
-            raise FastW2VError("the query's vectors add up to zero: nothing is closer to it "
-                               "than anything else")
-        return (query / norm).astype(np.float32)
 
     def _search(self, queries: np.ndarray, excluded: Sequence[Sequence[int]],
                 n: int) -> List[List[Tuple[str, float]]]:
@@ -399,8 +388,7 @@ class AnnIndex:
         ties to the more frequent word."""
         if not rows:
             return []
-        matrix = np.asarray(self.vectors.vectors[rows], dtype=np.float32)
-        scores = np.einsum("ij,j->i", matrix, query) / self.vectors._divisors()[rows]
+        scores = scores_of(self.vectors.vectors, self.vectors._divisors(), query, rows)
         order = sorted(range(len(rows)), key=lambda j: (-float(scores[j]), rows[j]))[:n]
         return [(self.vectors.words[rows[j]], float(scores[j])) for j in order]
 

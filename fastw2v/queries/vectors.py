@@ -5,8 +5,9 @@ file. Cosines are computed as gensim's `most_similar` computes them: the query i
 sum of the unit vectors of the positive words minus those of the negative ones, scaled
 to length 1; a word's score is its vector's dot product with the query divided by the
 vector's norm. The norms are computed once (or read from a native file), so a query is
-one matrix-vector product over the rows searched, and the matrix itself is never copied
-(it may be a read-only memory map).
+one pass over the rows searched (`most_similar`: a compiled scan that keeps only the
+best, queries/neighbours.py), and the matrix itself is never copied (it may be a
+read-only memory map).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..formats.rows import row_norms
 from ..formats.word2vec import read_word2vec, save_word2vec
 from ..state import ModelState
 from ..version import WRITER
+from .neighbours import nearest
 
 METHODS = ("3cosadd", "3cosmul")
 # 3CosMul's epsilon, from Levy & Goldberg (2014), "Linguistic Regularities in Sparse and
@@ -367,7 +369,10 @@ class Vectors:
     def most_similar(self, positive: Query, negative: Query = (), n: int = 10,
                      restrict: Optional[int] = None) -> List[Tuple[str, float]]:
         """The n words with the highest cosine to the sum of the unit vectors of
-        `positive` minus those of `negative`, leaving out the query words.
+        `positive` minus those of `negative`, leaving out the query words; of equal
+        cosines, the more frequent word (the lower row) first.
+
+        One pass over the rows, in compiled code (queries/neighbours.py).
 
         `restrict` searches only the most frequent words (the first rows). Raises
         UnknownWordError (with suggestions) if a query word is not in the vocabulary.
@@ -378,16 +383,23 @@ class Vectors:
         if n < 1:
             raise ValueError("n must be at least 1")
         rows = self.find_all(positive + negative)
+        query = self.query_vector(rows, [1.0] * len(positive) + [-1.0] * len(negative))
+        end = len(self.words) if restrict is None else min(restrict, len(self.words))
+        found = nearest(self.vectors, self._divisors(), query, n, rows, end)
+        return [(self.words[row], score) for row, score in found]
+
+    def query_vector(self, rows: Sequence[int], signs: Sequence[float]) -> np.ndarray:
+        """The query `most_similar` makes of `rows`: the sum of their unit vectors, each
+        times its sign, scaled to length 1 (float32). FastW2VError if the sum is zero."""
         divisors = self._divisors()
         query = np.zeros(self.dim, dtype=np.float64)
-        for i, row in enumerate(rows):
-            sign = 1.0 if i < len(positive) else -1.0
+        for row, sign in zip(rows, signs):
             query += sign * self.vectors[row] / divisors[row]
-        if not np.any(query):
+        norm = np.linalg.norm(query)
+        if norm == 0:
             raise FastW2VError("the query's vectors add up to zero: nothing is closer to it "
                                "than anything else")
-        scores = self.cosines(query, restrict)
-        return self._top(scores, rows, n)
+        return (query / norm).astype(np.float32)
 
     def most_similar_batch(self, queries: Sequence[Query], n: int = 10,
                            restrict: Optional[int] = None) -> List[List[Tuple[str, float]]]:

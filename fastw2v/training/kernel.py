@@ -12,8 +12,6 @@ FASTW2V_KERNEL=baseline to force the portable build, e.g. to compare the two.
 
 from __future__ import annotations
 
-import importlib
-import os
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Dict
@@ -22,44 +20,18 @@ import numpy as np
 
 from .. import _kernel as _baseline
 from ..config import MAX_SENTENCE_TOKENS, TrainConfig
+from ..cpu import pick_build, runnable_builds
 from .huffman import huffman_paths
 from .sampling import alias_table, keep_probabilities, log_noise, noise_distribution
-
-# numpy's record of what this CPU can do lives in a private module, which numpy 2 moved
-# and which has no type stub: it is imported by name.
-try:  # numpy >= 2
-    _umath = importlib.import_module("numpy._core._multiarray_umath")
-except ImportError:  # numpy 1.x
-    _umath = importlib.import_module("numpy.core._multiarray_umath")
-_CPU_FEATURES: Dict[str, bool] = _umath.__cpu_features__
-
-
-def _has_avx2_fma() -> bool:
-    return bool(_CPU_FEATURES.get("AVX2")) and bool(_CPU_FEATURES.get("FMA3"))
 
 
 def available_builds() -> Dict[str, ModuleType]:
     """Every build of the kernel that is installed and that this CPU can run, by name;
     "baseline" always. The tests check each against the numpy reference."""
-    builds: Dict[str, ModuleType] = {"baseline": _baseline}
-    if _has_avx2_fma():
-        try:
-            from .. import _kernel_avx2
-        except ImportError:  # not x86-64, or a native build (setup.py)
-            pass
-        else:
-            builds["avx2"] = _kernel_avx2
-    return builds
+    return runnable_builds(_baseline, "fastw2v._kernel_avx2", "AVX2", "FMA3")
 
 
-def _pick_build() -> str:
-    builds = available_builds()
-    if os.environ.get("FASTW2V_KERNEL", "auto") == "baseline":
-        return "baseline"
-    return "avx2" if "avx2" in builds else "baseline"
-
-
-BUILD = _pick_build()
+BUILD = pick_build(available_builds())
 kernel = available_builds()[BUILD]
 
 

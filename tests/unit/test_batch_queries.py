@@ -67,3 +67,12 @@ def test_cli_batch_names_the_line_of_an_unknown_word(tmp_path, vectors):
     result = CliRunner().invoke(main, ["similar", "w0", "--batch", str(queries), "-m",
                                        str(model)])
     assert_one_line_error(result, "not both", code=2)
+
+
+def test_the_batch_s_products_run_on_one_blas_thread():
+    # On a shared machine OpenBLAS's waiting workers made the batch up to four times
+    # slower (benchmarks/RESULTS.md): the limit must really reach the BLAS numpy uses.
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with batch.one_blas_thread():
+        blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    assert blas and all(p["num_threads"] == 1 for p in blas)
