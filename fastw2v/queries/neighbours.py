@@ -37,8 +37,9 @@ def available_builds() -> Dict[str, ModuleType]:
     return runnable_builds(_baseline, "fastw2v._neighbours_avx2", "AVX2", "FMA3", "F16C")
 
 
-BUILD = pick_build(available_builds())
-scan = available_builds()[BUILD]
+_BUILDS = available_builds()
+BUILD = pick_build(_BUILDS)
+scan = _BUILDS[BUILD]
 
 
 def empty_best(n_queries: int, size: int) -> Tuple[np.ndarray, np.ndarray]:

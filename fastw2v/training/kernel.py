@@ -31,8 +31,9 @@ def available_builds() -> Dict[str, ModuleType]:
     return runnable_builds(_baseline, "fastw2v._kernel_avx2", "AVX2", "FMA3")
 
 
-BUILD = pick_build(available_builds())
-kernel = available_builds()[BUILD]
+_BUILDS = available_builds()
+BUILD = pick_build(_BUILDS)
+kernel = _BUILDS[BUILD]
 
 
 @dataclass(frozen=True)
