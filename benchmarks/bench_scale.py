@@ -561,8 +561,11 @@ def _train_child(path: str, dim: int, threads: int, tmp_dir: str, release_table:
         table_bytes = [v.nbytes for v in vars(tables).values() if hasattr(v, "nbytes")]
         sizes["kernel_tables"] = sum(table_bytes)
         vocab = self.state.vocab
-        sizes["vocab_words_python"] = (sys.getsizeof(vocab.words)
-                                       + sum(sys.getsizeof(w) for w in vocab.words))
+        # The words as the vocabulary holds them: a compact WordList (its buffer and
+        # offsets), or Python strings and their list.
+        held = getattr(vocab.words, "nbytes", None)
+        sizes["vocab_words"] = held if held is not None else (
+            sys.getsizeof(vocab.words) + sum(sys.getsizeof(w) for w in vocab.words))
         sizes["vocab_counts"] = vocab.counts.nbytes
         # Any counting table still alive during training (none is expected).
         import gc

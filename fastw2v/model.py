@@ -100,7 +100,7 @@ class Model:
         return self.state.loss_history
 
     @property
-    def words(self) -> List[str]:
+    def words(self) -> Sequence[str]:
         return self.vocab.words
 
     def __getitem__(self, word: str) -> np.ndarray:

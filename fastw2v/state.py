@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -110,7 +110,7 @@ class ModelState:
                    context_bias=np.zeros(shapes["context_bias"], dtype=np.float32))
 
     @property
-    def words(self) -> List[str]:
+    def words(self) -> Sequence[str]:
         return self.vocab.words
 
     @property
@@ -231,7 +231,7 @@ class ModelState:
         metadata = native.metadata
         counts = native.counts if native.counts is not None else np.zeros(
             len(native.words), dtype=np.int64)
-        state = cls(Vocabulary(list(native.words), counts), native.vectors,
+        state = cls(Vocabulary(native.words, counts), native.vectors,
                     norms=native.norms, format_version=native.version,
                     loss_history=[float(x) for x in metadata.get("loss_history") or []],
                     provenance={k: v for k, v in metadata.items() if k not in _STATE_ENTRIES})

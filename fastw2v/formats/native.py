@@ -44,11 +44,12 @@ import math
 import os
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
 from ..errors import FormatError, OutputError
+from ..text.words import WordList
 from .detect import NATIVE_MAGIC
 from .files import atomic_write, read_failure
 from .rows import MAX_DIM, check_vectors, check_words
@@ -72,7 +73,7 @@ _CONVERT_ROWS = 65536
 class NativeFile:
     """What a native file holds. `vectors` and `norms` are read-only memory maps."""
 
-    words: List[str]
+    words: WordList
     vectors: np.ndarray
     norms: np.ndarray
     counts: Optional[np.ndarray] = None
@@ -112,7 +113,7 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
         norms = _float16_norms(vectors)
     if not np.isfinite(norms).all():
         raise ValueError("the norms must be finite")
-    vocab = "\n".join(words).encode("utf-8")
+    vocab = words.blob if isinstance(words, WordList) else "\n".join(words).encode("utf-8")
     meta = json.dumps(metadata or {}, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
     vocab_offset = HEADER_SIZE
@@ -223,16 +224,18 @@ def read_native(path: str) -> NativeFile:
     def part(offset: int, size: int) -> bytes:
         return front[offset - vocab_offset:offset - vocab_offset + size]
 
+    blob = part(vocab_offset, vocab_size)
     try:
-        text = part(vocab_offset, vocab_size).decode("utf-8")
+        blob.decode("utf-8")  # checked once; each word is decoded when it is asked for
     except UnicodeDecodeError:
         raise FormatError(f"{path}: the word list is not valid UTF-8 (file damaged)") from None
-    words = text.split("\n") if n_words else []
-    if len(words) != n_words:
-        raise FormatError(f"{path}: the word list holds {len(words):,} words, the header "
-                          f"announces {n_words:,} (file damaged)")
-    if "" in words:  # the writer never writes one (io.check_words)
-        raise FormatError(f"{path}: the word list holds an empty word (file damaged)")
+    # The file's word list is a WordList's buffer: no string is made per word.
+    words = WordList.from_blob(blob, n_words)
+    if words is None:  # the writer never writes an empty word (rows.check_words)
+        found = blob.count(b"\n") + 1 if blob else 0
+        what = (f"holds {found:,} words, the header announces {n_words:,}" if found != n_words
+                else "holds an empty word")
+        raise FormatError(f"{path}: the word list {what} (file damaged)")
     counts = None
     if flags & FLAG_COUNTS:
         counts = np.frombuffer(part(counts_offset, 8 * n_words), dtype="<i8")

@@ -7,6 +7,7 @@ from typing import Optional, Sequence, Set
 import numpy as np
 
 from ..errors import OutputError
+from ..text.words import WordList
 
 MAX_DIM = 2**31 - 1  # the largest vector dimension any reader accepts
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -44,13 +45,32 @@ def check_vectors(path: str, words: Sequence[str], vectors: np.ndarray) -> None:
 def check_words(path: str, words: Sequence[str]) -> None:
     """Every word must be non-empty, free of ASCII white space and NUL, and listed once,
     or the file written would be one that no reader (ours included) accepts."""
-    for word in words:
-        if not word or "\0" in word or any(ch in ASCII_WHITE_SPACE for ch in word):
-            raise OutputError(f"{path}: word {word!r} is empty or holds ASCII white space "
-                              f"or NUL")
+    if isinstance(words, WordList):
+        bad = _first_unwritable(words)
+    else:
+        bad = next((word for word in words if not word or "\0" in word
+                    or any(ch in ASCII_WHITE_SPACE for ch in word)), None)
+    if bad is not None:
+        raise OutputError(f"{path}: word {bad!r} is empty or holds ASCII white space "
+                          f"or NUL")
+    if isinstance(words, WordList) and words.distinct:
+        return  # distinct by construction; a set of a million strings costs 90 MiB
     repeated = repeated_word(words)
     if repeated is not None:
         raise OutputError(f"{path}: word {repeated!r} is listed twice")
+
+
+def _first_unwritable(words: WordList) -> Optional[str]:
+    """The first word holding ASCII white space or NUL, found in the words' buffer at
+    numpy speed: the only line breaks there are the separators (WordList's rule), and
+    no word is empty."""
+    blob = np.frombuffer(words.blob, dtype=np.uint8)
+    banned = np.zeros(256, dtype=bool)
+    banned[[ord(ch) for ch in ASCII_WHITE_SPACE - {"\n"}] + [0]] = True
+    hits = np.flatnonzero(banned[blob])
+    if not len(hits):
+        return None
+    return words[words.row_at_byte(int(hits[0]))]
 
 
 def repeated_word(words: Sequence[str]) -> Optional[str]:

@@ -37,7 +37,7 @@ import math
 import os
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -210,7 +210,7 @@ def read_similarity_pairs(path: str) -> List[Pair]:
 # Analogies
 # ---------------------------------------------------------------------------------------
 
-def folded_index(words: List[str]) -> Tuple[Dict[str, int], np.ndarray]:
+def folded_index(words: Sequence[str]) -> Tuple[Dict[str, int], np.ndarray]:
     """Case-insensitive lookup: folded word -> group id, and each row's group id.
 
     Group ids are the row of the group's first (most frequent) spelling.

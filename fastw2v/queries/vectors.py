@@ -23,6 +23,7 @@ from ..formats.native import write_native
 from ..formats.rows import row_norms
 from ..formats.word2vec import read_word2vec, save_word2vec
 from ..state import ModelState
+from ..text.words import WordList
 from ..version import WRITER
 from .neighbours import nearest
 
@@ -76,7 +77,9 @@ class Vectors:
             raise ValueError("need one vector row per word")
         if vectors.dtype not in (np.float32, np.float16):  # float16: as a file stores it
             vectors = vectors.astype(np.float32)
-        self.words = list(words)
+        # A WordList (a native file's or a trained vocabulary's words) is kept as it is:
+        # compact, and searched by bytes (text/words.py); other sequences are copied.
+        self.words: Sequence[str] = words if isinstance(words, WordList) else list(words)
         self.vectors = vectors
         self.counts = counts
         self.metadata = dict(metadata or {})

@@ -10,12 +10,13 @@ points, so the same counts always give the same ids whatever order the corpus wa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..errors import VocabularyError
 from ..formats.files import atomic_write, bom_length
+from .words import WordList, as_words
 
 # Counts are held as int64 and summed (Vocabulary.total): a larger total would wrap.
 MAX_TOTAL_COUNT = 2**63 - 1
@@ -23,17 +24,24 @@ MAX_TOTAL_COUNT = 2**63 - 1
 
 @dataclass
 class Vocabulary:
-    """Words sorted by descending count (ties by code point) and their counts."""
+    """Words sorted by descending count (ties by code point) and their counts.
 
-    words: List[str]
+    The words are held compactly (text/words.py: a million words in about 16 MiB instead
+    of 61 as strings), since training keeps them to the end but rarely reads them.
+    """
+
+    words: Sequence[str]
     counts: np.ndarray  # int64, one per word, non-increasing
     _index: Optional[Dict[str, int]] = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.words = as_words(self.words)
 
     @classmethod
     def from_counts(cls, counts: Dict[str, int], min_count: int) -> Vocabulary:
         kept = [(w, c) for w, c in counts.items() if c >= min_count]
         kept.sort(key=lambda item: (-item[1], item[0]))
-        words = [w for w, _ in kept]
+        words = WordList.of([w for w, _ in kept], distinct=True)  # keys of a dict
         return cls(words, np.array([c for _, c in kept], dtype=np.int64))
 
     @classmethod
@@ -51,7 +59,9 @@ class Vocabulary:
         # are over 100 MB at the memory peak before training).
         by_word = np.array(sorted(range(len(words)), key=words.__getitem__), dtype=np.int64)
         order = by_word[np.argsort(-counts[entries[by_word]], kind="stable")]
-        vocab = cls([words[i] for i in order], counts[entries[order]])
+        # The table's entries are distinct words.
+        vocab = cls(WordList.of([words[i] for i in order], distinct=True),
+                    counts[entries[order]])
         return vocab, entries[order]
 
     def __len__(self) -> int:
@@ -64,7 +74,9 @@ class Vocabulary:
     def index(self) -> Dict[str, int]:
         """word -> id, built on first use."""
         if self._index is None:
-            self._index = {w: i for i, w in enumerate(self.words)}
+            words = self.words
+            self._index = (words.first_rows() if isinstance(words, WordList)
+                           else {w: i for i, w in enumerate(words)})
         return self._index
 
     @property

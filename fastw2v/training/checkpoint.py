@@ -62,6 +62,7 @@ from ..formats.files import atomic_write, read_failure
 from ..state import ModelState
 from ..text.sources import CorpusArgument, CorpusFiles
 from ..text.vocab import Vocabulary
+from ..text.words import WordList
 
 FORMAT = "fastw2v-checkpoint"
 VERSION = 1
@@ -232,7 +233,7 @@ def save_checkpoint(path: str, checkpoint: Checkpoint) -> None:
         meta["ray"] = checkpoint.ray
     arrays: Dict[str, Any] = {
         "meta": _bytes_array(json.dumps(meta, sort_keys=True).encode("utf-8")),
-        "words": _bytes_array("\n".join(state.vocab.words).encode("utf-8")),
+        "words": _bytes_array(WordList.of(state.vocab.words).blob),
         "counts": np.asarray(state.vocab.counts, dtype=np.int64),
         "w_in": state.w_in,
         "w_out": state.w_out,
@@ -300,7 +301,11 @@ def _foreign(path: str) -> FormatError:
 def _checkpoint_from(meta: Dict[str, Any], arrays: Dict[str, np.ndarray]) -> Checkpoint:
     """Build the checkpoint and check that every part agrees with the others."""
     config = TrainConfig(**meta["config"]).resolved()
-    words = bytes(arrays["words"]).decode("utf-8").split("\n")
+    blob = bytes(arrays["words"])
+    blob.decode("utf-8")  # UnicodeDecodeError: damaged, as the caller reports
+    words = WordList.from_blob(blob, len(arrays["counts"]))
+    if words is None:
+        raise ValueError("the word list does not match the counts")
     # Training updates the matrices in place: they must be writable and C-contiguous
     # (np.load returns them so; np.require copies only if not).
     state = ModelState(
