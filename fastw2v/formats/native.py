@@ -52,7 +52,7 @@ from ..errors import FormatError, OutputError
 from ..text.words import WordList
 from .detect import NATIVE_MAGIC
 from .files import atomic_write, read_failure
-from .rows import MAX_DIM, check_vectors, check_words
+from .rows import MAX_DIM, check_vectors, check_words, holds_nonfinite
 
 VERSION = 1  # float32 matrices
 VERSION_FLOAT16 = 2  # the first version whose flags may say float16
@@ -139,7 +139,7 @@ def write_native(path: str, words: Sequence[str], vectors: np.ndarray, norms: np
             context = np.ascontiguousarray(context, dtype="<f4")
         if context.ndim != 2 or context.shape[1] != dim:
             raise ValueError("the context matrix needs the vectors' dimension")
-        if not np.isfinite(context).all():
+        if holds_nonfinite(context):
             raise OutputError(f"{path}: the output matrix holds a NaN or infinite value; "
                               f"nothing was written")
         if half:

@@ -21,9 +21,21 @@ def unusable_rows(vectors: np.ndarray) -> np.ndarray:
     """A mask of the rows no query can use: those with a NaN or infinite value, and
     those so long that their Euclidean norm, which cosines divide by and native files
     store as float32, overflows float32 (each value finite, the sum of squares not)."""
+    return ~(_row_squares(vectors) <= FLOAT32_MAX ** 2)  # NaN compares false: unusable too
+
+
+def _row_squares(matrix: np.ndarray) -> np.ndarray:
+    """Each row's sum of squares in float64 (NaN or inf for a row holding one)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        squares = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
-    return ~(squares <= FLOAT32_MAX ** 2)  # NaN compares false: unusable too
+        return np.einsum("ij,ij->i", matrix, matrix, dtype=np.float64)
+
+
+def holds_nonfinite(matrix: np.ndarray) -> bool:
+    """Whether any value is NaN or infinite, at the cost of one float64 per row: a row's
+    float64 sum of squares is finite exactly when all its float32 (or float16) values
+    are, whereas np.isfinite(matrix) would make a boolean copy of the whole matrix
+    (286 MiB for a million rows of 300, at the end of training)."""
+    return not np.isfinite(_row_squares(matrix)).all()
 
 
 def row_problem(row: np.ndarray) -> str:

@@ -189,3 +189,23 @@ def test_non_finite_norm(tmp_path):
     data[norms_offset:norms_offset + 4] = np.float32(np.nan).tobytes()
     path.write_bytes(bytes(data))
     assert_format_error(path, "NaN")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_an_output_matrix_with_a_nonfinite_value_is_refused(tmp_path, bad):
+    vectors = make_vectors()
+    context = make_vectors(seed=1)
+    context[3, 5] = bad
+    path = tmp_path / "m.fw2v"
+    with pytest.raises(OutputError, match="output matrix holds a NaN or infinite value"):
+        write_native(str(path), WORDS, vectors, row_norms(vectors), context=context)
+    assert not path.exists()
+
+
+def test_an_output_matrix_of_the_largest_finite_values_is_written(tmp_path):
+    # Finite values whose squares overflow float32 (not float64) are not NaN or infinite.
+    vectors = make_vectors()
+    context = np.full((len(WORDS), 7), np.finfo(np.float32).max, dtype=np.float32)
+    path = tmp_path / "m.fw2v"
+    write_native(str(path), WORDS, vectors, row_norms(vectors), context=context)
+    assert np.array_equal(read_native(str(path)).context, context)
