@@ -109,6 +109,9 @@ cdef class _Blocks:
         if self.start > 0:
             memmove(self.data, self.data + self.start, kept)
             self.start, self.end = 0, kept
+            # The NUL after the bytes moves with them, even if nothing more is read: the
+            # last number of a file without a final line end is parsed up to it (strtof).
+            self.data[self.end] = 0
         if self.end == self.capacity:
             # One row longer than the buffer (a huge word): room for it, and no more.
             self.capacity *= 2

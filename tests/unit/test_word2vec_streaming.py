@@ -110,3 +110,16 @@ def test_text_values_outside_the_number_grammar_are_refused(tmp_path, bad):
     path.write_bytes(f"1 2\nw 1 {bad}\n".encode())
     with pytest.raises(FormatError, match="line 2: a value is not a number"):
         read_word2vec(str(path))
+
+
+def test_the_last_number_of_a_file_without_a_final_line_end_is_read_to_its_end(tmp_path):
+    # The second row's last value takes strtof's path (17 digits); the reader had moved
+    # the unread bytes to its buffer's front without the NUL after them, so strtof ran
+    # on into stale bytes and the row was called "not a number" instead of cut short.
+    row = b" 1.0648363166859264e+16" * 5
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 5\nfirst" + b" 0.25" * 5 + b"\nsecond" + row)
+    with pytest.raises(FormatError, match="line 3: the file ends inside this row"):
+        read_word2vec(str(path))
+    path.write_bytes(b"2 5\nfirst" + b" 0.25" * 5 + b"\nsecond" + row + b"\n")
+    assert read_word2vec(str(path)).vectors[1, 4] == np.float32(1.0648363166859264e+16)
