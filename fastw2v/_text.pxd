@@ -41,6 +41,19 @@ cdef struct TableC:
     bint failed            # an allocation failed; the Python side raises MemoryError
 
 
+cdef inline uint64_t hash_bytes(const uint8_t *key, Py_ssize_t n) noexcept nogil:
+    # FNV-1a, then a final avalanche so that the low bits used for the slot mix well.
+    # Shared with the word2vec readers (src/_word2vec.pyx), which hash words too.
+    cdef uint64_t h = 14695981039346656037ULL
+    cdef Py_ssize_t i
+    for i in range(n):
+        h = (h ^ key[i]) * 1099511628211ULL
+    h ^= h >> 32
+    h *= 0xD6E8FEB86659FD93ULL
+    h ^= h >> 32
+    return h
+
+
 cdef int sanitise_utf8(const uint8_t *s, int n, uint8_t *out,
                        int64_t *n_invalid) noexcept nogil
 cdef bint prune(TableC *t) noexcept nogil

@@ -44,18 +44,6 @@ for _c in (0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d):
     IS_SPACE[_c] = 1
 
 
-cdef inline uint64_t hash_bytes(const uint8_t *key, int n) noexcept nogil:
-    # FNV-1a, then a final avalanche so that the low bits used for the slot mix well.
-    cdef uint64_t h = 14695981039346656037ULL
-    cdef int i
-    for i in range(n):
-        h = (h ^ key[i]) * 1099511628211ULL
-    h ^= h >> 32
-    h *= 0xD6E8FEB86659FD93ULL
-    h ^= h >> 32
-    return h
-
-
 # Length of the valid UTF-8 sequence starting at s[0] (of n bytes left), or, when the
 # bytes there are invalid, minus the length of the maximal invalid subpart: the lead byte
 # plus the continuation bytes that could still have begun a valid sequence. Python's

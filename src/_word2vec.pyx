@@ -5,7 +5,8 @@
 the rest of the file to `read_binary` or `read_text`, which stream it in blocks of
 BLOCK_BYTES into a matrix allocated once for the rows the header announces (or fewer,
 when the file is too short to hold them, so a lying header cannot ask for terabytes).
-Peak memory is the matrix, the words, and one block: never the whole file.
+Peak memory is the matrix, the words, their hash table and one block: never the whole
+file.
 
 Every strictness of the reader documented in word2vec.py is kept here, with the same
 messages: a problem is raised as FormatError when the row holding it is read, so the
@@ -20,20 +21,23 @@ most 2^24 scaled by a power of ten of at most 10^10, both exact in float32, so o
 IEEE operation rounds correctly), the value in two instructions; otherwise the C
 library's correctly rounded `strtof` on the checked token.
 
-Duplicate words are checked by the caller, which holds the word list.
+The words are collected as a WordList (fastw2v/text/words.py) by `_Words`, which also
+refuses a word listed twice when the row repeating it is read.
 """
 
 import numpy as np
 
 cimport numpy as cnp
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.stdint cimport INT32_MAX, int32_t, int64_t, uint8_t, uint64_t
 from libc.stdio cimport snprintf
 from libc.math cimport fabs, floor, log10, sqrt
-from libc.stdlib cimport strtof
-from libc.string cimport memchr, memcpy, memmove
+from libc.stdlib cimport free, malloc, strtof
+from libc.string cimport memchr, memcmp, memcpy, memmove, memset
 
+from fastw2v._text cimport hash_bytes
 from fastw2v.errors import FormatError
+from fastw2v.text.words import WordList
 
 cnp.import_array()
 
@@ -208,15 +212,105 @@ cdef inline bint finite_float(float value) noexcept nogil:
     return -FLOAT32_MAX <= value <= FLOAT32_MAX  # False for NaN too
 
 
-cdef str decode_word(str path, const unsigned char *p, Py_ssize_t n, Py_ssize_t place,
-                     bint is_line):
-    """The word's str; `place` (a line or vector number) goes into the message only
-    when there is one to make: formatting it for every row cost a third of a read."""
-    try:
-        return PyUnicode_DecodeUTF8(<const char *>p, n, NULL)
-    except UnicodeDecodeError:
-        where = f"line {place:,}" if is_line else f"vector {place:,}"
-        raise FormatError(f"{path}: {where}: word is not valid UTF-8") from None
+cdef class _Words:
+    """The words of a file as its rows are read, held as a WordList holds them: one
+    UTF-8 buffer joined by "\\n" and the offsets of the words. An open-addressing table
+    of row numbers, sized once for the rows the file can hold, finds a word listed twice
+    as the row repeating it is read, so that error too names the first damaged place in
+    file order. No string is made per word: a million words cost their bytes, 8 bytes
+    of offset and 8 of table each, not 61 MiB of Python strings and a 32 MiB set."""
+    cdef str path
+    cdef bint by_line      # places are line numbers (text) or vector numbers (binary)
+    cdef bytearray blob
+    cdef Py_ssize_t used
+    cdef cnp.ndarray bounds
+    cdef int64_t *bound
+    cdef Py_ssize_t n
+    cdef int32_t *slots    # a row, or -1; at most half full
+    cdef Py_ssize_t mask
+
+    def __cinit__(self):
+        self.slots = NULL
+
+    def __init__(self, str path, bint by_line, Py_ssize_t max_rows):
+        if max_rows >= INT32_MAX:
+            raise FormatError(f"{path}: the file could hold {max_rows:,} words; fastw2v "
+                              f"reads at most {INT32_MAX - 1:,}")
+        self.path = path
+        self.by_line = by_line
+        self.blob = bytearray(1 << 16)
+        self.used = 0
+        self.bounds = np.empty(max_rows + 1, dtype=np.int64)
+        self.bound = <int64_t *>cnp.PyArray_DATA(self.bounds)
+        self.n = 0
+        cdef Py_ssize_t n_slots = 16
+        while n_slots < 2 * max_rows:
+            n_slots *= 2
+        self.slots = <int32_t *>malloc(n_slots * sizeof(int32_t))
+        if self.slots == NULL:
+            raise MemoryError()
+        memset(self.slots, 0xFF, n_slots * sizeof(int32_t))  # every slot -1
+        self.mask = n_slots - 1
+
+    def __dealloc__(self):
+        free(self.slots)
+
+    cdef int add(self, const unsigned char *p, Py_ssize_t length, Py_ssize_t place,
+                 const int64_t *places) except -1:
+        """Add the next row's word (`place`: its line or vector number; `places`, for
+        text, the line of every row so far). FormatError for invalid UTF-8 or a word
+        listed before."""
+        cdef Py_ssize_t k, s, row
+        cdef bytearray bigger
+        for k in range(length):
+            if p[k] >= 0x80:  # not plain ASCII: let Python's decoder judge it
+                try:
+                    PyUnicode_DecodeUTF8(<const char *>p, length, NULL)
+                except UnicodeDecodeError:
+                    raise FormatError(f"{self.path}: {self._where(place)}: word is not "
+                                      f"valid UTF-8") from None
+                break
+        s = <Py_ssize_t>(hash_bytes(p, length) & <uint64_t>self.mask)
+        while self.slots[s] >= 0:
+            row = self.slots[s]
+            if (self._length(row) == length
+                    and memcmp(<unsigned char *>self.blob + self.bound[row], p, length) == 0):
+                word = PyUnicode_DecodeUTF8(<const char *>p, length, NULL)
+                was = places[row] if self.by_line else row + 1
+                raise FormatError(f"{self.path}: {self._where(place)}: word {word!r} is "
+                                  f"listed twice (first at {self._where(was)}); a query "
+                                  f"could only reach one of the two vectors")
+            s = (s + 1) & self.mask
+        self.slots[s] = <int32_t>self.n
+        if self.used + length + 1 > len(self.blob):
+            bigger = bytearray(2 * (self.used + length + 1))
+            memcpy(<unsigned char *>bigger, <unsigned char *>self.blob, self.used)
+            self.blob = bigger
+        if self.n:
+            (<unsigned char *>self.blob)[self.used] = CH_NEWLINE
+            self.used += 1
+        self.bound[self.n] = self.used
+        memcpy(<unsigned char *>self.blob + self.used, p, length)
+        self.used += length
+        self.n += 1
+        return 0
+
+    cdef Py_ssize_t _length(self, Py_ssize_t row):
+        cdef Py_ssize_t end = self.bound[row + 1] - 1 if row + 1 < self.n else self.used
+        return end - self.bound[row]
+
+    cdef str _where(self, Py_ssize_t place):
+        return f"line {place:,}" if self.by_line else f"vector {place:,}"
+
+    cdef str word(self, Py_ssize_t row):
+        start = self.bound[row]
+        return self.blob[start:start + self._length(row)].decode("utf-8")
+
+    def word_list(self):
+        """The words read, as a WordList (distinct: every repeat was refused)."""
+        self.bound[self.n] = self.used + 1
+        blob = bytes(memoryview(self.blob)[:self.used])
+        return WordList(blob, self.bounds[:self.n + 1], True)
 
 
 cdef extern from *:
@@ -262,7 +356,7 @@ def read_binary(source, bytes head, str path, n_words, int dim,
     cdef cnp.ndarray norms = np.empty(n_rows, dtype=np.float32)
     cdef float *rows = <float *>cnp.PyArray_DATA(matrix)
     cdef float *norm_out = <float *>cnp.PyArray_DATA(norms)
-    cdef list words = []
+    cdef _Words words = _Words(path, False, n_rows)
     cdef _Blocks blocks = _Blocks(source, head)
     cdef Py_ssize_t i, k, space, word_start
     cdef int newline_after_rows = -1  # unknown until the second row
@@ -315,13 +409,13 @@ def read_binary(source, bytes head, str path, n_words, int dim,
                 raise FormatError(f"{path}: vector {i + 1:,} of {n_words:,}: word "
                                   f"{raw[:40]!r} holds white space or a NUL byte (is the "
                                   f"header's dimension {dim:,} right?)")
-        words.append(decode_word(path, data + word_start, space - word_start, i + 1, False))
+        words.add(data + word_start, space - word_start, i + 1, NULL)
         row = rows + i * <Py_ssize_t>dim
         memcpy(row, data + space + 1, row_bytes)
         blocks.start = space + 1 + row_bytes
         squares = sum_of_squares(row, dim)
         if not squares <= FLOAT32_MAX_SQUARED:  # NaN fails too
-            raise FormatError(f"{path}: vector {i + 1:,} ({words[i]!r}) "
+            raise FormatError(f"{path}: vector {i + 1:,} ({words.word(i)!r}) "
                               f"{_row_problem(row, dim)}")
         norm_out[i] = <float>sqrt(squares)
     while True:  # after the last row: only white space
@@ -333,7 +427,7 @@ def read_binary(source, bytes head, str path, n_words, int dim,
         blocks.start = blocks.end
         if not blocks.more():
             break
-    return words, matrix, norms
+    return words.word_list(), matrix, norms
 
 
 cdef str _row_problem(const float *row, int dim):
@@ -347,8 +441,7 @@ cdef str _row_problem(const float *row, int dim):
 def read_text(source, bytes head, str path, n_words, int dim,
               Py_ssize_t body_bytes):
     """Read the `n_words` rows of a text file after its header (arguments as for
-    read_binary). Returns the words, the matrix, the norms and the line number of each
-    row (int64), for the caller's messages about duplicate words."""
+    read_binary). Returns the words, the matrix and the norms."""
     # A word and dim values of one byte each, separated by spaces, and a line end: the
     # shortest row (the last may lack its line end, hence the + 1).
     cdef Py_ssize_t n_target = min(n_words, ANY_FILE_ROWS)
@@ -359,7 +452,7 @@ def read_text(source, bytes head, str path, n_words, int dim,
     cdef float *rows = <float *>cnp.PyArray_DATA(matrix)
     cdef float *norm_out = <float *>cnp.PyArray_DATA(norms)
     cdef int64_t *line_out = <int64_t *>cnp.PyArray_DATA(line_numbers)
-    cdef list words = []
+    cdef _Words words = _Words(path, True, n_rows)
     cdef _Blocks blocks = _Blocks(source, head)
     cdef Py_ssize_t row_index = 0, line_no = 1, n_fields, line_end, p, token_end, k
     cdef Py_ssize_t word_start, word_end
@@ -417,11 +510,10 @@ def read_text(source, bytes head, str path, n_words, int dim,
         if memchr(data + word_start, 0, word_end - word_start) != NULL:
             raise FormatError(f"{path}: line {line_no:,}: the word holds a NUL byte (is this "
                               f"a binary file?)")
-        words.append(decode_word(path, data + word_start, word_end - word_start, line_no,
-                                 True))
         if row_index >= n_rows:  # cannot happen: the body is too short for this row
             raise FormatError(f"{path}: header announces {n_words:,} words, the file is "
                               f"too short to hold them")
+        words.add(data + word_start, word_end - word_start, line_no, line_out)
         row = rows + row_index * <Py_ssize_t>dim
         p = word_end
         with nogil:
@@ -448,7 +540,7 @@ def read_text(source, bytes head, str path, n_words, int dim,
     if row_index != n_target:
         raise FormatError(f"{path}: header announces {n_words:,} words, file has "
                           f"{row_index:,}")
-    return words, matrix, norms, line_numbers
+    return words.word_list(), matrix, norms
 
 
 cdef int _parse_row(const unsigned char *data, Py_ssize_t p, Py_ssize_t line_end, int dim,
@@ -503,17 +595,20 @@ cdef void _refuse_extra_rows(_Blocks blocks, str path, n_words,
 
 # -- writers ------------------------------------------------------------------------------
 
-def write_binary(out, list words, const float[:, ::1] vectors):
+def write_binary(out, const unsigned char[::1] blob, const int64_t[::1] bounds,
+                 const float[:, ::1] vectors):
     """Write the rows of a binary file (word, space, little-endian float32 values, \\n)
-    to `out`, in blocks of about BLOCK_BYTES; the caller writes the header."""
+    to `out`, in blocks of about BLOCK_BYTES; the caller writes the header. The words
+    are a WordList's buffer and bounds (word i is blob[bounds[i]:bounds[i + 1] - 1])."""
     cdef Py_ssize_t row_bytes = 4 * vectors.shape[1], i
-    cdef Py_ssize_t capacity = BLOCK_BYTES, used = 0, need
+    cdef Py_ssize_t capacity = BLOCK_BYTES, used = 0, need, length
     cdef bytearray buf = bytearray(capacity)
     cdef unsigned char *data = <unsigned char *>buf
-    cdef bytes word
+    cdef const unsigned char *word
     for i in range(vectors.shape[0]):
-        word = (<str>words[i]).encode("utf-8")
-        need = len(word) + row_bytes + 2
+        word = &blob[0] + bounds[i]
+        length = bounds[i + 1] - 1 - bounds[i]
+        need = length + row_bytes + 2
         if used + need > capacity:
             out.write(memoryview(buf)[:used])
             used = 0
@@ -521,8 +616,8 @@ def write_binary(out, list words, const float[:, ::1] vectors):
                 capacity = need
                 buf = bytearray(capacity)
                 data = <unsigned char *>buf
-        memcpy(data + used, <const char *>word, len(word))
-        used += len(word)
+        memcpy(data + used, word, length)
+        used += length
         data[used] = CH_SPACE
         memcpy(data + used + 1, &vectors[i, 0], row_bytes)
         used += 1 + row_bytes
@@ -625,18 +720,22 @@ def format_values(const float[::1] values):
     return result
 
 
-def write_text(out, list words, const float[:, ::1] vectors):
+def write_text(out, const unsigned char[::1] blob, const int64_t[::1] bounds,
+               const float[:, ::1] vectors):
     """Write the rows of a text file: the word, then each value as C's and Python's
-    "%.6g" print it (6 significant digits), separated by spaces, and \\n."""
+    "%.6g" print it (6 significant digits), separated by spaces, and \\n. The words as
+    for write_binary."""
     cdef Py_ssize_t dim = vectors.shape[1], i, k, need
     # "-1.23457e-38" is 12 characters; 16 a value leaves room for any %.6g output.
     cdef Py_ssize_t capacity = BLOCK_BYTES, used = 0
     cdef bytearray buf = bytearray(capacity)
     cdef char *data = <char *>buf
-    cdef bytes word
+    cdef const unsigned char *word
+    cdef Py_ssize_t length
     for i in range(vectors.shape[0]):
-        word = (<str>words[i]).encode("utf-8")
-        need = len(word) + 16 * dim + 2
+        word = &blob[0] + bounds[i]
+        length = bounds[i + 1] - 1 - bounds[i]
+        need = length + 16 * dim + 2
         if used + need > capacity:
             out.write(memoryview(buf)[:used])
             used = 0
@@ -644,8 +743,8 @@ def write_text(out, list words, const float[:, ::1] vectors):
                 capacity = need
                 buf = bytearray(capacity)
                 data = <char *>buf
-        memcpy(data + used, <const char *>word, len(word))
-        used += len(word)
+        memcpy(data + used, word, length)
+        used += length
         with nogil:
             for k in range(dim):
                 data[used] = CH_SPACE

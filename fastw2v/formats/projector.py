@@ -98,6 +98,8 @@ def _tsv_rows(block: np.ndarray) -> bytes:
     writer, given empty words, writes " v1 v2 ...\\n" a row; the spaces become tabs and
     the one before each row's first value goes."""
     buffer = io.BytesIO()
-    write_text(buffer, [""] * len(block), np.ascontiguousarray(block, dtype=np.float32))
+    # n empty words: word i is the buffer's bytes bounds[i] to bounds[i + 1] - 1.
+    write_text(buffer, b"\n" * len(block), np.arange(len(block) + 1, dtype=np.int64),
+               np.ascontiguousarray(block, dtype=np.float32))
     text = buffer.getvalue().replace(b" ", b"\t").replace(b"\n\t", b"\n")
     return text[1:] if text.startswith(b"\t") else text

@@ -37,12 +37,13 @@ import io
 import os
 import stat
 import sys
-from typing import IO, List, NamedTuple, Sequence, Tuple
+from typing import IO, NamedTuple, Sequence, Tuple
 
 import numpy as np
 
 from .._word2vec import read_binary, read_text, write_binary, write_text
 from ..errors import FormatError
+from ..text.words import WordList, as_words
 from .detect import FORMAT_NAMES, detect_format, format_for_path
 from .files import atomic_write, bom_length, read_failure
 from .rows import MAX_DIM, check_vectors, check_words
@@ -58,27 +59,31 @@ def save_word2vec(path: str, words: Sequence[str], vectors: np.ndarray,
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError("need one vector row per word")
     _require_little_endian(path)
-    words = list(words)
+    # The writers take the words as one UTF-8 buffer; a list that cannot be one (an
+    # empty word, a line break) is refused by check_words with the word named.
+    words = as_words(words)
     check_words(path, words)
+    assert isinstance(words, WordList)
     check_vectors(path, words, vectors)
     n_words, dim = vectors.shape
     with atomic_write(path, "wb") as out:
         out.write(f"{n_words} {dim}\n".encode("ascii"))
         if fmt == "bin":
-            write_binary(out, words, vectors)
+            write_binary(out, words.blob, words.bounds, vectors)
         else:
-            write_text(out, words, vectors)
+            write_text(out, words.blob, words.bounds, vectors)
 
 
 class Word2VecFile(NamedTuple):
-    """What a word2vec file holds: its words in file order, their float32 matrix, and
-    the norm of every row (computed while reading, so queries need no second pass)."""
-    words: List[str]
+    """What a word2vec file holds: its words in file order (a WordList: no string is
+    made per word until one is asked for), their float32 matrix, and the norm of every
+    row (computed while reading, so queries need no second pass)."""
+    words: WordList
     vectors: np.ndarray
     norms: np.ndarray
 
 
-def load_word2vec(path: str, fmt: str = "auto") -> Tuple[List[str], np.ndarray]:
+def load_word2vec(path: str, fmt: str = "auto") -> Tuple[Sequence[str], np.ndarray]:
     """Load a word2vec binary or text file; malformed input raises FormatError.
 
     With `fmt="auto"` the format comes from `detect_format`. Returns the words in file
@@ -120,14 +125,8 @@ def read_word2vec(path: str, fmt: str = "auto") -> Word2VecFile:
             n_words, dim = _parse_header(path, head[start:header_end])
             body = head[header_end + 1:]
             body_bytes = size - (header_end + 1)
-            if fmt == "bin":
-                words, vectors, norms = read_binary(source, body, path, n_words, dim,
-                                                    body_bytes)
-                _check_unique(path, words, lambda i: f"vector {i + 1:,}")
-            else:
-                words, vectors, norms, lines = read_text(source, body, path, n_words, dim,
-                                                         body_bytes)
-                _check_unique(path, words, lambda i: f"line {int(lines[i]):,}")
+            read = read_binary if fmt == "bin" else read_text
+            words, vectors, norms = read(source, body, path, n_words, dim, body_bytes)
     except OSError as exc:
         raise read_failure(FormatError, path, exc, "a vector file") from None
     return Word2VecFile(words, vectors, norms)
@@ -154,16 +153,3 @@ def _parse_header(path: str, line: bytes) -> Tuple[int, int]:
         raise FormatError(f"{path}: line 1: impossible header {n_words} {dim} (the "
                           f"dimension must be 1 to {MAX_DIM:,})")
     return n_words, dim
-
-
-def _check_unique(path: str, words: List[str], where) -> None:
-    """Refuse a word listed twice; `where(i)` names the place of the i-th word."""
-    if len(set(words)) == len(words):  # the common case, at C speed
-        return
-    first: dict = {}
-    for i, word in enumerate(words):
-        if word in first:
-            raise FormatError(f"{path}: {where(i)}: word {word!r} is listed twice (first "
-                              f"at {where(first[word])}); a query could only reach one of "
-                              f"the two vectors")
-        first[word] = i

@@ -85,6 +85,11 @@ class WordList(Sequence[str]):
         return self._blob
 
     @property
+    def bounds(self) -> np.ndarray:
+        """int64, one more than the words: word i is blob[bounds[i]:bounds[i + 1] - 1]."""
+        return self._bounds
+
+    @property
     def nbytes(self) -> int:
         return len(self._blob) + self._bounds.nbytes
 

@@ -10,6 +10,7 @@ from fastw2v.errors import FormatError, OutputError
 from fastw2v.formats.detect import detect_format, format_for_path
 from fastw2v.formats.files import atomic_write
 from fastw2v.formats.word2vec import load_word2vec, save_word2vec
+from fastw2v.text.words import WordList
 
 WORDS = ["the", "naïve", "東京", "😀", "Ωmega", "straße", "x", "ℵ₀", "a-b_c", "1984"]
 
@@ -138,8 +139,8 @@ def test_save_word2vec_failing_midway_leaves_old_file(tmp_path, monkeypatch):
     save_word2vec(str(path), ["old"], np.ones((1, 2), dtype=np.float32))
     before = path.read_bytes()
 
-    def write_half_then_fail(out, words, vectors):
-        out.write(words[0].encode() + b" " + vectors[0].tobytes() + b"\n")
+    def write_half_then_fail(out, blob, bounds, vectors):
+        out.write(bytes(blob[:bounds[1] - 1]) + b" " + vectors[0].tobytes() + b"\n")
         raise KeyboardInterrupt  # even a BaseException must clean up
 
     monkeypatch.setattr(fio, "write_binary", write_half_then_fail)
@@ -404,3 +405,23 @@ def test_format_for_path():
     assert format_for_path("v.bin") == "bin"
     assert format_for_path("v") == "bin"
     assert format_for_path("v.fw2v", "text") == "text"
+
+
+def test_a_repeated_text_word_names_the_lines_blank_lines_included(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes("3 2\n\nnaïve 1 2\n\nb 1 2\nnaïve 3 4\n".encode())
+    with pytest.raises(FormatError, match=r"line 6: word 'naïve' is listed twice "
+                                          r"\(first at line 3\)"):
+        load_word2vec(str(path))
+
+
+def test_a_read_file_holds_its_words_compactly_and_writes_them_back(tmp_path):
+    words = ["the", "naïve", "東京", "x" * 300]
+    vectors = np.arange(8, dtype=np.float32).reshape(4, 2)
+    for name in ("v.bin", "v.txt"):
+        save_word2vec(str(tmp_path / name), words, vectors)
+        read = fio.read_word2vec(str(tmp_path / name))
+        assert isinstance(read.words, WordList) and read.words.distinct
+        assert read.words == words and read.words.index("東京") == 2
+        save_word2vec(str(tmp_path / ("again-" + name)), read.words, read.vectors)
+        assert (tmp_path / name).read_bytes() == (tmp_path / ("again-" + name)).read_bytes()
