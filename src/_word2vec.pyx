@@ -43,7 +43,7 @@ cnp.import_array()
 
 # How many bytes each read of the file asks for: large enough that the per-call cost
 # vanishes, small enough to stay a rounding error beside any matrix worth streaming.
-BLOCK_BYTES = 1 << 23
+BLOCK_BYTES = 1 << 20
 
 # More rows than any file can hold (a header's count is capped to this before use).
 cdef Py_ssize_t ANY_FILE_ROWS = 1LL << 62
