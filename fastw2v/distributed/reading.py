@@ -316,11 +316,12 @@ def choose_reading(session, files: CorpusFiles, mode: str, driver_option: Option
     n = len(session.actors)
     if driver_option is not None:
         if mode == "workers":
-            def message(name: Callable[[str], str]) -> str:
-                return (f"{name('ray_read')} workers cannot be combined with "
-                        f"{name(driver_option)}, which reads the corpus on the driver; use "
-                        f"{name('ray_read')} auto or driver")
-            raise ConfigError(message(lambda field: field), message(option_name))
+            reads = "reads the corpus on the driver"
+            raise ConfigError(
+                f"ray_read='workers' cannot be combined with {driver_option}, which "
+                f"{reads}; use ray_read='auto' or 'driver'",
+                f"--ray-read workers cannot be combined with {option_name(driver_option)}, "
+                f"which {reads}; use --ray-read auto or driver")
         warn(f"reading the corpus on the driver: {option_name(driver_option)} reads it "
              f"there")
         return None
@@ -328,8 +329,9 @@ def choose_reading(session, files: CorpusFiles, mode: str, driver_option: Option
     # them at the same place everywhere, while the workers' working folders are theirs.
     paths = [os.path.abspath(path) for path in files.paths]
     sizes = driver_sizes(files)
-    why = unreadable(paths, sizes, session.nodes,
-                     session.get([a.probe.remote(paths) for a in session.actors]))
+    why: Optional[str] = unreadable(
+        paths, sizes, session.nodes, session.get([a.probe.remote(paths)
+                                                  for a in session.actors]))
     plan = None
     if why is None:
         plan = plan_shares(paths, sizes, n)
