@@ -255,6 +255,8 @@ def test_two_node_cluster_through_the_cli(corpus, tmp_path):
         # The workers recorded in the model's metadata, shown by `info`.
         info = CliRunner().invoke(main, ["info", str(out)])
         assert "ray: 2 workers x 1 threads" in info.output, info.output
+        # Both nodes open the corpus (one machine's files): each worker read its share.
+        assert "corpus read on the workers" in info.output, info.output
         # Two workers of one CPU each filled both nodes: three cannot be placed.
         result = CliRunner().invoke(main, [
             "train", path, "-o", str(tmp_path / "w.fw2v"), "--ray", cluster.address,
