@@ -84,8 +84,11 @@ def plan_shares(paths: Sequence[str], sizes: Sequence[int], n: int) -> SharePlan
     total = starts[-1]
     mean = total / n
     cuts = [0]
+    uncut: Optional[str] = None  # a compressed file a cut had to go around
     for k in range(1, n):
-        cuts.append(max(cuts[-1], _cut(paths, sizes, starts, total * k / n, SNAP * mean)))
+        cut, compressed = _cut(paths, sizes, starts, total * k / n, SNAP * mean)
+        cuts.append(max(cuts[-1], cut))
+        uncut = uncut or compressed
     cuts.append(total)
     shares, share_sizes = [], []
     for a, b in zip(cuts, cuts[1:]):
@@ -97,32 +100,31 @@ def plan_shares(paths: Sequence[str], sizes: Sequence[int], n: int) -> SharePlan
                 parts.append(FilePart(path, lo, None if hi == size else hi))
         shares.append(CorpusShare(tuple(parts)))
         share_sizes.append(b - a)
-    return SharePlan(tuple(shares), tuple(share_sizes),
-                     _problem(paths, sizes, share_sizes, n))
+    return SharePlan(tuple(shares), tuple(share_sizes), _problem(share_sizes, n, uncut))
 
 
 def _cut(paths: Sequence[str], sizes: Sequence[int], starts: List[int], target: float,
-         snap: float) -> int:
+         snap: float) -> Tuple[int, Optional[str]]:
     """Where the corpus (as one run of bytes) is cut nearest `target`: a file boundary
     within `snap`, else a line start of an uncompressed file, else the compressed
-    file's nearer end."""
+    file's nearer end (and then that file's path)."""
     i = int(np.searchsorted(starts, target, side="right")) - 1
     i = min(i, len(paths) - 1)
     begin, end = starts[i], starts[i] + sizes[i]
     nearer = begin if target - begin <= end - target else end
-    if abs(target - nearer) <= snap or is_compressed(paths[i]):
-        return nearer
-    return begin + line_start_at(paths[i], int(round(target)) - begin)
+    if abs(target - nearer) <= snap:
+        return nearer, None
+    if is_compressed(paths[i]):
+        return nearer, paths[i]
+    return begin + line_start_at(paths[i], int(round(target)) - begin), None
 
 
-def _problem(paths: Sequence[str], sizes: Sequence[int], share_sizes: List[int],
-             n: int) -> Optional[str]:
+def _problem(share_sizes: List[int], n: int, uncut: Optional[str]) -> Optional[str]:
     mean = sum(share_sizes) / n
     if min(share_sizes) > 0 and max(share_sizes) <= UNEVEN * mean:
         return None
-    largest = max(range(len(paths)), key=lambda i: (is_compressed(paths[i]), sizes[i]))
-    why = (f"{paths[largest]} is compressed and cannot be cut"
-           if is_compressed(paths[largest]) else "its lines are too few or too long")
+    why = (f"{uncut} is compressed and cannot be cut" if uncut is not None
+           else "its lines are too few or too long")
     if min(share_sizes) == 0:
         return f"the corpus cannot be shared among {n:,} workers: {why}"
     return (f"the corpus cannot be shared evenly among {n:,} workers ({why}): the "

@@ -35,6 +35,7 @@ import bz2
 import gzip
 import io
 import lzma
+import math
 import os
 import tempfile
 import zlib
@@ -148,25 +149,20 @@ def _feed_file(part: FilePart, scanner: _text.Scanner, sink, first_line: int) ->
 
 def _blocks(f, part: FilePart) -> Iterator[bytes]:
     """The bytes of `part` of the open file `f`, in blocks of at most BLOCK_BYTES."""
-    left = -1 if part.end is None else part.end - part.start  # -1: to the end
-
-    def read(n: int) -> bytes:
-        nonlocal left
-        if left < 0:
-            return f.read(n)
-        data = f.read(min(n, left)) if left else b""
-        left -= len(data)
-        return data
-
     if part.start:
         f.seek(part.start)  # an uncompressed file (FilePart's rule): a byte is a byte
-    block = read(len(UTF8_BOM))
-    # A UTF-8 byte-order mark is a file marker, not text of the first word.
-    if part.start == 0 and block == UTF8_BOM:
-        block = read(BLOCK_BYTES)
-    while block:
-        yield block
-        block = read(BLOCK_BYTES)
+    left = math.inf if part.end is None else part.end - part.start
+    first = part.start == 0
+    while left > 0:
+        # The file's first bytes alone, to see whether they are a UTF-8 byte-order mark,
+        # a file marker rather than text of the first word.
+        block = f.read(int(min(len(UTF8_BOM) if first else BLOCK_BYTES, left)))
+        if not block:
+            return
+        left -= len(block)
+        if not (first and block == UTF8_BOM):
+            yield block
+        first = False
 
 
 def line_start_at(path: str, offset: int) -> int:
