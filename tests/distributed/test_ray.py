@@ -291,6 +291,11 @@ def test_worker_options_need_ray(small_corpus, tmp_path):
     result = CliRunner().invoke(main, ["train", small_corpus, "-o", str(tmp_path / "v.bin"),
                                        "--ray-workers", "2"])
     assert_one_line_error(result, "--ray-workers needs --ray")
+    result = CliRunner().invoke(main, ["train", small_corpus, "-o", str(tmp_path / "v.bin"),
+                                       "--ray-read", "workers"])
+    assert_one_line_error(result, "--ray-read needs --ray")
+    with pytest.raises(ConfigError, match=r"ray_read must be one of auto, workers, driver"):
+        fastw2v.train(small_corpus, ray="local", ray_read="everywhere")
 
 
 def _shard_workers(under=None):
