@@ -91,8 +91,9 @@ class FilePart:
     def __str__(self) -> str:
         if self.whole:
             return self.path
-        end = "its end" if self.end is None else f"{self.end:,}"
-        return f"{self.path} (bytes {self.start:,} to {end})"
+        # Line numbers in messages about a part count from the part's first line.
+        end = "its end" if self.end is None else f"byte {self.end:,}"
+        return f"{self.path} (the part from byte {self.start:,} to {end})"
 
 
 @dataclass(frozen=True)

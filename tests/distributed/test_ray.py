@@ -229,6 +229,16 @@ def test_where_the_workers_cannot_read_the_corpus(corpus, tmp_path, shared_ray):
     with pytest.raises(ConfigError, match="compressed and cannot be cut.*ray_read='driver'"):
         fastw2v.train(str(compressed), ray="local", ray_workers=2, ray_read="workers",
                       **SMALL)
+    # A file every worker opens but one cannot read through: the worker's error, in
+    # one line naming it, its node and the part of the file it read.
+    binary = tmp_path / "binary.txt"
+    with open(path, "rb") as f:
+        binary.write_bytes(f.read() + b"a b\0c\n")
+    result = CliRunner().invoke(main, [
+        "train", str(binary), "-o", str(out), "--ray", "local", "--ray-workers", "2",
+        "--threads", "1", "--ray-read", "workers"])
+    assert_one_line_error(result, f"Ray worker 2 (on node {node}): {binary} (the part from "
+                                  f"byte ", "NUL byte")
     # A start that reads on the driver is refused with reading on the workers.
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("apple 10\n")
