@@ -36,7 +36,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -54,6 +54,9 @@ from ..text.corpus import (
 from ..text.sources import CorpusFiles, CorpusShare, FilePart, is_compressed
 from ..text.vocab import Vocabulary
 from ..training.starts import check_id_range, no_word_error, report_counting
+
+if TYPE_CHECKING:
+    from .session import RaySession
 
 READ_MODES = ("auto", "workers", "driver")
 # A cut within this share of a share's bytes of a file boundary moves to the boundary.
@@ -307,7 +310,8 @@ def refuse(why: str) -> ConfigError:
 
 # -- the driver: choosing where to read, and reading on the workers -----------------------
 
-def choose_reading(session, files: CorpusFiles, mode: str, driver_option: Optional[str],
+def choose_reading(session: RaySession, files: CorpusFiles, mode: str,
+                   driver_option: Optional[str],
                    warn: Callable[[str], None]) -> Optional[WorkerReading]:
     """How this run reads its corpus: a WorkerReading, or None to read on the driver.
     `driver_option` is the option (a fastw2v.train parameter) whose start needs the
@@ -351,7 +355,7 @@ class WorkerReading:
     """Each worker counts its share, the driver makes the vocabulary of the sum, each
     worker encodes its share with it (the module's comment)."""
 
-    def __init__(self, session, files: CorpusFiles, plan: SharePlan):
+    def __init__(self, session: RaySession, files: CorpusFiles, plan: SharePlan):
         self.session = session
         self.files = files
         self.plan = plan
@@ -386,7 +390,7 @@ class WorkerReading:
         stats.seconds["encode"] = time.perf_counter() - encode_began
         return vocab, sharded
 
-    def reload(self, session) -> List[ShardSummary]:
+    def reload(self, session: RaySession) -> List[ShardSummary]:
         """Give the session's new workers their shards again (after a failure): each
         reads its share once more, with the vocabulary, and must find what the first
         reading found."""
@@ -405,14 +409,14 @@ class ShippedShards:
     """The driver's id stream cut into one shard per worker, each put in the object store
     once (and kept there, for a replacement worker)."""
 
-    def __init__(self, session, encoded: EncodedCorpus, job_tokens: int,
+    def __init__(self, session: RaySession, encoded: EncodedCorpus, job_tokens: int,
                  lengths: Optional[Sequence[int]] = None):
         shards = split_shards(encoded, len(session.actors), job_tokens, lengths)
         self.refs = [session.ray.put(shard) for shard in shards]
         del shards
         self.summaries = self.reload(session)
 
-    def reload(self, session) -> List[ShardSummary]:
+    def reload(self, session: RaySession) -> List[ShardSummary]:
         return session.get([a.take_ids.remote(ref)
                             for a, ref in zip(session.actors, self.refs)])
 
