@@ -89,8 +89,11 @@ def info(ctx, model, named, as_json):
         rows.append(("trained with", "not recorded (word2vec formats hold only words and vectors)"))
     run = meta.get("distributed")
     if isinstance(run, dict):  # trained on a Ray cluster (fastw2v/distributed/engine.py)
+        # Runs from before the workers could read record no reading: the driver read.
+        read_on = f"corpus read on the {run.get('corpus_read_on', 'driver')}"
         rows.append(("distributed", f"{run.get('engine')}: {run.get('workers')} workers x "
-                                    f"{run.get('threads_per_worker')} threads, synchronised "
+                                    f"{run.get('threads_per_worker')} threads, {read_on}, "
+                                    f"synchronised "
                                     f"every {run.get('sync_every', 0):,} words per worker "
                                     f"({run.get('rounds')} rounds): {run.get('sync_rule')}; "
                                     f"{run.get('bytes_to_driver_per_word')} bytes per "

@@ -19,6 +19,7 @@ from ..config import (
     TrainConfig,
     available_cores,
 )
+from ..distributed.reading import READ_MODES
 from ..errors import ConfigError, OutputError
 from ..formats.detect import ALL_FORMATS, format_for_path
 from ..formats.files import check_writable_path
@@ -87,6 +88,7 @@ def _resume_command(ctx: click.Context, corpus: CorpusFiles, checkpoint: str) ->
         words.append("-q")
     if params["ray_address"] is not None:  # where to train is not a training setting
         words += ["--ray", params["ray_address"]]
+    # Not --ray-read: a resumed run reads the corpus on the driver (see train()).
     # New checkpoints go back to the file resumed from, as they did to --checkpoint.
     words += ["--resume", os.path.abspath(checkpoint)]
     return " ".join(shlex.quote(word) for word in words)
@@ -241,11 +243,17 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
                    "at --alpha x workers up to it, and the driver multiplies the mean of "
                    "their changes by the rest of the factor (docs/distributed.md)  "
                    "[default: 0.1]")
+@click.option("--ray-read", type=click.Choice(READ_MODES), default=None,
+              help="Where the corpus is read on Ray: workers (each counts and encodes its "
+                   "share of the files, which every node must be able to open: a shared "
+                   "file system), driver (this machine encodes it and ships each worker "
+                   "its ids), or auto (workers when every node opens every file, else "
+                   "driver, saying why)  [default: auto]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, save_context, dtype, skipgram, quiet, save_vocab,
           read_vocab, tmp_dir, checkpoint, checkpoint_every, resume, init_from, grow_vocab,
-          ray_address, ray_workers, sync_every, ray_max_worker_rate, **options):
+          ray_address, ray_workers, sync_every, ray_max_worker_rate, ray_read, **options):
     """Learn word vectors from CORPUS... (UTF-8 text, one sentence per line; .gz, .bz2
     and .xz are read directly): one or more files or folders (a folder's files, sorted
     by name), read in order as one text."""
@@ -277,7 +285,8 @@ def train(ctx, corpus, output, fmt, save_context, dtype, skipgram, quiet, save_v
                             checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                             resume=resume, init_from=init_from, grow_vocab=grow_vocab,
                             ray=ray_address, ray_workers=ray_workers, sync_every=sync_every,
-                            ray_max_worker_rate=ray_max_worker_rate, **options)
+                            ray_max_worker_rate=ray_max_worker_rate, ray_read=ray_read,
+                            **options)
     except TrainingInterrupted as exc:
         exc.resume_command = _resume_command(ctx, corpus, exc.checkpoint)
         raise

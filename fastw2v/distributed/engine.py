@@ -1,9 +1,12 @@
 """Data-parallel training on Ray: the driver's side.
 
-The driver has read and encoded the corpus (fastw2v/training/starts.py, as for any
-run). It cuts the id stream at sentence ends into one shard per worker, ships each
-shard once through Ray's object store, and starts one `ShardWorker` actor per worker,
-reserving `threads` CPUs for each. Training then goes in rounds: every worker trains
+The session (session.py) has started one `ShardWorker` actor per worker, reserving
+`threads` CPUs for each, and every worker has its shard of the corpus, or gets it here:
+either the workers read and encoded their own shares of the files (reading.py's
+`WorkerReading`), or the driver read and encoded the corpus (fastw2v/training/starts.py,
+as for any run), and the engine cuts the id stream at sentence ends into one shard per
+worker and ships each once through Ray's object store (`ShippedShards`). Training then
+goes in rounds: every worker trains
 `sync_every` words of its shard (the same share of each shard, so all workers stand at
 the same global progress and the learning rate, a function of that progress, is the
 same everywhere), reports the rows it changed, and receives the combined rows.
@@ -30,7 +33,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -41,9 +44,10 @@ from ..text.corpus import EncodedCorpus
 from ..training.checkpoint import TrainingPosition
 from ..training.kernel import KernelTables
 from ..training.progress import ProgressPrinter
-from .cluster import connected
 from .exchange import LAST_BITS, SKIP_BELOW, SYNC_BITS, combine, wire_bytes
-from .worker import ShardWorker, _arrays
+from .reading import READ_MODES, ShardedCorpus, ShippedShards, WorkerReading
+from .session import RaySession
+from .worker import _arrays
 
 if TYPE_CHECKING:
     from ..training.trainer import CheckpointWriter
@@ -55,8 +59,6 @@ DEFAULT_SYNC_EVERY = 400_000
 # learning rate multiplies the mean delta instead (benchmarks/RESULTS.md, "the combining
 # rule for 8 workers and CBOW").
 DEFAULT_MAX_WORKER_RATE = 0.1
-# Seconds to wait for the workers to start before calling them unplaceable.
-START_SECONDS = 120.0
 # Worker failures a run recovers from before it gives up (a node that keeps dying is
 # better reported than retried for ever).
 MAX_RESTARTS = 3
@@ -65,13 +67,15 @@ MAX_RESTARTS = 3
 @dataclass(frozen=True)
 class RaySettings:
     """Where and how wide to train: `address` (local, auto or HOST:PORT), `workers`,
-    `sync_every` (words per worker between synchronisations), and `max_worker_rate`,
-    the largest learning rate a worker trains with (the module's comment)."""
+    `sync_every` (words per worker between synchronisations), `max_worker_rate`, the
+    largest learning rate a worker trains with (the module's comment), and `read`, where
+    the corpus is read (READ_MODES; reading.py)."""
 
     address: str
     workers: int
     sync_every: int = DEFAULT_SYNC_EVERY
     max_worker_rate: float = DEFAULT_MAX_WORKER_RATE
+    read: str = "auto"
 
     def rate_factor(self, alpha: float) -> float:
         """F: what every worker's learning rate is multiplied by, for the rate `alpha`;
@@ -86,14 +90,19 @@ class RaySettings:
     def of(cls, address: Optional[str], workers: Optional[int],
            sync_every: Optional[int], resumed: Optional[Dict] = None,
            resuming: Optional[str] = None,
-           max_worker_rate: Optional[float] = None) -> Optional[RaySettings]:
+           max_worker_rate: Optional[float] = None,
+           read: Optional[str] = None) -> Optional[RaySettings]:
         """The settings, or None for a run on this machine alone; ConfigError for
         worker options without an address or values out of range. Resuming the
         checkpoint `resuming` (whose Ray part, Checkpoint.ray, is `resumed`), the
         workers, the interval and the largest worker rate are the checkpoint's, and only
         a run on Ray resumes a run on Ray."""
         options = (("ray_workers", workers), ("sync_every", sync_every),
-                   ("ray_max_worker_rate", max_worker_rate))
+                   ("ray_max_worker_rate", max_worker_rate), ("ray_read", read))
+        if read is not None and read not in READ_MODES:
+            raise ConfigError(f"ray_read must be one of {', '.join(READ_MODES)} (got {read!r})",
+                              f"--ray-read must be one of {', '.join(READ_MODES)} (got {read})")
+        read = read or "auto"
         if address is None:
             for name, value in options:
                 if value is not None:
@@ -122,7 +131,7 @@ class RaySettings:
                               f"--ray-max-worker-rate must be positive (got {max_worker_rate})")
         if resuming is None:
             return cls(address, workers or 2, sync_every or DEFAULT_SYNC_EVERY,
-                       float(max_worker_rate or DEFAULT_MAX_WORKER_RATE))
+                       float(max_worker_rate or DEFAULT_MAX_WORKER_RATE), read)
         if resumed is None:
             what = f"the checkpoint {resuming} was written by a run on one machine"
             raise ConfigError(f"{what}: resume it without ray=", f"{what}: resume it "
@@ -131,7 +140,7 @@ class RaySettings:
         # the plain average with the rate x W: no largest rate.
         saved_values = {"ray_workers": resumed["workers"], "sync_every": resumed["sync_every"],
                         "ray_max_worker_rate": resumed.get("max_worker_rate") or math.inf}
-        for name, value in options:
+        for name, value in options[:3]:
             saved = saved_values[name]
             if value is not None and value != saved:
                 option = "--" + name.replace("_", "-")
@@ -139,29 +148,7 @@ class RaySettings:
                 raise ConfigError(f"{what} {name} ({saved:,}; got {value:,})",
                                   f"{what} {option} ({saved:,}; got {value:,})")
         return cls(address, int(resumed["workers"]), int(resumed["sync_every"]),
-                   float(saved_values["ray_max_worker_rate"]))
-
-
-def split_shards(encoded: EncodedCorpus, n_shards: int, job_tokens: int) -> List[np.ndarray]:
-    """The id stream in `n_shards` contiguous parts of about equal length, cut at
-    sentence ends (at job boundaries); a corpus too small for that is an error."""
-    bounds = encoded.job_bounds(job_tokens)
-    if len(bounds) < n_shards:
-        raise ConfigError(
-            f"the corpus is too small for {n_shards:,} workers: it has {len(bounds):,} "
-            f"jobs of about {job_tokens:,} tokens; use fewer workers (ray_workers)",
-            f"the corpus is too small for {n_shards:,} workers: it has {len(bounds):,} "
-            f"jobs of about {job_tokens:,} tokens; use fewer --ray-workers")
-    ends = np.array([end for _, end in bounds])
-    cuts = [0]
-    for i in range(1, n_shards):
-        # The first job end at or after the i-th equal share, but leave a job for each
-        # shard still to come.
-        at = int(np.searchsorted(ends, len(encoded) * i / n_shards))
-        at = min(max(at, cuts[-1]), len(bounds) - (n_shards - i) - 1)
-        cuts.append(at + 1)
-    cuts.append(len(bounds))
-    return [encoded.read(bounds[a][0], bounds[b - 1][1]) for a, b in zip(cuts, cuts[1:])]
+                   float(saved_values["ray_max_worker_rate"]), read)
 
 
 @dataclass
@@ -184,30 +171,35 @@ class Traffic:
 
 
 class RayEngine:
-    """Trains the driver's state on a Ray cluster; `run` leaves the result in the state
-    and the sums in the statistics, as `Trainer.run` does."""
+    """Trains the driver's state on the session's workers; `run` leaves the result in
+    the state and the sums in the statistics, as `Trainer.run` does. `encoded` is the
+    driver's id stream, or the workers' shards when `reading` (the WorkerReading that
+    made them) is given."""
 
-    def __init__(self, settings: RaySettings, state: ModelState, encoded: EncodedCorpus,
-                 tables: KernelTables, stats: TrainStats, *, job_tokens: int,
-                 progress: bool = False, tmp_dir: Optional[str] = None,
+    def __init__(self, session: RaySession, state: ModelState,
+                 encoded: Union[EncodedCorpus, ShardedCorpus], tables: KernelTables,
+                 stats: TrainStats, *, job_tokens: int,
+                 reading: Optional[WorkerReading] = None, progress: bool = False,
                  warn: Callable[[str], None] = print,
                  checkpoints: Optional[CheckpointWriter] = None,
                  resumed: Optional[Dict] = None):
         assert state.config is not None and state.config.threads is not None
         assert state.config.alpha is not None
-        self.settings = settings
+        self.session = session
+        self.settings = settings = session.settings
         self.state = state
         self.config = state.config
         self.encoded = encoded
+        self.reading = reading
         self.tables = tables
         self.stats = stats
         self.job_tokens = job_tokens
         self.show_progress = progress
-        self.tmp_dir = tmp_dir
         self.traffic = Traffic()
         self.warn = warn
         self.restarts = 0
         self.checkpoints = checkpoints
+        self.resumed = resumed
         # Where each shard stands (at the last synchronisation), and the rounds done.
         epochs = state.config.epochs
         gamma = float(state.gamma[0])
@@ -221,35 +213,33 @@ class RayEngine:
 
     def run(self, at: TrainingPosition) -> None:
         assert not at.words_done or self.rounds_done, "a run on Ray resumes only its own"
-        settings, config = self.settings, self.config
-        threads = config.threads
-        assert threads is not None
-        what = f"{settings.workers:,} workers x {threads:,} threads"
+        session = self.session
         began = time.perf_counter()
-        with connected(settings.address, settings.workers * threads, what) as ray:
-            self.actors: list = []
-            try:
-                shards = split_shards(self.encoded, settings.workers, self.job_tokens)
-                self.shards = [ray.put(shard) for shard in shards]
-                self.tables_ref = ray.put(self.tables)
-                self._start_workers(ray, self.positions)
-                # Joining or starting Ray, shipping the shards, starting the workers: the
-                # part of the training time a one-process run does not have.
-                self.stats.seconds["ray_start"] = time.perf_counter() - began
-                self._rounds(ray)
-            finally:
-                for actor in self.actors:
-                    ray.kill(actor)
+        self.shards: Union[WorkerReading, ShippedShards]
+        if self.reading is not None:
+            self.shards = self.reading
+        else:
+            # A resumed run's shards end where the checkpoint's did (a checkpoint from
+            # before they were recorded: where the same cutting put them then).
+            lengths = self.resumed.get("shard_lengths") if self.resumed else None
+            assert isinstance(self.encoded, EncodedCorpus)
+            self.shards = ShippedShards(session, self.encoded, self.job_tokens, lengths)
+        self.shard_lengths = [s.length for s in self.shards.summaries]
+        self.tables_ref = session.ray.put(self.tables)
+        self._start_workers(self.positions)
+        # Joining or starting Ray, shipping the shards, starting the workers: the part
+        # of the training time a one-process run does not have.
+        self.stats.seconds["ray_start"] = (session.open_seconds + time.perf_counter()
+                                           - began)
+        self._rounds(session.ray)
 
-    def _start_workers(self, ray, positions: List[TrainingPosition]) -> None:
-        """Start one actor per shard from the driver's state (the last synchronisation)
-        and each shard's position then."""
-        settings, config = self.settings, self.config
-        threads = config.threads
-        assert threads is not None and config.alpha is not None
-        remote = ray.remote(num_cpus=threads, max_restarts=0)(ShardWorker)
-        self.actors = []
-        for i, shard in enumerate(self.shards):
+    def _start_workers(self, positions: List[TrainingPosition]) -> None:
+        """Start every worker, which holds its shard, from the driver's state (the last
+        synchronisation) and its shard's position then."""
+        settings, config, session = self.settings, self.config, self.session
+        assert config.alpha is not None
+        starts = []
+        for i, actor in enumerate(session.actors):
             # Each worker trains with the rate times F (see the module's comment) and
             # draws its own random numbers.
             factor = self.rate_factor
@@ -257,19 +247,13 @@ class RayEngine:
                 config, alpha=config.alpha * factor, min_alpha=config.min_alpha * factor,
                 seed=config.seed + 7919 * (i + 1 + settings.workers * self.restarts))
             state = dataclasses.replace(self.state, config=worker_config)
-            self.actors.append(remote.remote(state, self.tables_ref, shard, self.tmp_dir,
-                                             positions[i]))
-        try:
-            self.n_jobs = ray.get([a.n_jobs.remote() for a in self.actors],
-                                  timeout=START_SECONDS)
-        except ray.exceptions.GetTimeoutError:
-            raise ClusterError(f"the Ray workers did not start within {START_SECONDS:g} s: "
-                               f"the cluster has too few free CPUs for {settings.workers:,} "
-                               f"workers x {threads:,} threads") from None
+            starts.append(actor.start.remote(state, self.tables_ref, positions[i]))
+        self.n_jobs = session.get(starts)
 
     def _rounds(self, ray) -> None:
         settings, config = self.settings, self.config
-        total_words = self.encoded.n_words * config.epochs
+        # The workers' shards hold the corpus's words, whichever way they were read.
+        total_words = sum(s.n_words for s in self.shards.summaries) * config.epochs
         words_per_worker = total_words / settings.workers
         n_rounds = max(1, math.ceil(words_per_worker / settings.sync_every))
         printer = ProgressPrinter(total_words) if self.show_progress else None
@@ -291,7 +275,7 @@ class RayEngine:
                 bits = LAST_BITS if full else SYNC_BITS
                 pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds), threshold,
                                                     bits)
-                           for actor, n in zip(self.actors, self.n_jobs)]
+                           for actor, n in zip(self.session.actors, self.n_jobs)]
                 try:
                     results = ray.get(pending)
                 except ray.exceptions.RayActorError as exc:
@@ -308,7 +292,7 @@ class RayEngine:
                 if not last:
                     self.traffic.from_driver += wire_bytes(update) * settings.workers
                     ref = ray.put(update)
-                    for actor in self.actors:
+                    for actor in self.session.actors:
                         actor.apply.remote(ref)
                 self.traffic.rounds += 1
                 if printer is not None:
@@ -369,6 +353,9 @@ class RayEngine:
         ray_part = {"workers": self.settings.workers, "sync_every": self.settings.sync_every,
                     "max_worker_rate": _finite(self.settings.max_worker_rate),
                     "rounds_done": self.rounds_done,
+                    # Where each shard ends in the corpus's id stream: a resumed run cuts
+                    # it there, however this run read it.
+                    "shard_lengths": self.shard_lengths,
                     "shards": [dataclasses.asdict(p) for p in positions]}
         return state, at, ray_part
 
@@ -394,10 +381,11 @@ class RayEngine:
             raise ClusterError(f"{where}, after {MAX_RESTARTS:,} restarts already; the run "
                                f"stopped and no output was written") from None
         self.warn(f"{where}; every worker restarts from the last synchronisation")
-        for actor in self.actors:
-            ray.kill(actor)
         try:
-            self._start_workers(ray, self.positions)
+            self.session.restart()
+            # Their shards again: read once more from the shared files, or the driver's.
+            self.shards.reload(self.session)
+            self._start_workers(self.positions)
         except ClusterError as error:
             raise ClusterError(f"{where}, and no replacement could start: {error}") from None
 
@@ -432,6 +420,8 @@ class RayEngine:
                 "threads_per_worker": config.threads,
                 "sync_every": self.settings.sync_every, "rounds": n_rounds,
                 "restarts": self.restarts,
+                # Where the corpus was read: each worker its share, or the driver all.
+                "corpus_read_on": "workers" if self.reading is not None else "driver",
                 "sync_rule": self._rule_text(),
                 "max_worker_rate": _finite(self.settings.max_worker_rate),
                 "worker_rate_factor": round(self.rate_factor, 4),

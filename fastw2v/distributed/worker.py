@@ -1,7 +1,10 @@
 """One Ray worker: a copy of the model state, its shard of the id stream, and a Trainer.
 
-The worker is a plain class; the engine makes it a Ray actor (`ray.remote`), so this
-module needs no Ray. It runs the same `Trainer` as a single-machine run, on its shard
+The worker is a plain class; the session makes it a Ray actor (`ray.remote`), so this
+module needs no Ray. It gets its shard in one of two ways (reading.py): it counts and
+encodes its share of the corpus files itself (`count`, then `encode` with the driver's
+vocabulary), or it takes the ids the driver encoded (`take_ids`). Then, from `start`,
+it runs the same `Trainer` as a single-machine run, on its shard
 (kept in its own temporary file for every epoch: no epoch reads text again), one round
 at a time, and reports what the round changed: the rows of its working copy that
 differ from the synchronised model, as rounded deltas (exchange.py, which also says
@@ -12,17 +15,26 @@ to both the synchronised model and the working copy.
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..model import TrainStats
 from ..state import ModelState
-from ..text.corpus import EncodedCorpus, IdStream
+from ..text.corpus import CorpusScan, EncodedCorpus
+from ..text.sources import CorpusShare
 from ..training.checkpoint import TrainingPosition
 from ..training.kernel import KernelTables
 from ..training.trainer import Trainer
 from .exchange import Message, apply_update, worker_message
+from .reading import (
+    ShardSummary,
+    ShareCounts,
+    count_share,
+    encode_share,
+    ids_shard,
+    probe_files,
+)
 
 # The arrays a round changes, by name; gamma is seen as a column so that all are rows.
 ARRAYS = ("w_in", "w_out", "gamma")
@@ -34,30 +46,50 @@ def _arrays(state: ModelState) -> Dict[str, np.ndarray]:
 
 
 class ShardWorker:
-    """Trains its shard of the corpus on its copy of the state, a round at a time."""
+    """Reads or takes its shard of the corpus, then trains it on its copy of the state,
+    a round at a time."""
 
-    def __init__(self, state: ModelState, tables: KernelTables, shard: np.ndarray,
-                 tmp_dir=None, at: Optional[TrainingPosition] = None):
-        self.state = state.writable()
-        assert self.state.config is not None
-        stream = IdStream.of(shard, tmp_dir)
-        n_ends = int(np.count_nonzero(shard < 0))
-        encoded = EncodedCorpus(stream, n_words=len(shard) - n_ends, n_skipped=0,
-                                n_sentences=n_ends)
-        self.trainer = Trainer(self.state, encoded, tables, TrainStats())
-        # A replacement for a failed worker takes up where the shard stood at the last
-        # synchronisation.
-        self.at = at or TrainingPosition.beginning(self.state.config.epochs,
-                                                   float(self.state.gamma[0]))
-        # The synchronised model: the same on every worker and on the driver.
-        self.synced = {name: array.copy() for name, array in _arrays(self.state).items()}
-
-    def n_jobs(self) -> int:
-        return self.trainer.n_jobs
+    def __init__(self, tmp_dir: Optional[str] = None):
+        self.tmp_dir = tmp_dir
+        self.scan: Optional[CorpusScan] = None  # between `count` and `encode`
+        self.encoded: Optional[EncodedCorpus] = None
 
     def node(self) -> str:
         import ray  # only ever called inside a Ray actor
         return str(ray.util.get_node_ip_address())
+
+    def probe(self, paths: Sequence[str]) -> List[Tuple[int, str]]:
+        return probe_files(paths)
+
+    def count(self, share: CorpusShare, max_vocab: int) -> ShareCounts:
+        self.scan, counts = count_share(share, max_vocab, self.tmp_dir)
+        return counts
+
+    def encode(self, share: CorpusShare, words: Sequence[str]) -> ShardSummary:
+        """Encode `share` with the vocabulary `words`, from this worker's counting pass
+        if it made one."""
+        scan, self.scan = self.scan, None
+        self.encoded = encode_share(share, words, self.tmp_dir, scan)
+        return ShardSummary.of(self.encoded)
+
+    def take_ids(self, shard: np.ndarray) -> ShardSummary:
+        self.encoded = ids_shard(shard, self.tmp_dir)
+        return ShardSummary.of(self.encoded)
+
+    def start(self, state: ModelState, tables: KernelTables,
+              at: Optional[TrainingPosition] = None) -> int:
+        """Begin training the shard from `state` at `at` (a replacement for a failed
+        worker takes up where the shard stood at the last synchronisation); return the
+        shard's number of jobs."""
+        assert self.encoded is not None, "the shard comes before training"
+        self.state = state.writable()
+        assert self.state.config is not None
+        self.trainer = Trainer(self.state, self.encoded, tables, TrainStats())
+        self.at = at or TrainingPosition.beginning(self.state.config.epochs,
+                                                   float(self.state.gamma[0]))
+        # The synchronised model: the same on every worker and on the driver.
+        self.synced = {name: array.copy() for name, array in _arrays(self.state).items()}
+        return self.trainer.n_jobs
 
     def train_round(self, until_job: int, threshold: float,
                     bits: int) -> Tuple[Message, TrainingPosition]:

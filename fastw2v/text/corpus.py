@@ -35,11 +35,12 @@ import bz2
 import gzip
 import io
 import lzma
+import math
 import os
 import tempfile
 import zlib
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -47,7 +48,7 @@ from .. import _text
 from ..config import MAX_SENTENCE_TOKENS
 from ..errors import CorpusError
 from ..formats.files import UTF8_BOM
-from .sources import CorpusArgument, CorpusFiles, check_readable
+from .sources import CorpusArgument, CorpusFiles, CorpusShare, FilePart, check_readable
 
 SENTENCE_END = _text.SENTENCE_END  # the id that ends a sentence (the kernel's SENTENCE_END)
 MAX_TOKEN_BYTES = _text.MAX_TOKEN_BYTES
@@ -57,6 +58,8 @@ BLOCK_BYTES = 1 << 20
 # Ids read or written per step when a stream is re-encoded (1 MiB of int32): enough to
 # make Python's share negligible, small enough not to show in the peak memory.
 STREAM_CHUNK = 1 << 18
+# What the reading functions read: a corpus, or a part of one (a Ray worker's share).
+CorpusSource = Union[CorpusArgument, CorpusShare]
 
 
 @dataclass
@@ -86,19 +89,26 @@ def _open_binary(path: str) -> io.BufferedIOBase:
     return open(path, "rb")
 
 
-def _scan_files(corpus: CorpusArgument, scanner: _text.Scanner, sink=None) -> ReadStats:
-    """Feed every file of the corpus to `scanner`, in order, as one text with a line end
-    between two files; pass each block's emitted ids to `sink`."""
-    files = CorpusFiles.of(corpus)
+def _parts_of(corpus: CorpusSource) -> Tuple[FilePart, ...]:
+    if isinstance(corpus, CorpusShare):
+        return corpus.parts
+    return tuple(FilePart(path) for path in CorpusFiles.of(corpus).paths)
+
+
+def _scan_files(corpus: CorpusSource, scanner: _text.Scanner, sink=None) -> ReadStats:
+    """Feed every file (or file part) of the corpus to `scanner`, in order, as one text
+    with a line end between two of them; pass each block's emitted ids to `sink`."""
+    parts = _parts_of(corpus)
     n_lines = 0
-    for path in files.paths:
+    for part in parts:
         first_line = scanner.line
-        _feed_file(path, scanner, sink, first_line)
+        _feed_file(part, scanner, sink, first_line)
         n_lines += scanner.line - first_line
         # The file's last line ends with the file, even without a final newline. The
-        # scanner never doubles a line end, so a file that had one gets no empty line.
-        _feed(scanner, b"\n", sink, path, first_line)
-    _feed(scanner, b"", sink, files.paths[-1], scanner.line, final=True)
+        # scanner never doubles a line end, so a file that had one gets no empty line
+        # (nor does a part, which always ends with one or with its file).
+        _feed(scanner, b"\n", sink, str(part), first_line)
+    _feed(scanner, b"", sink, str(parts[-1]), scanner.line, final=True)
     return ReadStats(n_tokens=scanner.n_tokens, n_invalid_bytes=scanner.n_invalid_bytes,
                      n_long_tokens=scanner.n_long_tokens, n_lines=n_lines)
 
@@ -108,7 +118,7 @@ def _scan_file(path: str, scanner: _text.Scanner, sink=None) -> ReadStats:
     file line for line (fastw2v/text/phrases.py), where `_scan_files`'s line end between
     two files would add a line."""
     first_line = scanner.line
-    _feed_file(path, scanner, sink, first_line)
+    _feed_file(FilePart(path), scanner, sink, first_line)
     _feed(scanner, b"", sink, path, first_line, final=True)
     return ReadStats(n_tokens=scanner.n_tokens, n_invalid_bytes=scanner.n_invalid_bytes,
                      n_long_tokens=scanner.n_long_tokens, n_lines=scanner.line - first_line)
@@ -126,20 +136,56 @@ def _feed(scanner: _text.Scanner, block: bytes, sink, path: str, first_line: int
         sink(ids)
 
 
-def _feed_file(path: str, scanner: _text.Scanner, sink, first_line: int) -> None:
-    check_readable(path)
+def _feed_file(part: FilePart, scanner: _text.Scanner, sink, first_line: int) -> None:
+    check_readable(part.path)
     try:
-        with _open_binary(path) as f:
-            # A UTF-8 byte-order mark is a file marker, not text of the first word.
-            block = f.read(len(UTF8_BOM))
-            if block == UTF8_BOM:
-                block = f.read(BLOCK_BYTES)
-            while block:
-                _feed(scanner, block, sink, path, first_line)
-                block = f.read(BLOCK_BYTES)
+        with _open_binary(part.path) as f:
+            for block in _blocks(f, part):
+                _feed(scanner, block, sink, str(part), first_line)
     except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise CorpusError(f"{path}: cannot read: {reason}") from None
+        raise CorpusError(f"{part}: cannot read: {reason}") from None
+
+
+def _blocks(f, part: FilePart) -> Iterator[bytes]:
+    """The bytes of `part` of the open file `f`, in blocks of at most BLOCK_BYTES."""
+    if part.start:
+        f.seek(part.start)  # an uncompressed file (FilePart's rule): a byte is a byte
+    left = math.inf if part.end is None else part.end - part.start
+    first = part.start == 0
+    while left > 0:
+        # The file's first bytes alone, to see whether they are a UTF-8 byte-order mark,
+        # a file marker rather than text of the first word.
+        block = f.read(int(min(len(UTF8_BOM) if first else BLOCK_BYTES, left)))
+        if not block:
+            return
+        left -= len(block)
+        if not (first and block == UTF8_BOM):
+            yield block
+        first = False
+
+
+def line_start_at(path: str, offset: int) -> int:
+    """The first line start at or after `offset` in the uncompressed file `path`: `offset`
+    itself when the byte before it is a line end, else the byte after the next line end,
+    or the file's size when no line end follows. (A line end is \\n alone, as for the
+    scanner: a \\r is white space within the line.)"""
+    if offset <= 0:
+        return 0
+    try:
+        with open(path, "rb") as f:
+            pos = offset - 1
+            f.seek(pos)
+            while True:
+                block = f.read(BLOCK_BYTES)
+                if not block:
+                    return pos
+                at = block.find(b"\n")
+                if at >= 0:
+                    return pos + at + 1
+                pos += len(block)
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 class IdStream:
@@ -203,7 +249,7 @@ class CorpusScan:
     """One counting pass over a corpus: the word table, and the entry-id stream when it is
     still valid (no pruning happened), which spares encoding a second read."""
 
-    path: CorpusArgument
+    path: CorpusSource
     table: _text.WordTable
     stats: ReadStats
     entries: Optional[IdStream]
@@ -218,7 +264,7 @@ class CorpusScan:
         return self.table.prune_threshold
 
 
-def scan_corpus(path: CorpusArgument, max_vocab: int,
+def scan_corpus(path: CorpusSource, max_vocab: int,
                 tmp_dir: Optional[str] = None) -> CorpusScan:
     """Count the corpus's words, keeping at most `max_vocab` distinct ones at a time
     (word2vec.c's pruning), and record its tokens' entry ids for `encode_corpus`."""
@@ -253,6 +299,10 @@ class EncodedCorpus:
     def read(self, start: int, end: int) -> np.ndarray:
         return self.stream.read(start, end)
 
+    def close(self) -> None:
+        """Free the stream's disk space (its file was unlinked on creation)."""
+        self.stream.close()
+
     @property
     def ids(self) -> np.ndarray:
         """The whole stream as one array (a copy: meant for tests and small corpora)."""
@@ -275,7 +325,7 @@ class EncodedCorpus:
         return bounds
 
 
-def encode_corpus(path: CorpusArgument, words: Sequence[str], tmp_dir: Optional[str] = None,
+def encode_corpus(path: CorpusSource, words: Sequence[str], tmp_dir: Optional[str] = None,
                   max_sentence: int = MAX_SENTENCE_TOKENS, scan: Optional[CorpusScan] = None,
                   entry_of_word: Optional[np.ndarray] = None) -> EncodedCorpus:
     """Encode the corpus with the vocabulary `words` (word i has id i).

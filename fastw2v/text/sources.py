@@ -12,13 +12,17 @@ Decisions a user should know:
   its sub-folders. (Recursing would silently take in whatever else lies below.)
 - An empty folder, or a path that does not exist, is an error naming it; a file named
   twice is read twice, as asked.
+
+A part of a corpus (`CorpusShare`: what one Ray worker reads, fastw2v/distributed/
+reading.py) is a sequence of `FilePart`s: whole files, or byte ranges of uncompressed
+ones that begin and end at line starts, read as the whole corpus is read.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 from ..errors import CorpusError
 from ..formats.files import read_failure
@@ -59,6 +63,50 @@ class CorpusFiles:
 
     def __len__(self) -> int:
         return len(self.paths)
+
+
+COMPRESSED = (".gz", ".bz2", ".xz")
+
+
+def is_compressed(path: str) -> bool:
+    """Whether `path` is read through a decompressor (by its name, as the reader opens
+    it), so that a byte of the file is not a byte of the text and it cannot be cut."""
+    return path.lower().endswith(COMPRESSED)
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """Bytes [start, end) of a corpus file; `end` None: to the end of the file. A part
+    that does not start at 0 starts at a line start (so a byte-order mark, which only
+    the first line of a file can have, is never in it)."""
+
+    path: str
+    start: int = 0
+    end: Optional[int] = None
+
+    @property
+    def whole(self) -> bool:
+        return self.start == 0 and self.end is None
+
+    def __str__(self) -> str:
+        if self.whole:
+            return self.path
+        # Line numbers in messages about a part count from the part's first line.
+        end = "its end" if self.end is None else f"byte {self.end:,}"
+        return f"{self.path} (the part from byte {self.start:,} to {end})"
+
+
+@dataclass(frozen=True)
+class CorpusShare:
+    """Some of a corpus's files and byte ranges, in reading order: read as one text, with
+    a line end after each part, as `CorpusFiles` is."""
+
+    parts: Tuple[FilePart, ...]
+
+    def __str__(self) -> str:
+        if len(self.parts) == 1:
+            return str(self.parts[0])
+        return f"{self.parts[0]} (and {len(self.parts) - 1:,} more parts)"
 
 
 def _files_of(path: str) -> Tuple[str, ...]:

@@ -25,8 +25,15 @@ import numpy as np
 from ..config import TrainConfig, config_from_options, config_with_overrides, option_name
 from ..errors import ConfigError, CorpusError, VocabularyError
 from ..state import ModelState
-from ..text.corpus import MAX_TOKEN_BYTES, CorpusScan, EncodedCorpus, encode_corpus, scan_corpus
-from ..text.sources import CorpusFiles
+from ..text.corpus import (
+    MAX_TOKEN_BYTES,
+    CorpusScan,
+    EncodedCorpus,
+    ReadStats,
+    encode_corpus,
+    scan_corpus,
+)
+from ..text.sources import CorpusArgument, CorpusFiles
 from ..text.vocab import Vocabulary
 from .checkpoint import Checkpoint, TrainingPosition, load_checkpoint
 from .growth import Growth, grow_state, grow_vocabulary
@@ -61,18 +68,19 @@ class FreshStart:
             vocab = Vocabulary.from_counts(counts, config.min_count)
             if len(vocab) == 0:
                 top_word, top_count = max(counts.items(), key=lambda item: item[1])
-                raise _no_word_error(self.read_vocab, config, top_word, top_count)
-            _check_id_range(self.read_vocab, vocab)
+                raise no_word_error(self.read_vocab, config, top_word, top_count)
+            check_id_range(self.read_vocab, vocab)
             return vocab, _encode(corpus, vocab, tmp_dir, stats)
         scan = scan_corpus(corpus, config.max_vocab, tmp_dir)
-        _report_scan(corpus, config, scan, stats, warn)
+        report_counting(corpus, config, scan.stats, scan.n_prunes, scan.prune_threshold,
+                        stats, warn)
         vocab, entry_of_word = Vocabulary.from_table(scan.table, config.min_count)
         if len(vocab) == 0:
             table_counts = scan.table.counts()
             top = int(np.argmax(table_counts))
-            raise _no_word_error(str(corpus), config, scan.table.words([top])[0],
+            raise no_word_error(str(corpus), config, scan.table.words([top])[0],
                                  int(table_counts[top]))
-        _check_id_range(str(corpus), vocab)
+        check_id_range(str(corpus), vocab)
         return vocab, _encode(corpus, vocab, tmp_dir, stats, scan, entry_of_word)
 
     def initial(self, vocab: Vocabulary, config: TrainConfig,
@@ -168,7 +176,7 @@ class ContinuedStart:
         if self.grow:
             self.growth = _grown(vocab, scan, config.min_count)
             vocab = self.growth.vocab
-            _check_id_range(str(corpus), vocab)
+            check_id_range(str(corpus), vocab)
             stats.n_new_words = self.growth.n_new
             why = (f"and occur fewer than {config.min_count:,} times (--min-count), so "
                    f"they did not join it; they are left out")
@@ -232,12 +240,12 @@ def _encode(corpus: CorpusFiles, vocab: Vocabulary, tmp_dir: Optional[str], stat
     return encoded
 
 
-def _report_scan(corpus: CorpusFiles, config: TrainConfig, scan: CorpusScan, stats,
-                 warn: Warn) -> None:
-    """Record what the counting pass found, and warn about what it had to change."""
-    read = scan.stats
+def report_counting(corpus: CorpusArgument, config: TrainConfig, read: ReadStats,
+                    n_prunes: int, prune_threshold: int, stats, warn: Warn) -> None:
+    """Record what the counting pass found (`read`, and the pruning's figures), and warn
+    about what it had to change."""
     stats.n_tokens_read = read.n_tokens
-    stats.n_prunes, stats.prune_threshold = scan.n_prunes, scan.prune_threshold
+    stats.n_prunes, stats.prune_threshold = n_prunes, prune_threshold
     stats.n_invalid_bytes = read.n_invalid_bytes
     if read.n_tokens == 0:
         raise CorpusError(f"{corpus}: the corpus is empty (no tokens)")
@@ -247,20 +255,20 @@ def _report_scan(corpus: CorpusFiles, config: TrainConfig, scan: CorpusScan, sta
     if read.n_invalid_bytes:
         warn(f"{corpus}: {read.n_invalid_bytes:,} invalid UTF-8 bytes were replaced by "
              f"U+FFFD")
-    if scan.n_prunes:
+    if n_prunes:
         warn(f"more than {config.max_vocab:,} distinct words (--max-vocab): pruned "
-             f"{scan.n_prunes:,} times; words seen up to {scan.prune_threshold:,} times at "
+             f"{n_prunes:,} times; words seen up to {prune_threshold:,} times at "
              f"a pruning were dropped, so rare counts may be underestimated")
 
 
-def _no_word_error(source: str, config: TrainConfig, top_word: str,
+def no_word_error(source: str, config: TrainConfig, top_word: str,
                    top_count: int) -> VocabularyError:
     return VocabularyError(
         f"{source}: no word occurs at least {config.min_count:,} times (--min-count); the "
         f"most frequent, {top_word!r}, occurs {top_count:,} times")
 
 
-def _check_id_range(source: str, vocab: Vocabulary) -> None:
+def check_id_range(source: str, vocab: Vocabulary) -> None:
     if len(vocab) > 2**31 - 1:
         raise VocabularyError(f"{source}: {len(vocab):,} words is more than the 2^31 - 1 "
                               f"ids the kernel supports; raise --min-count")

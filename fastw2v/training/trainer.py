@@ -17,14 +17,15 @@ another machine can run it unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
 import threading
 import time
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional, Union
 
-from ..config import available_cores, check_vocabulary
+from ..config import TrainConfig, available_cores, check_vocabulary
 from ..errors import (
     ConfigError,
     CorpusError,
@@ -49,6 +50,9 @@ from .kernel import KernelSettings, KernelTables, build_tables
 from .kernel import kernel as _kernel
 from .progress import ProgressPrinter
 from .starts import COUNTING_STATS, ResumedStart, check_starting_point, choose_start
+
+if TYPE_CHECKING:
+    from ..distributed.reading import ShardedCorpus
 
 __all__ = ["train", "Trainer", "TrainingInterrupted", "check_starting_point"]
 
@@ -85,7 +89,7 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
           resume: Optional[str] = None, init_from: Optional[str] = None,
           grow_vocab: bool = False, ray: Optional[str] = None,
           ray_workers: Optional[int] = None, sync_every: Optional[int] = None,
-          ray_max_worker_rate: Optional[float] = None,
+          ray_max_worker_rate: Optional[float] = None, ray_read: Optional[str] = None,
           **options) -> Model:
     """Train word vectors on `corpus` and return the Model.
 
@@ -115,13 +119,19 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     synchronised every `sync_every` words per worker (fastw2v/distributed/engine.py)
     with workers that train at most at the learning rate `ray_max_worker_rate` (default
     0.1; the driver multiplies their mean change by what the rate could not give).
+    `ray_read` says where the corpus is read: "workers" (each worker counts and encodes
+    its share of the files: they must be on a file system every node reads), "driver"
+    (the driver encodes it and ships each worker its ids), or "auto" (the default:
+    workers when every worker opens every file, driver otherwise, saying why);
+    fastw2v/distributed/reading.py.
     """
     from ..distributed.engine import RayEngine, RaySettings  # Ray itself only if asked for
 
     start = choose_start(read_vocab, resume, init_from, grow_vocab)
     saved_ray = start.saved.ray if isinstance(start, ResumedStart) else None
     cluster = RaySettings.of(ray, ray_workers, sync_every, resumed=saved_ray,
-                             resuming=resume, max_worker_rate=ray_max_worker_rate)
+                             resuming=resume, max_worker_rate=ray_max_worker_rate,
+                             read=ray_read)
     if checkpoint is None and resume is not None:
         checkpoint = resume
     if checkpoint_every is not None and checkpoint is None:
@@ -137,44 +147,78 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
         warn(f"{config.threads} threads on {cores} cores: the threads beyond {cores} only "
              f"take turns, so training is no faster (and may be slower)")
     stats = TrainStats()
+    with _session(cluster, config, tmp_dir) as session:
+        began = time.perf_counter()
+        reading = None
+        if session is not None:
+            from ..distributed.reading import choose_reading
 
-    began = time.perf_counter()
-    vocab, encoded = start.read_corpus(corpus, config, tmp_dir, stats, warn)
-    check_vocabulary(config, len(vocab))
-    if save_vocab is not None:
-        vocab.save(save_vocab)
-    # Counting and encoding; `read_corpus` timed the encoding on its own.
-    stats.seconds["vocab"] = time.perf_counter() - began - stats.seconds["encode"]
-
-    began = time.perf_counter()
-    tables = build_tables(vocab.counts, config)
-    # Before the matrices: what counting freed would otherwise stay resident beside them.
-    return_free_heap()
-    state, at = start.initial(vocab, config, encoded)
-    writer = None
-    if checkpoint is not None:
-        # A run resumed into its own checkpoint file finds the file already holding its
-        # starting state, so an immediate interruption need not write it again.
-        holds_start = resume is not None and _same_path(checkpoint, resume)
-        writer = CheckpointWriter(checkpoint, checkpoint_every, corpus, warn, holds_start,
-                                  run=_RunIdentity.of(corpus, encoded, stats))
-    if isinstance(start, ResumedStart):
-        stats.resumed_epoch = min(at.epoch + 1, config.epochs)
-        stats.resumed_share = at.share_done(encoded.n_words * config.epochs)
-        stats.words_before_resume = at.words_done
-    try:
-        if cluster is not None:
-            RayEngine(cluster, state, encoded, tables, stats, job_tokens=JOB_TOKENS,
-                      progress=progress, tmp_dir=tmp_dir, warn=warn,
-                      checkpoints=writer, resumed=saved_ray).run(at)
+            reading = choose_reading(session, corpus, session.settings.read,
+                                     _driver_option(read_vocab, resume, init_from), warn)
+        if reading is not None:
+            vocab, encoded = reading.read_corpus(config, stats, warn)
         else:
-            Trainer(state, encoded, tables, stats, progress=progress,
-                    checkpoints=writer).run(at)
-    finally:
-        encoded.stream.close()  # its file was unlinked on creation: this frees the disk
+            vocab, encoded = start.read_corpus(corpus, config, tmp_dir, stats, warn)
+        check_vocabulary(config, len(vocab))
+        if save_vocab is not None:
+            vocab.save(save_vocab)
+        # Counting and encoding; `read_corpus` timed the encoding on its own.
+        stats.seconds["vocab"] = time.perf_counter() - began - stats.seconds["encode"]
+
+        began = time.perf_counter()
+        tables = build_tables(vocab.counts, config)
+        # Before the matrices: what counting freed would otherwise stay resident beside
+        # them.
+        return_free_heap()
+        state, at = start.initial(vocab, config, encoded)
+        writer = None
+        if checkpoint is not None:
+            # A run resumed into its own checkpoint file finds the file already holding
+            # its starting state, so an immediate interruption need not write it again.
+            holds_start = resume is not None and _same_path(checkpoint, resume)
+            writer = CheckpointWriter(checkpoint, checkpoint_every, corpus, warn,
+                                      holds_start, run=_RunIdentity.of(corpus, encoded, stats))
+        if isinstance(start, ResumedStart):
+            stats.resumed_epoch = min(at.epoch + 1, config.epochs)
+            stats.resumed_share = at.share_done(encoded.n_words * config.epochs)
+            stats.words_before_resume = at.words_done
+        try:
+            if session is not None:
+                RayEngine(session, state, encoded, tables, stats, job_tokens=JOB_TOKENS,
+                          reading=reading, progress=progress, warn=warn,
+                          checkpoints=writer, resumed=saved_ray).run(at)
+            else:
+                assert isinstance(encoded, EncodedCorpus)
+                Trainer(state, encoded, tables, stats, progress=progress,
+                        checkpoints=writer).run(at)
+        finally:
+            encoded.close()  # its file was unlinked on creation: this frees the disk
     # A resumed run's time covers the part it trained (see TrainStats.words_per_second).
     stats.seconds["train"] = time.perf_counter() - began
     return Model(state, stats, tables)
+
+
+def _session(cluster, config: TrainConfig, tmp_dir: Optional[str]):
+    """The Ray session of a run on Ray (its workers started before the corpus is read,
+    since they may read it), or no session."""
+    if cluster is None:
+        return contextlib.nullcontext()
+    from ..distributed.session import RaySession
+
+    assert config.threads is not None
+    return RaySession(cluster, config.threads, tmp_dir)
+
+
+def _driver_option(read_vocab, resume, init_from) -> Optional[str]:
+    """The option whose start needs the corpus read on the driver, if one is given:
+    --resume (the checkpoint's shards are cut from the driver's stream), --init-from
+    (its unknown words are reported from one counting pass), --read-vocab (kept simple;
+    the workers could encode with it). fastw2v/distributed/reading.py."""
+    for name, value in (("resume", resume), ("init_from", init_from),
+                        ("read_vocab", read_vocab)):
+        if value is not None:
+            return name
+    return None
 
 
 def _same_path(a: str, b: str) -> bool:
@@ -192,7 +236,7 @@ class _RunIdentity:
     counting: dict
 
     @classmethod
-    def of(cls, corpus: CorpusFiles, encoded: EncodedCorpus,
+    def of(cls, corpus: CorpusFiles, encoded: Union[EncodedCorpus, ShardedCorpus],
            stats: TrainStats) -> _RunIdentity:
         return cls(CorpusFingerprint.of(corpus), len(encoded), encoded.n_words,
                    {name: getattr(stats, name) for name in COUNTING_STATS})

@@ -5,6 +5,8 @@ Each test that trains starts and stops its own cluster, so no Ray process outliv
 they use 2 workers of 1 thread, the most CI's 2 cores host.
 """
 
+import gzip
+import logging
 import os
 import signal
 import subprocess
@@ -17,7 +19,7 @@ from click.testing import CliRunner
 
 import fastw2v
 from fastw2v.cli import main
-from fastw2v.errors import ClusterError
+from fastw2v.errors import ClusterError, ConfigError
 from fastw2v.text import synthetic
 from fastw2v.training.checkpoint import load_checkpoint
 
@@ -141,6 +143,110 @@ def test_a_saved_model_continues_on_ray_with_its_vocabulary(corpus, tmp_path):
     assert {"brandnewword", "more", "text"} <= set(grown.vocab.words) - set(base.vocab.words)
 
 
+@pytest.fixture
+def shared_ray():
+    """One local Ray for several runs, cheaper than a Ray per run: a run joins the Ray
+    already open in its process, and leaves it open."""
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.ERROR,
+             log_to_driver=False)
+    try:
+        yield ray.util.get_node_ip_address()
+    finally:
+        ray.shutdown()
+
+
+def test_workers_read_their_shares_as_one_process_reads_the_corpus(corpus, tmp_path,
+                                                                     shared_ray):
+    """--ray-read workers over one file (cut in two at a line start) and over a folder
+    of four files (one compressed): the vocabulary, its counts and the reading's figures
+    are one process's, exactly, and the model is as good."""
+    path, planted = corpus
+    with open(path) as f:
+        lines = f.readlines()
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    quarter = len(lines) // 4 + 1
+    for i in range(4):
+        text = "".join(lines[i * quarter:(i + 1) * quarter]).encode()
+        if i == 2:
+            (folder / f"{i}.txt.gz").write_bytes(gzip.compress(text))
+        else:
+            (folder / f"{i}.txt").write_bytes(text)
+    notes: list = []
+    for source in (path, str(folder)):
+        alone = fastw2v.train(source, **SMALL)
+        model = fastw2v.train(source, ray="local", ray_workers=2, ray_read="workers",
+                              sync_every=40_000, warn=notes.append, **SMALL)
+        assert model.state.provenance["distributed"]["corpus_read_on"] == "workers"
+        assert model.vocab.words == alone.vocab.words
+        assert np.array_equal(model.vocab.counts, alone.vocab.counts)
+        for name in ("n_tokens_read", "n_words", "n_skipped", "n_sentences",
+                     "n_words_trained"):
+            assert getattr(model.stats, name) == getattr(alone.stats, name), name
+        assert np.all(np.isfinite(model.vectors))
+        assert model.loss_history[-1] < model.loss_history[0]
+        assert topic_precision(model, planted) >= topic_precision(alone, planted) - 0.05
+        assert plural_analogy_accuracy(model) >= 0.8
+    assert notes == []
+
+
+def test_where_the_workers_cannot_read_the_corpus(corpus, tmp_path, shared_ray):
+    """A corpus path that only the driver can open (its own open file as /proc/self/fd/N,
+    what a shell's <(...) gives): --ray-read workers stops in one line naming the node
+    and the path; auto reads on the driver and says why in one line. So does auto for one
+    compressed file and two workers, which cannot be shared."""
+    path, planted = corpus
+    node = shared_ray
+    out = tmp_path / "v.fw2v"
+    with open(path, "rb") as f:
+        fd = os.dup2(f.fileno(), 900)  # a number no Ray worker process has open
+    try:
+        driver_only = f"/proc/self/fd/{fd}"
+        why = f"the Ray worker on node {node} cannot open {driver_only}: No such file"
+        result = CliRunner().invoke(main, [
+            "train", driver_only, "-o", str(out), "--ray", "local", "--ray-workers", "2",
+            "--threads", "1", "--ray-read", "workers"])
+        assert_one_line_error(result, why, "--ray-read driver")
+        assert not out.exists()
+        notes: list = []
+        model = fastw2v.train(driver_only, ray="local", ray_workers=2, warn=notes.append,
+                              sync_every=60_000, **dict(SMALL, epochs=1))
+        assert len(notes) == 1 and notes[0].startswith(f"reading the corpus on the driver: "
+                                                       f"{why}"), notes
+        assert model.state.provenance["distributed"]["corpus_read_on"] == "driver"
+    finally:
+        os.close(fd)
+    compressed = tmp_path / "synthetic.txt.gz"
+    with open(path, "rb") as f:
+        compressed.write_bytes(gzip.compress(f.read()))
+    notes = []
+    model = fastw2v.train(str(compressed), ray="local", ray_workers=2, warn=notes.append,
+                          sync_every=60_000, **dict(SMALL, epochs=1))
+    assert notes == [f"reading the corpus on the driver: the corpus cannot be shared among "
+                     f"2 workers: {compressed} is compressed and cannot be cut"]
+    assert model.state.provenance["distributed"]["corpus_read_on"] == "driver"
+    assert topic_precision(model, planted) >= 0.8
+    with pytest.raises(ConfigError, match="compressed and cannot be cut.*ray_read='driver'"):
+        fastw2v.train(str(compressed), ray="local", ray_workers=2, ray_read="workers",
+                      **SMALL)
+    # A file every worker opens but one cannot read through: the worker's error, in
+    # one line naming it, its node and the part of the file it read.
+    binary = tmp_path / "binary.txt"
+    with open(path, "rb") as f:
+        binary.write_bytes(f.read() + b"a b\0c\n")
+    result = CliRunner().invoke(main, [
+        "train", str(binary), "-o", str(out), "--ray", "local", "--ray-workers", "2",
+        "--threads", "1", "--ray-read", "workers"])
+    assert_one_line_error(result, f"Ray worker 2 (on node {node}): {binary} (the part from "
+                                  f"byte ", "NUL byte")
+    # A start that reads on the driver is refused with reading on the workers.
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("apple 10\n")
+    with pytest.raises(ConfigError, match="ray_read='workers' cannot be combined with "
+                                          "read_vocab"):
+        fastw2v.train(path, read_vocab=str(vocab), ray="local", ray_read="workers", **SMALL)
+
+
 def test_two_node_cluster_through_the_cli(corpus, tmp_path):
     from ray.cluster_utils import Cluster
 
@@ -159,6 +265,8 @@ def test_two_node_cluster_through_the_cli(corpus, tmp_path):
         # The workers recorded in the model's metadata, shown by `info`.
         info = CliRunner().invoke(main, ["info", str(out)])
         assert "ray: 2 workers x 1 threads" in info.output, info.output
+        # Both nodes open the corpus (one machine's files): each worker read its share.
+        assert "corpus read on the workers" in info.output, info.output
         # Two workers of one CPU each filled both nodes: three cannot be placed.
         result = CliRunner().invoke(main, [
             "train", path, "-o", str(tmp_path / "w.fw2v"), "--ray", cluster.address,
@@ -193,6 +301,11 @@ def test_worker_options_need_ray(small_corpus, tmp_path):
     result = CliRunner().invoke(main, ["train", small_corpus, "-o", str(tmp_path / "v.bin"),
                                        "--ray-workers", "2"])
     assert_one_line_error(result, "--ray-workers needs --ray")
+    result = CliRunner().invoke(main, ["train", small_corpus, "-o", str(tmp_path / "v.bin"),
+                                       "--ray-read", "workers"])
+    assert_one_line_error(result, "--ray-read needs --ray")
+    with pytest.raises(ConfigError, match=r"ray_read must be one of auto, workers, driver"):
+        fastw2v.train(small_corpus, ray="local", ray_read="everywhere")
 
 
 def _shard_workers(under=None):
@@ -250,11 +363,14 @@ def long_run_args(corpus, tmp_path):
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc")
+@pytest.mark.parametrize("read", ["workers", "driver"])
 def test_a_killed_worker_is_replaced_and_the_run_finishes_from_the_last_sync(
-        long_run_args, corpus, tmp_path):
+        long_run_args, corpus, tmp_path, read):
+    """Its replacement reads its share of the corpus again (workers), or takes the
+    driver's ids again (driver)."""
     out = tmp_path / "v.fw2v"
     others = set(_shard_workers())  # another Ray run's, if any: not this test's business
-    process = _start_cli([*long_run_args, "-o", out], tmp_path)
+    process = _start_cli([*long_run_args, "-o", out, "--ray-read", read], tmp_path)
     try:
         _wait_for_training(process)
         workers = _shard_workers(under=process.pid)
@@ -272,7 +388,7 @@ def test_a_killed_worker_is_replaced_and_the_run_finishes_from_the_last_sync(
     # Not a damaged model: every word of every epoch trained once, the structure found.
     model = fastw2v.load(str(out))
     run = model.metadata["distributed"]
-    assert run["restarts"] == 1
+    assert run["restarts"] == 1 and run["corpus_read_on"] == read
     n_words = fastw2v.train(corpus[0], threads=1, dim=8, epochs=1, seed=3).stats.n_words
     assert model.metadata["words_trained"] == n_words * 12
     assert all(np.isfinite(model.metadata["loss_history"]))

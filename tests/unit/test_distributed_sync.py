@@ -5,7 +5,7 @@ shards."""
 import numpy as np
 import pytest
 
-from fastw2v.distributed.engine import DEFAULT_SYNC_EVERY, RaySettings, split_shards
+from fastw2v.distributed.engine import DEFAULT_SYNC_EVERY, RaySettings
 from fastw2v.distributed.exchange import (
     apply_update,
     combine,
@@ -14,6 +14,7 @@ from fastw2v.distributed.exchange import (
     wire_bytes,
     worker_message,
 )
+from fastw2v.distributed.reading import split_shards
 from fastw2v.errors import ConfigError
 from fastw2v.text.corpus import EncodedCorpus, IdStream
 
