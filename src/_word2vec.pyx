@@ -307,10 +307,14 @@ cdef class _Words:
         return self.blob[start:start + self._length(row)].decode("utf-8")
 
     def word_list(self):
-        """The words read, as a WordList (distinct: every repeat was refused)."""
+        """The words read, as a WordList (distinct: every repeat was refused). The table
+        is freed and the buffer trimmed in place, not copied: this is the moment the
+        whole matrix is resident, the read's peak."""
+        free(self.slots)
+        self.slots = NULL
         self.bound[self.n] = self.used + 1
-        blob = bytes(memoryview(self.blob)[:self.used])
-        return WordList(blob, self.bounds[:self.n + 1], True)
+        del self.blob[self.used:]
+        return WordList(self.blob, self.bounds[:self.n + 1], True)
 
 
 cdef extern from *:

@@ -38,7 +38,9 @@ class WordList(Sequence[str]):
     __slots__ = ("_blob", "_bounds", "distinct")
 
     def __init__(self, blob: bytes, bounds: np.ndarray, distinct: bool = False):
-        # Private: use WordList.of or WordList.from_blob, which check their input.
+        # Private: use WordList.of or WordList.from_blob, which check their input. The
+        # compiled readers hand over a bytearray that nothing else holds (a copy to
+        # bytes would cost its size at their memory peak); it is never changed here.
         self._blob = blob
         self._bounds = bounds  # int64, n + 1: word starts, then len(blob) + 1
         self.distinct = distinct

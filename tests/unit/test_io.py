@@ -1,6 +1,8 @@
 """Unit tests for fastw2v.formats.word2vec: word2vec vector files, gensim compatibility,
 atomic writes."""
 
+import pickle
+
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
@@ -423,5 +425,6 @@ def test_a_read_file_holds_its_words_compactly_and_writes_them_back(tmp_path):
         read = fio.read_word2vec(str(tmp_path / name))
         assert isinstance(read.words, WordList) and read.words.distinct
         assert read.words == words and read.words.index("東京") == 2
+        assert pickle.loads(pickle.dumps(read.words)) == words  # as Ray ships it
         save_word2vec(str(tmp_path / ("again-" + name)), read.words, read.vectors)
         assert (tmp_path / name).read_bytes() == (tmp_path / ("again-" + name)).read_bytes()
