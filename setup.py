@@ -52,6 +52,9 @@ extensions = [
     # Brute-force nearest neighbours: one pass over the matrix a query, the top n kept
     # in a small heap; float16 rows widened as they are read. Two builds, as the kernel.
     kernel_extension("fastw2v._neighbours", "src/_neighbours.pyx"),
+    # A Ray synchronisation's one-byte rows: float32 arithmetic that the driver and every
+    # worker must repeat bit for bit, so no product is ever fused into an add.
+    kernel_extension("fastw2v._exchange", "src/_exchange.pyx", ["-ffp-contract=off"]),
 ]
 if platform.machine().lower() in ("x86_64", "amd64") and not NATIVE:
     extensions.append(

@@ -32,6 +32,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from .. import _exchange
+
 # A worker sends a row when the largest absolute value of its unsent delta reaches this
 # fraction of the learning rate the worker trains with at that point of the run (the
 # rate x F, engine.py); smaller differences wait on the worker. docs/distributed.md,
@@ -116,6 +118,15 @@ def significant(deltas: np.ndarray, threshold: float) -> np.ndarray:
     return np.max(np.abs(deltas), axis=1) >= threshold
 
 
+def _compiled(bits: int, array: np.ndarray) -> bool:
+    """Whether the one-pass compiled code (src/_exchange.pyx) does this exchange: the
+    one-byte rounds of float32 C-contiguous arrays of rows it can hold. It repeats the
+    numpy statement below exactly (tests/unit/test_distributed_sync.py holds them to
+    the same bits); the float16 last round stays in numpy."""
+    return (bits == 8 and array.dtype == np.float32 and array.flags.c_contiguous
+            and array.shape[1] <= _exchange.MAX_DIM)
+
+
 def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray],
                    threshold: float, bits: int = 16) -> Message:
     """A worker's message: for each array, the rows of the working copy that differ from
@@ -124,6 +135,12 @@ def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray]
     message: Message = {}
     for name, array in working.items():
         base = synced[name]
+        if _compiled(bits, array) and _compiled(bits, base):
+            rows, codes, scales = _exchange.take_rows(array, base, threshold)
+            mask = np.zeros(len(array), dtype=np.uint8)
+            mask[rows] = 1
+            message[name] = Packed(len(array), np.packbits(mask), codes, scales)
+            continue
         rows = np.flatnonzero(np.any(array != base, axis=1))
         deltas = array[rows] - base[rows]
         chosen = significant(deltas, threshold)
@@ -141,16 +158,27 @@ def mean_deltas(messages: List[Message], name: str,
     Each worker's deltas are added into one slot per sent row, in message order (a
     row appears at most once in a message); sorting the concatenated rows and
     summing runs of them with reduceat gave the same sums at many times the cost."""
-    parts = [(m[name].rows(), m[name].deltas()) for m in messages]
-    sent = np.zeros(messages[0][name].n_rows, dtype=bool)
-    for rows, _ in parts:
+    union, total = summed_deltas(messages, name)
+    return union, total / np.float32(n_workers)
+
+
+def summed_deltas(messages: List[Message], name: str) -> Tuple[np.ndarray, np.ndarray]:
+    """The rows of array `name` some worker sent (ascending) and the sum of the
+    workers' deltas for each, added in message order (float32)."""
+    parts = [m[name] for m in messages]
+    sent = np.zeros(parts[0].n_rows, dtype=bool)
+    rows_of = [part.rows() for part in parts]
+    for rows in rows_of:
         sent[rows] = True
     union = np.flatnonzero(sent)
     slot = np.cumsum(sent) - 1  # row -> its place among the sent rows
-    total = np.zeros((len(union),) + parts[0][1].shape[1:], dtype=np.float32)
-    for rows, deltas in parts:
-        total[slot[rows]] += deltas
-    return union, total / np.float32(n_workers)
+    total = np.zeros((len(union), parts[0].values.shape[1]), dtype=np.float32)
+    for rows, part in zip(rows_of, parts):
+        if part.values.dtype == np.int8 and _compiled(8, total):
+            _exchange.add_rows(total, slot[rows], part.values, part.scale)
+        else:
+            total[slot[rows]] += part.deltas()
+    return union, total
 
 
 def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
@@ -164,6 +192,14 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
     rounding error in `residual` (both in place)."""
     update: Message = {}
     for name, array in synced.items():
+        if _compiled(bits, array) and _compiled(bits, residual[name]):
+            rows, summed = summed_deltas(messages, name)
+            codes, scales = _exchange.finish_update(array, residual[name], rows, summed,
+                                                    float(n_workers), float(gain))
+            mask = np.zeros(len(array), dtype=np.uint8)
+            mask[rows] = 1
+            update[name] = Packed(len(array), np.packbits(mask), codes, scales)
+            continue
         rows, mean = mean_deltas(messages, name, n_workers)
         total = residual[name][rows]
         if len(rows):
@@ -179,4 +215,7 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
 def apply_update(arrays: Dict[str, np.ndarray], update: Message) -> None:
     """Add the driver's rounded update to `arrays` (float32, in place)."""
     for name, packed in update.items():
-        arrays[name][packed.rows()] += packed.deltas()
+        if packed.values.dtype == np.int8 and _compiled(8, arrays[name]):
+            _exchange.add_rows(arrays[name], packed.rows(), packed.values, packed.scale)
+        else:
+            arrays[name][packed.rows()] += packed.deltas()

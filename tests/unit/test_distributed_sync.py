@@ -252,3 +252,72 @@ def test_the_rate_factor_and_the_block_rate_share_the_workers(workers, alpha, fa
     # No largest rate is the first rule, the plain average with the rate x W.
     unlimited = RaySettings("local", workers, max_worker_rate=float("inf"))
     assert unlimited.rate_factor(alpha) == workers and unlimited.block_rate(alpha) == 1
+
+
+def _exchange_case(seed, n=300, dim=17, n_workers=3):
+    """A synchronised model and workers' working copies that moved it: many rows
+    changed a little, some a lot, some not at all, some by exact halves of a step."""
+    rng = np.random.default_rng(seed)
+    synced = rng.standard_normal((n, dim)).astype(np.float32)
+    workings = []
+    for w in range(n_workers):
+        working = synced.copy()
+        moved = rng.random(n) < 0.7
+        working[moved] += (rng.standard_normal((int(moved.sum()), dim))
+                           * rng.choice([1e-4, 1e-2, 1.0], size=(int(moved.sum()), 1))
+                           ).astype(np.float32)
+        # A row whose deltas are k + 0.5 steps of its scale (a rounding tie for rint).
+        working[w, :3] = synced[w, :3] + np.array([127, 2.5, -0.5], dtype=np.float32)
+        workings.append(working)
+    return synced, workings
+
+
+def _as_numpy(monkeypatch):
+    from fastw2v.distributed import exchange
+    monkeypatch.setattr(exchange, "_compiled", lambda bits, array: False)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("threshold", [0.0, 0.005])
+@pytest.mark.parametrize("gain", [1.0, 1.7])
+def test_the_compiled_one_byte_exchange_repeats_the_numpy_one_bit_for_bit(
+        monkeypatch, seed, threshold, gain):
+    def run():
+        synced, workings = _exchange_case(seed)
+        messages = [worker_message({"w": working}, {"w": synced}, threshold, bits=8)
+                    for working in workings]
+        driver = {"w": synced.copy()}
+        residual = {"w": np.full_like(synced, 1e-3)}
+        update = combine(driver, residual, messages, n_workers=len(workings), bits=8,
+                         gain=gain)
+        applied = synced.copy()
+        apply_update({"w": applied}, update)
+        return messages, workings, driver["w"], residual["w"], update, applied
+
+    from fastw2v.distributed import exchange
+    assert exchange._compiled(8, np.zeros((2, 17), dtype=np.float32))  # not numpy twice
+    compiled = run()
+    with monkeypatch.context() as patch:
+        _as_numpy(patch)
+        reference = run()
+    for ours, theirs in zip(compiled[0] + [compiled[4]], reference[0] + [reference[4]]):
+        packed, expected = ours["w"], theirs["w"]
+        assert packed.values.dtype == np.int8
+        assert np.array_equal(packed.mask, expected.mask)
+        assert np.array_equal(packed.values, expected.values)
+        assert np.array_equal(packed.scale, expected.scale)
+    for ours, theirs in zip(compiled[1] + list(compiled[2:4]) + [compiled[5]],
+                            reference[1] + list(reference[2:4]) + [reference[5]]):
+        assert ours.tobytes() == theirs.tobytes()
+    # The driver's model and what a worker makes of the update are the same bits.
+    assert compiled[2].tobytes() == compiled[5].tobytes()
+
+
+def test_a_diverged_row_stops_the_compiled_exchange(monkeypatch):
+    synced, workings = _exchange_case(0)
+    workings[0][5, 3] = np.nan
+    with pytest.raises(FloatingPointError, match="diverged"):
+        worker_message({"w": workings[0]}, {"w": synced}, 0.0, bits=8)
+    workings[1][7, 1] = np.inf
+    with pytest.raises(FloatingPointError, match="diverged"):
+        worker_message({"w": workings[1]}, {"w": synced}, 0.005, bits=8)
