@@ -42,7 +42,7 @@ from typing import IO, NamedTuple, Sequence, Tuple
 import numpy as np
 
 from .._word2vec import read_binary, read_text, write_binary, write_text
-from ..errors import FormatError
+from ..errors import FormatError, OutputError
 from ..text.words import WordList, as_words
 from .detect import FORMAT_NAMES, detect_format, format_for_path
 from .files import atomic_write, bom_length, read_failure
@@ -60,10 +60,13 @@ def save_word2vec(path: str, words: Sequence[str], vectors: np.ndarray,
         raise ValueError("need one vector row per word")
     _require_little_endian(path)
     # The writers take the words as one UTF-8 buffer; a list that cannot be one (an
-    # empty word, a line break) is refused by check_words with the word named.
+    # empty word, a line break, a lone surrogate) is refused with the word named.
     words = as_words(words)
     check_words(path, words)
-    assert isinstance(words, WordList)
+    if not isinstance(words, WordList):
+        bad = next(w for w in words if w.encode("utf-8", "surrogatepass") != w.encode(
+            "utf-8", "replace"))
+        raise OutputError(f"{path}: word {bad!r} cannot be written in UTF-8")
     check_vectors(path, words, vectors)
     n_words, dim = vectors.shape
     with atomic_write(path, "wb") as out:

@@ -428,3 +428,10 @@ def test_a_read_file_holds_its_words_compactly_and_writes_them_back(tmp_path):
         assert pickle.loads(pickle.dumps(read.words)) == words  # as Ray ships it
         save_word2vec(str(tmp_path / ("again-" + name)), read.words, read.vectors)
         assert (tmp_path / name).read_bytes() == (tmp_path / ("again-" + name)).read_bytes()
+
+
+@pytest.mark.parametrize("name", ["v.bin", "v.txt"])
+def test_a_word_that_utf8_cannot_hold_is_refused_in_one_line(tmp_path, name):
+    with pytest.raises(OutputError, match="cannot be written in UTF-8"):
+        save_word2vec(str(tmp_path / name), ["ok", "bad\udc80"], np.ones((2, 3), np.float32))
+    assert not (tmp_path / name).exists()
