@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 import fastw2v
 from fastw2v.cli import main
-from fastw2v.errors import ClusterError, ConfigError
+from fastw2v.errors import ClusterError, ConfigError, FastW2VWarning
 from fastw2v.text import synthetic
 from fastw2v.training.checkpoint import load_checkpoint
 
@@ -91,7 +91,9 @@ def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
     assert 0.6 * total < saved.at.words_done < 0.75 * total
     assert saved.at.epoch == 2 and not ray.is_initialized()
 
-    resumed = fastw2v.train(path, ray="local", resume=checkpoint, threads=1)
+    # A resumed run reads on the driver (it cuts the stream where the shards ended).
+    with pytest.warns(FastW2VWarning, match="on the driver: --resume reads it there"):
+        resumed = fastw2v.train(path, ray="local", resume=checkpoint, threads=1)
     assert resumed.stats.resumed_epoch == 3
     again = resumed.state.provenance["distributed"]
     assert (again["worker_rate_factor"], again["block_learning_rate"]) == (1, 2)
@@ -126,6 +128,7 @@ def test_a_saved_model_continues_on_ray_with_its_vocabulary(corpus, tmp_path):
         "train", path, "-o", str(out), "--init-from", saved, "--ray", "local",
         "--ray-workers", "2", "--threads", "1", "--epochs", "1", "--sync-every", "60000"])
     assert result.exit_code == 0, result.output
+    assert "reading the corpus on the driver: --init-from reads it there" in result.output
     assert not ray.is_initialized()
     continued = fastw2v.load(str(out))
     assert continued.words == base.vocab.words
@@ -137,8 +140,10 @@ def test_a_saved_model_continues_on_ray_with_its_vocabulary(corpus, tmp_path):
     # --grow-vocab too: the new text's new words join the model's.
     grown_text = tmp_path / "more.txt"
     grown_text.write_text(open(path).read() + "brandnewword and more text\n" * 20)
-    grown = fastw2v.train(str(grown_text), init_from=saved, grow_vocab=True, ray="local",
-                          ray_workers=2, threads=1, epochs=1, sync_every=60_000)
+    with pytest.warns(FastW2VWarning, match="on the driver: --init-from reads it there"):
+        grown = fastw2v.train(str(grown_text), init_from=saved, grow_vocab=True,
+                              ray="local", ray_workers=2, threads=1, epochs=1,
+                              sync_every=60_000)
     assert set(base.vocab.words) < set(grown.vocab.words)
     assert {"brandnewword", "more", "text"} <= set(grown.vocab.words) - set(base.vocab.words)
 
