@@ -80,8 +80,6 @@ def pack(n_rows: int, rows: np.ndarray, values: np.ndarray, bits: int = 16) -> P
     """`values` (float32, one row for each of `rows`, ascending and distinct) in `bits`
     bits a number: 16 (float16) or 8 (int8 from -127 to 127 times the row's largest
     absolute value / 127)."""
-    mask = np.zeros(n_rows, dtype=np.uint8)
-    mask[rows] = 1
     if bits == 8:
         peak = np.max(np.abs(values), axis=1) if len(values) else np.zeros(0, np.float32)
         finite = bool(np.all(np.isfinite(peak)))
@@ -99,7 +97,14 @@ def pack(n_rows: int, rows: np.ndarray, values: np.ndarray, bits: int = 16) -> P
     if not finite:
         raise FloatingPointError(f"a synchronised delta does not fit in {bits} bits "
                                  "(the training diverged)")
-    return Packed(n_rows, np.packbits(mask), coded, scale)
+    return Packed(n_rows, row_mask(n_rows, rows), coded, scale)
+
+
+def row_mask(n_rows: int, rows: np.ndarray) -> np.ndarray:
+    """Which of `n_rows` rows travel, one bit a row (np.packbits)."""
+    mask = np.zeros(n_rows, dtype=np.uint8)
+    mask[rows] = 1
+    return np.packbits(mask)
 
 
 def wire_bytes(value: object) -> int:
@@ -137,9 +142,7 @@ def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray]
         base = synced[name]
         if _compiled(bits, array) and _compiled(bits, base):
             rows, codes, scales = _exchange.take_rows(array, base, threshold)
-            mask = np.zeros(len(array), dtype=np.uint8)
-            mask[rows] = 1
-            message[name] = Packed(len(array), np.packbits(mask), codes, scales)
+            message[name] = Packed(len(array), row_mask(len(array), rows), codes, scales)
             continue
         rows = np.flatnonzero(np.any(array != base, axis=1))
         deltas = array[rows] - base[rows]
@@ -196,9 +199,7 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
             rows, summed = summed_deltas(messages, name)
             codes, scales = _exchange.finish_update(array, residual[name], rows, summed,
                                                     float(n_workers), float(gain))
-            mask = np.zeros(len(array), dtype=np.uint8)
-            mask[rows] = 1
-            update[name] = Packed(len(array), np.packbits(mask), codes, scales)
+            update[name] = Packed(len(array), row_mask(len(array), rows), codes, scales)
             continue
         rows, mean = mean_deltas(messages, name, n_workers)
         total = residual[name][rows]
