@@ -23,7 +23,7 @@ from ..formats.native import write_native
 from ..formats.rows import row_norms
 from ..formats.word2vec import read_word2vec, save_word2vec
 from ..state import ModelState
-from ..text.words import WordList
+from ..text.words import WordList, first_rows
 from ..version import WRITER
 from .neighbours import nearest
 
@@ -216,8 +216,7 @@ class Vectors:
     def index(self) -> Dict[str, int]:
         """word -> row; a word listed twice maps to its first (most frequent) row."""
         if self._index is None:
-            n = len(self.words)
-            self._index = dict(zip(reversed(self.words), range(n - 1, -1, -1)))
+            self._index = first_rows(self.words)
         return self._index
 
     def _lookup(self, word: str) -> Optional[int]:

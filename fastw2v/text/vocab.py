@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import VocabularyError
 from ..formats.files import atomic_write, bom_length
-from .words import WordList, as_words
+from .words import WordList, as_words, first_rows
 
 # Counts are held as int64 and summed (Vocabulary.total): a larger total would wrap.
 MAX_TOTAL_COUNT = 2**63 - 1
@@ -74,9 +74,7 @@ class Vocabulary:
     def index(self) -> Dict[str, int]:
         """word -> id, built on first use."""
         if self._index is None:
-            words = self.words
-            self._index = (words.first_rows() if isinstance(words, WordList)
-                           else {w: i for i, w in enumerate(words)})
+            self._index = first_rows(self.words)
         return self._index
 
     @property

@@ -192,12 +192,12 @@ class WordList(Sequence[str]):
     def __reduce__(self):
         return (WordList, (self._blob, self._bounds, self.distinct))
 
-    def first_rows(self) -> Dict[str, int]:
-        """word -> its first row: the lookup table of a vocabulary or a Vectors."""
-        words = self._all() if len(self) <= _ITER_BLOCK else list(self)
-        n = len(words)
-        # Reversed, so that a word listed twice keeps its first row.
-        return dict(zip(reversed(words), range(n - 1, -1, -1)))
+def first_rows(words: Sequence[str]) -> Dict[str, int]:
+    """word -> its first row: the lookup table of a vocabulary or a Vectors, for any
+    sequence of words (a WordList is decoded a block at a time, not word by word)."""
+    listed = list(words)
+    # Reversed, so that a word listed twice keeps its first row.
+    return dict(zip(reversed(listed), range(len(listed) - 1, -1, -1)))
 
 
 def as_words(words: Sequence[str]) -> Sequence[str]:

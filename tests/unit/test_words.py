@@ -13,7 +13,7 @@ from fastw2v.formats.native import read_native, write_native
 from fastw2v.formats.rows import check_words
 from fastw2v.text import words as words_module
 from fastw2v.text.vocab import Vocabulary
-from fastw2v.text.words import WordList
+from fastw2v.text.words import WordList, first_rows
 
 WORDS = ["the", "a", "thé", "ab", "b", "ab", "naïve", "日本", "abc", "b"]
 
@@ -66,7 +66,7 @@ def test_iteration_crosses_its_blocks(monkeypatch):
     monkeypatch.setattr(words_module, "_ITER_BLOCK", 3)
     held = WordList.of(WORDS)
     assert list(held) == WORDS and list(reversed(held)) == WORDS[::-1]
-    assert held.first_rows() == {w: WORDS.index(w) for w in WORDS}
+    assert first_rows(held) == {w: WORDS.index(w) for w in WORDS}
 
 
 def test_a_word_list_refuses_what_it_cannot_hold():
