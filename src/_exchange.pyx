@@ -68,6 +68,16 @@ cdef inline float _peak(const float *row, Py_ssize_t dim) noexcept nogil:
     return peak
 
 
+cdef _check_width(Py_ssize_t dim):
+    if dim > MAX_DIM:  # the rows go through a buffer of MAX_DIM on the stack
+        raise ValueError(f"rows of more than {MAX_DIM:,} values go through numpy")
+
+
+cdef _diverged():
+    raise FloatingPointError("a synchronised delta does not fit in 8 bits (the training "
+                             "diverged)")
+
+
 def take_rows(float[:, ::1] working, const float[:, ::1] synced, float threshold):
     """A worker's message for one array: the rows of `working` that differ from
     `synced` by at least `threshold` at some value (every differing row when it is 0 or
@@ -107,8 +117,7 @@ def take_rows(float[:, ::1] working, const float[:, ::1] synced, float threshold
     cdef float[::1] scale_view = scales
     cdef float delta[4096]
     cdef bint finite = True
-    if dim > MAX_DIM:
-        raise ValueError(f"rows of more than {MAX_DIM:,} values go through numpy")
+    _check_width(dim)
     with nogil:
         for i in range(count):
             r = row_view[i]
@@ -120,8 +129,7 @@ def take_rows(float[:, ::1] working, const float[:, ::1] synced, float threshold
             for k in range(dim):
                 working[r, k] = working[r, k] - <float>code_view[i, k] * scale_view[i]
     if not finite:
-        raise FloatingPointError("a synchronised delta does not fit in 8 bits (the "
-                                 "training diverged)")
+        _diverged()
     return rows, codes, scales
 
 
@@ -151,8 +159,7 @@ def finish_update(float[:, ::1] synced, float[:, ::1] residual, const int64_t[::
     cdef float total[4096]
     cdef float sent
     cdef bint finite = True
-    if dim > MAX_DIM:
-        raise ValueError(f"rows of more than {MAX_DIM:,} values go through numpy")
+    _check_width(dim)
     with nogil:
         for i in range(count):
             r = rows[i]
@@ -170,6 +177,5 @@ def finish_update(float[:, ::1] synced, float[:, ::1] residual, const int64_t[::
                 synced[r, k] = synced[r, k] + sent
                 residual[r, k] = total[k] - sent
     if not finite:
-        raise FloatingPointError("a synchronised delta does not fit in 8 bits (the "
-                                 "training diverged)")
+        _diverged()
     return codes, scales
