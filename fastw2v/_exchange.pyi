@@ -1,6 +1,6 @@
 # Type stub for the compiled one-byte rows of a Ray synchronisation, built from
 # src/_exchange.pyx (fastw2v._exchange).
-from typing import Tuple
+from typing import List, Tuple
 
 import numpy as np
 
@@ -11,7 +11,7 @@ def take_rows(
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]: ...  # rows, int8 codes, float32 scales
 def add_rows(array: np.ndarray, rows: np.ndarray, codes: np.ndarray,
              scales: np.ndarray) -> None: ...
-def finish_update(
-    synced: np.ndarray, residual: np.ndarray, rows: np.ndarray, summed: np.ndarray,
-    n_workers: float, gain: float
+def combine_rows(
+    synced: np.ndarray, residual: np.ndarray, union: np.ndarray, rows: List[np.ndarray],
+    codes: List[np.ndarray], scales: List[np.ndarray], n_workers: float, gain: float
 ) -> Tuple[np.ndarray, np.ndarray]: ...  # int8 codes, float32 scales

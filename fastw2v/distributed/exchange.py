@@ -156,18 +156,12 @@ def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray]
 def mean_deltas(messages: List[Message], name: str,
                 n_workers: int) -> Tuple[np.ndarray, np.ndarray]:
     """The rows of array `name` some worker sent (ascending) and the sum of the workers'
-    deltas for each divided by W: the mean delta of the W models, zero for the others.
+    deltas for each, added in message order (float32), divided by W: the mean delta of
+    the W models, zero for the others.
 
     Each worker's deltas are added into one slot per sent row, in message order (a
     row appears at most once in a message); sorting the concatenated rows and
     summing runs of them with reduceat gave the same sums at many times the cost."""
-    union, total = summed_deltas(messages, name)
-    return union, total / np.float32(n_workers)
-
-
-def summed_deltas(messages: List[Message], name: str) -> Tuple[np.ndarray, np.ndarray]:
-    """The rows of array `name` some worker sent (ascending) and the sum of the
-    workers' deltas for each, added in message order (float32)."""
     parts = [m[name] for m in messages]
     sent = np.zeros(parts[0].n_rows, dtype=bool)
     rows_of = [part.rows() for part in parts]
@@ -177,11 +171,8 @@ def summed_deltas(messages: List[Message], name: str) -> Tuple[np.ndarray, np.nd
     slot = np.cumsum(sent) - 1  # row -> its place among the sent rows
     total = np.zeros((len(union), parts[0].values.shape[1]), dtype=np.float32)
     for rows, part in zip(rows_of, parts):
-        if part.values.dtype == np.int8 and _compiled(8, total):
-            _exchange.add_rows(total, slot[rows], part.values, part.scale)
-        else:
-            total[slot[rows]] += part.deltas()
-    return union, total
+        total[slot[rows]] += part.deltas()
+    return union, total / np.float32(n_workers)
 
 
 def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
@@ -195,11 +186,16 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
     rounding error in `residual` (both in place)."""
     update: Message = {}
     for name, array in synced.items():
-        if _compiled(bits, array) and _compiled(bits, residual[name]):
-            rows, summed = summed_deltas(messages, name)
-            codes, scales = _exchange.finish_update(array, residual[name], rows, summed,
-                                                    float(n_workers), float(gain))
-            update[name] = Packed(len(array), row_mask(len(array), rows), codes, scales)
+        parts = [m[name] for m in messages]
+        if (_compiled(bits, array) and _compiled(bits, residual[name])
+                and all(part.values.dtype == np.int8 for part in parts)):
+            mask = np.bitwise_or.reduce(np.stack([part.mask for part in parts]), axis=0)
+            union = np.flatnonzero(np.unpackbits(mask, count=len(array)))
+            codes, scales = _exchange.combine_rows(
+                array, residual[name], union, [part.rows() for part in parts],
+                [part.values for part in parts], [part.scale for part in parts],
+                float(n_workers), float(gain))
+            update[name] = Packed(len(array), mask, codes, scales)
             continue
         rows, mean = mean_deltas(messages, name, n_workers)
         total = residual[name][rows]

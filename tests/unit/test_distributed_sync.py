@@ -321,3 +321,37 @@ def test_a_diverged_row_stops_the_compiled_exchange(monkeypatch):
     workings[1][7, 1] = np.inf
     with pytest.raises(FloatingPointError, match="diverged"):
         worker_message({"w": workings[1]}, {"w": synced}, 0.005, bits=8)
+
+
+def test_a_worker_that_sent_nothing_combines_as_in_numpy(monkeypatch):
+    # A worker whose working copy did not move sends an empty message (as every worker
+    # does for gamma under negative sampling); the compiled combine walks the others.
+    synced, workings = _exchange_case(3)
+    workings[1] = synced.copy()
+
+    def run():
+        messages = [worker_message({"w": w.copy()}, {"w": synced}, 0.0, bits=8)
+                    for w in workings]
+        assert len(messages[1]["w"].values) == 0
+        driver, residual = {"w": synced.copy()}, {"w": np.zeros_like(synced)}
+        update = combine(driver, residual, messages, n_workers=3, bits=8, gain=2.0)
+        return update["w"], driver["w"], residual["w"]
+
+    compiled = run()
+    with monkeypatch.context() as patch:
+        _as_numpy(patch)
+        reference = run()
+    assert np.array_equal(compiled[0].mask, reference[0].mask)
+    assert np.array_equal(compiled[0].values, reference[0].values)
+    assert np.array_equal(compiled[0].scale, reference[0].scale)
+    assert compiled[1].tobytes() == reference[1].tobytes()
+    assert compiled[2].tobytes() == reference[2].tobytes()
+
+
+def test_the_compiled_combine_refuses_a_row_outside_the_union():
+    from fastw2v import _exchange
+    synced, residual = np.zeros((4, 2), np.float32), np.zeros((4, 2), np.float32)
+    codes, scales = np.ones((1, 2), np.int8), np.ones(1, np.float32)
+    with pytest.raises(ValueError, match="not in the union"):
+        _exchange.combine_rows(synced, residual, np.array([1]), [np.array([2])], [codes],
+                               [scales], 1.0, 1.0)
