@@ -87,6 +87,8 @@ def main() -> None:
                           "epochs": args.epochs, **machine(),
                           "seconds": round(time.perf_counter() - began, 1),
                           "words_per_second": round(model.stats.words_per_second),
+                          "words_per_second_sgd": round(model.stats.n_words_trained
+                                                        / model.stats.seconds["sgd"]),
                           **evaluate(model, args)}), flush=True)
     import ray
 
@@ -107,11 +109,10 @@ def main() -> None:
                           "sync_rule": run["sync_rule"],
                           "seconds": round(time.perf_counter() - began, 1),
                           "words_per_second": round(model.stats.words_per_second),
-                          # Training alone: without starting the workers and shipping.
-                          "words_per_second_rounds": round(
+                          # The rounds alone: without starting the workers and shipping.
+                          "words_per_second_sgd": round(
                               model.stats.n_words_trained
-                              / (model.stats.seconds["train"]
-                                 - model.stats.seconds["ray_start"])),
+                              / model.stats.seconds["sgd"]),
                           "sync_every": run["sync_every"], "rounds": run["rounds"],
                           "sync_encoding": run["sync_encoding"],
                           "bytes_to_driver_per_word": run["bytes_to_driver_per_word"],

@@ -25,8 +25,12 @@ import time
 
 # One run in a child process: the whole command's time is the parent's clock around
 # it (interpreter, Ray's start-up and shutdown included); the child reports the
-# training words/s, for Ray also over the rounds alone (without starting the workers
-# and shipping them their shards, as bench_ray.py reports it).
+# training words/s as `train` prints it, and over the SGD alone (stats.seconds["sgd"]:
+# one process's Trainer.run; on Ray the rounds, without starting Ray and the workers
+# and shipping them their shards). Before 2026-12-02 12:00 UTC the rounds were taken
+# as the training time less Ray's start, which also took off the opening of the Ray
+# session, a part the training time never held: the "rounds only" ratios measured so
+# were too high (benchmarks/RESULTS.md).
 CHILD = """
 import json, sys
 import fastw2v
@@ -38,7 +42,7 @@ if on_ray:
 else:
     options.update(threads=2)
 stats = fastw2v.train(corpus, **options).stats
-rounds = stats.seconds["train"] - stats.seconds.get("ray_start", 0.0)
+rounds = stats.seconds["sgd"]
 print(json.dumps({"words_per_second": stats.words_per_second,
                   "words_per_second_training": stats.n_words_trained / rounds}))
 """

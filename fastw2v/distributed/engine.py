@@ -231,7 +231,11 @@ class RayEngine:
         # of the training time a one-process run does not have.
         self.stats.seconds["ray_start"] = (session.open_seconds + time.perf_counter()
                                            - began)
+        began = time.perf_counter()
         self._rounds(session.ray)
+        # The rounds alone (training and synchronising): what a one-process run's
+        # Trainer.run time ("sgd" in both) compares with.
+        self.stats.seconds["sgd"] = time.perf_counter() - began
 
     def _start_workers(self, positions: List[TrainingPosition]) -> None:
         """Start every worker, which holds its shard, from the driver's state (the last

@@ -189,8 +189,12 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
                           checkpoints=writer, resumed=saved_ray).run(at)
             else:
                 assert isinstance(encoded, EncodedCorpus)
+                sgd_began = time.perf_counter()
                 Trainer(state, encoded, tables, stats, progress=progress,
                         checkpoints=writer).run(at)
+                # The training alone, without the tables and the initial matrices (on
+                # Ray, the engine times its rounds under the same name).
+                stats.seconds["sgd"] = time.perf_counter() - sgd_began
         finally:
             encoded.close()  # its file was unlinked on creation: this frees the disk
     # A resumed run's time covers the part it trained (see TrainStats.words_per_second).
