@@ -236,7 +236,7 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
               help="Ray workers, each running --threads threads  [default: 2]")
 @click.option("--sync-every", type=click.IntRange(min=1), default=None,
               help="Words each Ray worker trains between two synchronisations  "
-                   "[default: 400,000]")
+                   "[default: 1,600,000 / workers, at least 400,000]")
 @click.option("--ray-max-worker-rate", type=click.FloatRange(min=0, min_open=True),
               default=None,
               help="The largest learning rate a Ray worker trains with: the workers train "

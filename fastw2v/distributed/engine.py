@@ -52,9 +52,21 @@ from .worker import _arrays
 if TYPE_CHECKING:
     from ..training.trainer import CheckpointWriter
 
-# Words each worker trains between two synchronisations when --sync-every is not given
-# (benchmarks/RESULTS.md, "Ray": the rounds needed to match one process's quality).
-DEFAULT_SYNC_EVERY = 400_000
+# When --sync-every is not given, the workers together train DEFAULT_ROUND_WORDS words
+# between two synchronisations, each at least MIN_DEFAULT_SYNC_EVERY
+# (benchmarks/RESULTS.md, "Ray", and docs/distributed.md, "The interval"): 4 workers at
+# 400,000 words each match one process's quality (about 50 rounds in 5 epochs of
+# wiki8); fewer workers keep the length of a round in words, so as many rounds, and
+# synchronise less often; more workers keep 400,000 words each, below which the bytes
+# per trained word pass the issue's 50.
+DEFAULT_ROUND_WORDS = 1_600_000
+MIN_DEFAULT_SYNC_EVERY = 400_000
+
+
+def default_sync_every(workers: int) -> int:
+    """Words each of `workers` workers trains between two synchronisations by default."""
+    return max(MIN_DEFAULT_SYNC_EVERY, DEFAULT_ROUND_WORDS // workers)
+
 # The largest learning rate a worker trains with by default: beyond it the driver's block
 # learning rate multiplies the mean delta instead (benchmarks/RESULTS.md, "the combining
 # rule for 8 workers and CBOW").
@@ -78,7 +90,7 @@ class RaySettings:
 
     address: str
     workers: int
-    sync_every: int = DEFAULT_SYNC_EVERY
+    sync_every: int
     max_worker_rate: float = DEFAULT_MAX_WORKER_RATE
     read: str = "auto"
     overlap: bool = DEFAULT_OVERLAP
@@ -139,7 +151,8 @@ class RaySettings:
                               f"--ray-max-worker-rate must be positive (got {max_worker_rate})")
         overlap = DEFAULT_OVERLAP if overlap is None else bool(overlap)
         if resuming is None:
-            return cls(address, workers or 2, sync_every or DEFAULT_SYNC_EVERY,
+            workers = workers or 2
+            return cls(address, workers, sync_every or default_sync_every(workers),
                        float(max_worker_rate or DEFAULT_MAX_WORKER_RATE), read, overlap)
         if resumed is None:
             what = f"the checkpoint {resuming} was written by a run on one machine"

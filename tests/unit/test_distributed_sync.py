@@ -5,12 +5,13 @@ shards."""
 import numpy as np
 import pytest
 
-from fastw2v.distributed.engine import DEFAULT_SYNC_EVERY, RaySettings
+from fastw2v.distributed.engine import RaySettings, default_sync_every
 from fastw2v.distributed.exchange import (
     apply_update,
     combine,
     pack,
     significant,
+    take_back,
     wire_bytes,
     worker_message,
 )
@@ -138,6 +139,53 @@ def test_workers_and_driver_end_every_sync_with_identical_synchronised_models(bi
     assert np.allclose(output, start + trained / n_workers, rtol=0, atol=1e-4)
 
 
+def test_overlapped_rounds_keep_the_models_identical_and_lose_nothing():
+    """The overlapped schedule (engine.py, ray_overlap): a worker makes its message
+    without taking the deltas off its working copy, trains the next round, takes them
+    back, makes the next message, and only then applies the driver's update for the
+    first. Every worker's synchronised model still equals the driver's bit for bit
+    once the update is applied, the working copy is the synchronised model plus the
+    deltas it sent and waits on plus what it has not sent, and the output is the
+    average of every worker's training."""
+    rng = np.random.default_rng(7)
+    n_workers, n_rounds, start = 3, 6, rng.standard_normal((40, 6)).astype(np.float32)
+    driver, residual = {"w": start.copy()}, {"w": np.zeros_like(start)}
+    synced = [{"w": start.copy()} for _ in range(n_workers)]
+    working = [{"w": start.copy()} for _ in range(n_workers)]
+    sent_before = [None] * n_workers
+    trained = np.zeros((40, 6))
+    threshold, update, driver_before = 0.02, None, None
+    for r in range(n_rounds):
+        last = r == n_rounds - 1
+        bits = 16 if last else 8
+        messages = []
+        for w in range(n_workers):
+            steps = np.zeros_like(start)
+            rows = rng.choice(40, size=10, replace=False)
+            steps[rows] = rng.choice([0.05, 0.001], size=(10, 1)) * rng.standard_normal(
+                (10, 6)).astype(np.float32)
+            working[w]["w"] += steps
+            trained += steps
+            if sent_before[w] is not None:
+                take_back(working[w], sent_before[w])
+            message = worker_message(working[w], synced[w], 0.0 if last else threshold, bits,
+                                     take_off=False)
+            sent_before[w] = message
+            messages.append(message)
+            # The update of the round before arrives after this round's message.
+            if update is not None:
+                apply_update(synced[w], update)
+                apply_update(working[w], update)
+                assert np.array_equal(synced[w]["w"], driver_before)
+            sent = np.zeros_like(start)
+            sent[message["w"].rows()] = message["w"].deltas()
+            assert np.all(np.abs(working[w]["w"] - synced[w]["w"] - sent) < threshold + 1e-6)
+        update = combine(driver, residual, messages, n_workers, bits)
+        driver_before = driver["w"].copy()
+    output = driver["w"] + residual["w"]
+    assert np.allclose(output, start + trained / n_workers, rtol=0, atol=1e-4)
+
+
 def test_a_threshold_keeps_back_only_small_rows():
     deltas = np.array([[0.1, 0.0], [0.001, -0.002], [0.0, -0.05]], dtype=np.float32)
     assert significant(deltas, 0.01).tolist() == [True, False, True]
@@ -180,7 +228,11 @@ def test_a_resumed_run_on_ray_keeps_its_workers_and_interval():
         RaySettings.of("local", None, None, resumed=None, resuming="c.ckpt")
     # Not resuming: the defaults.
     fresh = RaySettings.of("local", None, None)
-    assert (fresh.workers, fresh.sync_every) == (2, DEFAULT_SYNC_EVERY)
+    assert (fresh.workers, fresh.sync_every) == (2, 800_000)
+    # 1.6M words a round in all, at least 400,000 a worker.
+    assert [default_sync_every(n) for n in (1, 2, 3, 4, 8)] == [
+        1_600_000, 800_000, 533_333, 400_000, 400_000]
+    assert RaySettings.of("local", 8, None).sync_every == 400_000
     assert fresh.max_worker_rate == 0.1
     assert RaySettings.of("local", None, None, max_worker_rate=0.2).max_worker_rate == 0.2
     with pytest.raises(ConfigError, match="ray_max_worker_rate must be a positive number"):
@@ -244,13 +296,13 @@ def test_a_block_rate_moves_the_model_by_that_many_mean_deltas():
     (3, 0.2, 1, 3),  # a rate above the largest: the sum of the deltas
 ])
 def test_the_rate_factor_and_the_block_rate_share_the_workers(workers, alpha, factor, block):
-    settings = RaySettings("local", workers)
+    settings = RaySettings("local", workers, 400_000)
     assert settings.max_worker_rate == 0.1
     assert settings.rate_factor(alpha) == pytest.approx(factor)
     assert settings.block_rate(alpha) == pytest.approx(block)
     assert settings.rate_factor(alpha) * settings.block_rate(alpha) == pytest.approx(workers)
     # No largest rate is the first rule, the plain average with the rate x W.
-    unlimited = RaySettings("local", workers, max_worker_rate=float("inf"))
+    unlimited = RaySettings("local", workers, 400_000, max_worker_rate=float("inf"))
     assert unlimited.rate_factor(alpha) == workers and unlimited.block_rate(alpha) == 1
 
 
