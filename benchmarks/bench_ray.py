@@ -72,8 +72,6 @@ def main() -> None:
     parser.add_argument("--sync-every", type=int, default=None)
     parser.add_argument("--max-worker-rate", type=float, default=None,
                         help="the largest rate a worker trains with (default: fastw2v's)")
-    parser.add_argument("--overlap", action=argparse.BooleanOptionalAction, default=None,
-                        help="overlapped rounds (ray_overlap=); default: the engine's")
     parser.add_argument("--no-single", action="store_true", help="skip the one-process run")
     parser.add_argument("--analogies", default=os.path.join(DATA, "questions-words.txt"))
     parser.add_argument("--wordsim", default=os.path.join(DATA, "wordsim353.txt"))
@@ -102,15 +100,13 @@ def main() -> None:
         try:
             model = fastw2v.train(args.corpus, ray="auto", ray_workers=n, threads=1,
                                   sync_every=args.sync_every,
-                                  ray_max_worker_rate=args.max_worker_rate,
-                                  ray_overlap=args.overlap, **options)
+                                  ray_max_worker_rate=args.max_worker_rate, **options)
         finally:
             ray.shutdown()
         run = model.state.provenance["distributed"]
         print(json.dumps({"run": f"ray, {n} workers x 1 thread", "arch": args.arch,
                           "epochs": args.epochs, **machine(),
                           "sync_rule": run["sync_rule"],
-                          "overlapped_rounds": run["overlapped_rounds"],
                           "seconds": round(time.perf_counter() - began, 1),
                           "words_per_second": round(model.stats.words_per_second),
                           # The rounds alone: without starting the workers and shipping.

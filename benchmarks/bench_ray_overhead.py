@@ -35,11 +35,10 @@ CHILD = """
 import json, sys
 import fastw2v
 corpus, epochs, on_ray, arch = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "ray", sys.argv[4]
-overlap = {"yes": True, "no": False, "default": None}[sys.argv[5]]
 options = dict(architecture=arch, dim=100, window=5, negative=5, sample=1e-4, min_count=5,
                seed=1, epochs=epochs)
 if on_ray:
-    options.update(ray="local", ray_workers=2, threads=1, ray_overlap=overlap)
+    options.update(ray="local", ray_workers=2, threads=1)
 else:
     options.update(threads=2)
 stats = fastw2v.train(corpus, **options).stats
@@ -49,10 +48,10 @@ print(json.dumps({"words_per_second": stats.words_per_second,
 """
 
 
-def run(corpus: str, epochs: int, on_ray: bool, arch: str, overlap: str) -> dict:
+def run(corpus: str, epochs: int, on_ray: bool, arch: str) -> dict:
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", CHILD, corpus, str(epochs),
-                           "ray" if on_ray else "one", arch, overlap],
+                           "ray" if on_ray else "one", arch],
                           check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - began
     name = "ray, 2 workers x 1 thread" if on_ray else "one process, 2 threads"
@@ -67,13 +66,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--arch", default="skipgram", choices=("skipgram", "cbow"))
-    parser.add_argument("--overlap", default="default", choices=("yes", "no", "default"),
-                        help="overlapped rounds on Ray (ray_overlap=)")
     args = parser.parse_args()
     single, ray = [], []
     for _ in range(args.rounds):
         for on_ray, results in ((False, single), (True, ray)):
-            result = run(args.corpus, args.epochs, on_ray, args.arch, args.overlap)
+            result = run(args.corpus, args.epochs, on_ray, args.arch)
             print(json.dumps(result), flush=True)
             results.append(result)
 
@@ -82,7 +79,6 @@ def main() -> None:
 
     print(json.dumps({
         "arch": args.arch, "rounds": args.rounds, "epochs": args.epochs,
-        "overlap": args.overlap,
         "words_per_second_ratio": round(median(ray, "words_per_second")
                                         / median(single, "words_per_second"), 3),
         "training_words_per_second_ratio": round(

@@ -7,7 +7,7 @@ import numpy as np
 MAX_DIM: int  # wider rows take exchange.py's numpy path
 
 def take_rows(
-    working: np.ndarray, synced: np.ndarray, threshold: float, take_off: bool = True
+    working: np.ndarray, synced: np.ndarray, threshold: float
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]: ...  # rows, int8 codes, float32 scales
 def add_rows(array: np.ndarray, rows: np.ndarray, codes: np.ndarray,
              scales: np.ndarray) -> None: ...

@@ -108,13 +108,12 @@ cdef _diverged():
                              "diverged)")
 
 
-def take_rows(float[:, ::1] working, const float[:, ::1] synced, float threshold,
-              bint take_off=True):
+def take_rows(float[:, ::1] working, const float[:, ::1] synced, float threshold):
     """A worker's message for one array: the rows of `working` that differ from
     `synced` by at least `threshold` at some value (every differing row when it is 0 or
-    less), ascending, as int8 codes and a scale each; with `take_off`, the coded deltas
-    are taken off `working` (in place), which keeps what could not be sent.
-    FloatingPointError for a row that is not finite."""
+    less), ascending, as int8 codes and a scale each; the coded deltas are taken off
+    `working` (in place), which keeps what could not be sent. FloatingPointError for a
+    row that is not finite."""
     cdef Py_ssize_t n = working.shape[0], dim = working.shape[1], r, k, count = 0
     # Room for every row, so that a row is measured and coded in one visit while it is
     # in the cache. np.empty leaves the pages untouched: only the rows coded take memory.
@@ -127,7 +126,7 @@ def take_rows(float[:, ::1] working, const float[:, ::1] synced, float threshold
     cdef float *row
     cdef const float *base
     cdef int8_t *coded
-    cdef float peak, scale
+    cdef float peak, scale, q
     cdef bint changed, finite = True
     with nogil:
         for r in range(n):
@@ -140,10 +139,9 @@ def take_rows(float[:, ::1] working, const float[:, ::1] synced, float threshold
                 break
             coded = &code_view[count, 0]
             for k in range(dim):
-                coded[k] = <int8_t>_code(row[k] - base[k], scale)
-            if take_off:
-                for k in range(dim):
-                    row[k] = row[k] - <float>coded[k] * scale
+                q = _code(row[k] - base[k], scale)
+                coded[k] = <int8_t>q
+                row[k] = row[k] - q * scale
             row_view[count], scale_view[count] = r, scale
             count += 1
     if not finite:

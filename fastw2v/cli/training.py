@@ -249,16 +249,11 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
                    "file system), driver (this machine encodes it and ships each worker "
                    "its ids), or auto (workers when every node opens every file, else "
                    "driver, saying why)  [default: auto]")
-@click.option("--ray-overlap/--ray-no-overlap", default=None,
-              help="On Ray: whether the workers train the next round while the driver "
-                   "combines the last (its update then reaches them one round late; "
-                   "docs/distributed.md)  [default: no overlap]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, save_context, dtype, skipgram, quiet, save_vocab,
           read_vocab, tmp_dir, checkpoint, checkpoint_every, resume, init_from, grow_vocab,
-          ray_address, ray_workers, sync_every, ray_max_worker_rate, ray_read, ray_overlap,
-          **options):
+          ray_address, ray_workers, sync_every, ray_max_worker_rate, ray_read, **options):
     """Learn word vectors from CORPUS... (UTF-8 text, one sentence per line; .gz, .bz2
     and .xz are read directly): one or more files or folders (a folder's files, sorted
     by name), read in order as one text."""
@@ -291,7 +286,7 @@ def train(ctx, corpus, output, fmt, save_context, dtype, skipgram, quiet, save_v
                             resume=resume, init_from=init_from, grow_vocab=grow_vocab,
                             ray=ray_address, ray_workers=ray_workers, sync_every=sync_every,
                             ray_max_worker_rate=ray_max_worker_rate, ray_read=ray_read,
-                            ray_overlap=ray_overlap, **options)
+                            **options)
     except TrainingInterrupted as exc:
         exc.resume_command = _resume_command(ctx, corpus, exc.checkpoint)
         raise

@@ -71,10 +71,6 @@ def default_sync_every(workers: int) -> int:
 # learning rate multiplies the mean delta instead (benchmarks/RESULTS.md, "the combining
 # rule for 8 workers and CBOW").
 DEFAULT_MAX_WORKER_RATE = 0.1
-# Whether the workers start a round while the driver combines the one before (whose
-# update then reaches them after that round's training) when ray_overlap is not given
-# (benchmarks/RESULTS.md, "Overlapped rounds").
-DEFAULT_OVERLAP = False
 # Worker failures a run recovers from before it gives up (a node that keeps dying is
 # better reported than retried for ever).
 MAX_RESTARTS = 3
@@ -84,16 +80,14 @@ MAX_RESTARTS = 3
 class RaySettings:
     """Where and how wide to train: `address` (local, auto or HOST:PORT), `workers`,
     `sync_every` (words per worker between synchronisations), `max_worker_rate`, the
-    largest learning rate a worker trains with (the module's comment), `read`, where
-    the corpus is read (READ_MODES; reading.py), and `overlap`: whether a round's
-    training overlaps the driver's combining of the round before."""
+    largest learning rate a worker trains with (the module's comment), and `read`, where
+    the corpus is read (READ_MODES; reading.py)."""
 
     address: str
     workers: int
     sync_every: int
     max_worker_rate: float = DEFAULT_MAX_WORKER_RATE
     read: str = "auto"
-    overlap: bool = DEFAULT_OVERLAP
 
     def rate_factor(self, alpha: float) -> float:
         """F: what every worker's learning rate is multiplied by, for the rate `alpha`;
@@ -109,16 +103,14 @@ class RaySettings:
            sync_every: Optional[int], resumed: Optional[Dict] = None,
            resuming: Optional[str] = None,
            max_worker_rate: Optional[float] = None,
-           read: Optional[str] = None,
-           overlap: Optional[bool] = None) -> Optional[RaySettings]:
+           read: Optional[str] = None) -> Optional[RaySettings]:
         """The settings, or None for a run on this machine alone; ConfigError for
         worker options without an address or values out of range. Resuming the
         checkpoint `resuming` (whose Ray part, Checkpoint.ray, is `resumed`), the
         workers, the interval and the largest worker rate are the checkpoint's, and only
         a run on Ray resumes a run on Ray."""
         options = (("ray_workers", workers), ("sync_every", sync_every),
-                   ("ray_max_worker_rate", max_worker_rate), ("ray_read", read),
-                   ("ray_overlap", overlap))
+                   ("ray_max_worker_rate", max_worker_rate), ("ray_read", read))
         if read is not None and read not in READ_MODES:
             raise ConfigError(f"ray_read must be one of {', '.join(READ_MODES)} (got {read!r})",
                               f"--ray-read must be one of {', '.join(READ_MODES)} (got {read})")
@@ -149,11 +141,10 @@ class RaySettings:
             raise ConfigError(f"ray_max_worker_rate must be a positive number "
                               f"(got {max_worker_rate!r})",
                               f"--ray-max-worker-rate must be positive (got {max_worker_rate})")
-        overlap = DEFAULT_OVERLAP if overlap is None else bool(overlap)
         if resuming is None:
             workers = workers or 2
             return cls(address, workers, sync_every or default_sync_every(workers),
-                       float(max_worker_rate or DEFAULT_MAX_WORKER_RATE), read, overlap)
+                       float(max_worker_rate or DEFAULT_MAX_WORKER_RATE), read)
         if resumed is None:
             what = f"the checkpoint {resuming} was written by a run on one machine"
             raise ConfigError(f"{what}: resume it without ray=", f"{what}: resume it "
@@ -169,10 +160,8 @@ class RaySettings:
                 what = f"the checkpoint {resuming}: a resumed run on Ray keeps its"
                 raise ConfigError(f"{what} {name} ({saved:,}; got {value:,})",
                                   f"{what} {option} ({saved:,}; got {value:,})")
-        # Overlapping or not, a resumed run starts from a synchronisation: either may
-        # finish a run begun the other way.
         return cls(address, int(resumed["workers"]), int(resumed["sync_every"]),
-                   float(saved_values["ray_max_worker_rate"]), read, overlap)
+                   float(saved_values["ray_max_worker_rate"]), read)
 
 
 @dataclass
@@ -293,27 +282,22 @@ class RayEngine:
         if writer is not None:
             writer.start(self.rounds_done)
         r = self.rounds_done
-        # The round asked of the workers and not yet received: its results' references,
-        # and whether a checkpoint follows it.
-        asked: Optional[Tuple[list, bool]] = None
         try:
             while r < n_rounds:
                 last = r + 1 == n_rounds
-                if asked is None:
-                    asked = self._ask_round(r, n_rounds, checkpoint_before=False)
-                pending, checkpoint = asked
-                bits = LAST_BITS if last or checkpoint else SYNC_BITS
+                # A checkpoint follows a round in which every worker sends all it has.
+                checkpoint = not last and self._checkpoint_due(r, n_rounds)
+                full = last or checkpoint
+                threshold = 0.0 if full else SKIP_BELOW * self._worker_rate((r + 1) / n_rounds)
+                bits = LAST_BITS if full else SYNC_BITS
+                pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds), threshold,
+                                                    bits)
+                           for actor, n in zip(self.session.actors, self.n_jobs)]
                 try:
                     results = ray.get(pending)
                 except ray.exceptions.RayActorError as exc:
-                    asked = None
                     self._recover(ray, pending, exc, r)
                     continue  # the round again, from the last synchronisation
-                asked = None
-                if settings.overlap and not last:
-                    # The workers go on with the next round while the driver combines
-                    # this one; its update reaches them after that round's training.
-                    asked = self._ask_round(r + 1, n_rounds, checkpoint_before=checkpoint)
                 self.traffic.to_driver += sum(wire_bytes(result) for result in results)
                 # Until the round is added in, the synchronised model and the positions
                 # still describe the end of the round before.
@@ -349,25 +333,8 @@ class RayEngine:
             array += residual[name]
         self._finish(self.positions, n_rounds)
 
-    def _ask_round(self, r: int, n_rounds: int,
-                   checkpoint_before: bool) -> Tuple[list, bool]:
-        """Ask every worker for round `r` (counted from 0); return the references of
-        their results and whether a checkpoint follows the round. `checkpoint_before`:
-        one follows the round before, which with overlapped rounds is not written yet."""
-        last = r + 1 == n_rounds
-        # A checkpoint follows a round in which every worker sends all it has.
-        checkpoint = not last and self._checkpoint_due(r, n_rounds, checkpoint_before)
-        full = last or checkpoint
-        threshold = 0.0 if full else SKIP_BELOW * self._worker_rate((r + 1) / n_rounds)
-        bits = LAST_BITS if full else SYNC_BITS
-        pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds), threshold, bits,
-                                            self.settings.overlap)
-                   for actor, n in zip(self.session.actors, self.n_jobs)]
-        return pending, checkpoint
-
-    def _checkpoint_due(self, r: int, n_rounds: int, checkpoint_before: bool) -> bool:
-        """Whether a checkpoint is to be written after round `r` (counted from 0).
-        `checkpoint_before`: one is to follow the round before, and not yet written."""
+    def _checkpoint_due(self, r: int, n_rounds: int) -> bool:
+        """Whether a checkpoint is to be written after round `r` (counted from 0)."""
         writer = self.checkpoints
         if writer is None:
             return False
@@ -377,9 +344,7 @@ class RayEngine:
             every = interval.epochs * n_rounds / self.config.epochs
             return math.floor((r + 1) / every + 1e-9) > math.floor(r / every + 1e-9)
         assert interval.seconds is not None
-        # The clock starts again at the checkpoint before, even one not written yet.
-        return (not checkpoint_before
-                and time.monotonic() - writer.last_time >= interval.seconds)
+        return time.monotonic() - writer.last_time >= interval.seconds
 
     def _checkpoint(self, synced: Dict[str, np.ndarray],
                     residual: Dict[str, np.ndarray]) -> Tuple[ModelState, TrainingPosition,
@@ -475,8 +440,6 @@ class RayEngine:
                 # Where the corpus was read: each worker its share, or the driver all.
                 "corpus_read_on": "workers" if self.reading is not None else "driver",
                 "sync_rule": self._rule_text(),
-                # Whether a round trained while the driver combined the round before.
-                "overlapped_rounds": self.settings.overlap,
                 "max_worker_rate": _finite(self.settings.max_worker_rate),
                 "worker_rate_factor": round(self.rate_factor, 4),
                 "block_learning_rate": round(self.block_rate, 4),

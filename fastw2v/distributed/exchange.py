@@ -133,39 +133,24 @@ def _compiled(bits: int, array: np.ndarray) -> bool:
 
 
 def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray],
-                   threshold: float, bits: int = 16, take_off: bool = True) -> Message:
+                   threshold: float, bits: int = 16) -> Message:
     """A worker's message: for each array, the rows of the working copy that differ from
-    the synchronised model by at least `threshold`, as deltas in `bits` bits, which are
-    taken off the working copy (in place) with `take_off`: what stays is the unsent
-    part. Without it the working copy keeps them until `take_back`."""
+    the synchronised model by at least `threshold`, as deltas in `bits` bits, which are taken
+    off the working copy (in place): what stays is the unsent part."""
     message: Message = {}
     for name, array in working.items():
         base = synced[name]
         if _compiled(bits, array) and _compiled(bits, base):
-            rows, codes, scales = _exchange.take_rows(array, base, threshold, take_off)
+            rows, codes, scales = _exchange.take_rows(array, base, threshold)
             message[name] = Packed(len(array), row_mask(len(array), rows), codes, scales)
             continue
         rows = np.flatnonzero(np.any(array != base, axis=1))
         deltas = array[rows] - base[rows]
         chosen = significant(deltas, threshold)
         packed = pack(len(array), rows[chosen], deltas[chosen], bits)
-        if take_off:
-            array[rows[chosen]] -= packed.deltas()
+        array[rows[chosen]] -= packed.deltas()
         message[name] = packed
     return message
-
-
-def take_back(working: Dict[str, np.ndarray], message: Message) -> None:
-    """Take a message's deltas off the working copy (in place): what `worker_message`
-    leaves there without `take_off`, for the worker to train on until the driver's
-    update for them arrives."""
-    for name, packed in message.items():
-        array = working[name]
-        if packed.values.dtype == np.int8 and _compiled(8, array):
-            # code x (-scale) is exactly -(code x scale): negating is exact.
-            _exchange.add_rows(array, packed.rows(), packed.values, -packed.scale)
-        else:
-            array[packed.rows()] -= packed.deltas()
 
 
 def mean_deltas(messages: List[Message], name: str,

@@ -26,7 +26,7 @@ from ..text.sources import CorpusShare
 from ..training.checkpoint import TrainingPosition
 from ..training.kernel import KernelTables
 from ..training.trainer import Trainer
-from .exchange import Message, apply_update, take_back, worker_message
+from .exchange import Message, apply_update, worker_message
 from .reading import (
     ShardSummary,
     ShareCounts,
@@ -89,28 +89,17 @@ class ShardWorker:
                                                    float(self.state.gamma[0]))
         # The synchronised model: the same on every worker and on the driver.
         self.synced = {name: array.copy() for name, array in _arrays(self.state).items()}
-        # Overlapped rounds: the deltas sent in the round before, which the working copy
-        # keeps (this worker trains on its own progress) until the driver's update for
-        # that round arrives, after the next round's training (engine.py).
-        self.sent_before: Optional[Message] = None
         return self.trainer.n_jobs
 
-    def train_round(self, until_job: int, threshold: float, bits: int,
-                    overlap: bool = False) -> Tuple[Message, TrainingPosition]:
+    def train_round(self, until_job: int, threshold: float,
+                    bits: int) -> Tuple[Message, TrainingPosition]:
         """Train up to job `until_job`; return the deltas, in `bits` bits a number, of
         the rows that moved by at least `threshold` since the last synchronisation
         (exchange.worker_message) and the position (whose sums are this worker's since
-        the run began). With `overlap`, the update for this round is applied after the
-        next round's training: the deltas stay in the working copy until then."""
+        the run began)."""
         self.trainer.run(self.at, until_job=until_job)
         self.at = self.trainer.position()
-        working = _arrays(self.state)
-        if self.sent_before is not None:
-            # Sent already: the driver's update for that round, applied next, stands in
-            # for it (and for the other workers' deltas of that round).
-            take_back(working, self.sent_before)
-        message = worker_message(working, self.synced, threshold, bits, take_off=not overlap)
-        self.sent_before = message if overlap else None
+        message = worker_message(_arrays(self.state), self.synced, threshold, bits)
         return message, self.at
 
     def apply(self, update: Message) -> None:

@@ -90,7 +90,7 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
           grow_vocab: bool = False, ray: Optional[str] = None,
           ray_workers: Optional[int] = None, sync_every: Optional[int] = None,
           ray_max_worker_rate: Optional[float] = None, ray_read: Optional[str] = None,
-          ray_overlap: Optional[bool] = None, **options) -> Model:
+          **options) -> Model:
     """Train word vectors on `corpus` and return the Model.
 
     `corpus` is a text file, a folder (its files, sorted by name), or a sequence of
@@ -123,8 +123,7 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     its share of the files: they must be on a file system every node reads), "driver"
     (the driver encodes it and ships each worker its ids), or "auto" (the default:
     workers when every worker opens every file, driver otherwise, saying why);
-    fastw2v/distributed/reading.py. `ray_overlap` lets the workers train a round while
-    the driver combines the one before (its update reaches them a round late).
+    fastw2v/distributed/reading.py.
     """
     from ..distributed.engine import RayEngine, RaySettings  # Ray itself only if asked for
 
@@ -132,7 +131,7 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     saved_ray = start.saved.ray if isinstance(start, ResumedStart) else None
     cluster = RaySettings.of(ray, ray_workers, sync_every, resumed=saved_ray,
                              resuming=resume, max_worker_rate=ray_max_worker_rate,
-                             read=ray_read, overlap=ray_overlap)
+                             read=ray_read)
     if checkpoint is None and resume is not None:
         checkpoint = resume
     if checkpoint_every is not None and checkpoint is None:

@@ -49,16 +49,13 @@ def corpus(tmp_path_factory):
     return str(path), planted
 
 
-@pytest.mark.parametrize("overlap", [False, True])
-def test_local_cluster_trains_the_planted_structure(corpus, overlap):
+def test_local_cluster_trains_the_planted_structure(corpus):
     path, planted = corpus
-    model = fastw2v.train(path, ray="local", ray_workers=2, sync_every=40_000,
-                          ray_overlap=overlap, **SMALL)
+    model = fastw2v.train(path, ray="local", ray_workers=2, sync_every=40_000, **SMALL)
     alone = fastw2v.train(path, **SMALL)
     assert not ray.is_initialized()  # the run stopped the Ray it started
     run = model.state.provenance["distributed"]
     assert run["workers"] == 2 and run["threads_per_worker"] == 1
-    assert run["overlapped_rounds"] is overlap
     # 300k words x 3 epochs / 2 workers / 40k words per round.
     assert run["rounds"] == int(np.ceil(alone.stats.n_words_trained / 2 / 40_000))
     assert 0 < run["bytes_to_driver_per_word"] and 0 < run["bytes_from_driver_per_word"]
@@ -69,44 +66,17 @@ def test_local_cluster_trains_the_planted_structure(corpus, overlap):
     assert plural_analogy_accuracy(model) >= 0.8
 
 
-def test_overlapped_rounds_checkpoint_and_resume(corpus, tmp_path):
-    """With overlapped rounds a checkpoint still follows a combined round: the run
-    resumed from the one written at the start of the last epoch trains that epoch
-    and is as good as the whole run."""
-    path, planted = corpus
-    checkpoint = str(tmp_path / "run.ckpt")
-    options = dict(ray="local", ray_workers=2, sync_every=40_000, ray_overlap=True,
-                   checkpoint=checkpoint, checkpoint_every="1e", **SMALL)
-    whole = fastw2v.train(path, **options)
-    assert whole.state.provenance["distributed"]["overlapped_rounds"] is True
-    saved = load_checkpoint(checkpoint)
-    n_rounds = whole.state.provenance["distributed"]["rounds"]
-    assert saved.ray["rounds_done"] == int(np.ceil(n_rounds * 2 / 3))
-    assert sum(s["words_done"] for s in saved.ray["shards"]) == saved.at.words_done
-    with pytest.warns(FastW2VWarning, match="on the driver: --resume reads it there"):
-        resumed = fastw2v.train(path, ray="local", resume=checkpoint, threads=1,
-                                ray_overlap=True)
-    assert resumed.stats.resumed_epoch == 3
-    assert resumed.stats.n_words_trained == whole.stats.n_words_trained
-    assert topic_precision(resumed, planted) >= topic_precision(whole, planted) - 0.05
-    assert plural_analogy_accuracy(resumed) >= 0.8
-    assert not ray.is_initialized()
-
-
 def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
     """A run with checkpoints every epoch leaves the one written at the start of its last
     epoch; resuming it on Ray trains only that epoch and ends where the whole run did,
     up to the rounding the workers had not sent yet. The run's largest worker rate is
     half skip-gram's rate, so its workers train at the ordinary rate and the driver
-    moves the model by twice their mean delta: the checkpoint keeps that too. (The
-    rounds do not overlap: with overlap the whole run's round after the checkpoint
-    trained a round late, the resumed run's from the checkpoint, so the two part more
-    than by rounding; the overlapped test below resumes one for its quality.)"""
+    moves the model by twice their mean delta: the checkpoint keeps that too."""
     path, planted = corpus
     checkpoint = str(tmp_path / "run.ckpt")
     whole = fastw2v.train(path, ray="local", ray_workers=2, sync_every=40_000,
                           checkpoint=checkpoint, checkpoint_every="1e",
-                          ray_max_worker_rate=0.0125, ray_overlap=False, **SMALL)
+                          ray_max_worker_rate=0.0125, **SMALL)
     saved = load_checkpoint(checkpoint)
     run = whole.state.provenance["distributed"]
     n_rounds = run["rounds"]
@@ -123,8 +93,7 @@ def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
 
     # A resumed run reads on the driver (it cuts the stream where the shards ended).
     with pytest.warns(FastW2VWarning, match="on the driver: --resume reads it there"):
-        resumed = fastw2v.train(path, ray="local", resume=checkpoint, threads=1,
-                                ray_overlap=False)
+        resumed = fastw2v.train(path, ray="local", resume=checkpoint, threads=1)
     assert resumed.stats.resumed_epoch == 3
     again = resumed.state.provenance["distributed"]
     assert (again["worker_rate_factor"], again["block_learning_rate"]) == (1, 2)
