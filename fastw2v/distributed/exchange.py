@@ -27,12 +27,14 @@ Every worker and the driver hold the same *synchronised model*, bit for bit:
 from __future__ import annotations
 
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
 import numpy as np
 
 from .. import _exchange
+from ..config import available_cores
 
 # A worker sends a row when the largest absolute value of its unsent delta reaches this
 # fraction of the learning rate the worker trains with at that point of the run (the
@@ -43,6 +45,11 @@ SKIP_BELOW = 0.05
 # follows to carry a rounding error on, so it is finer).
 SYNC_BITS = 8
 LAST_BITS = 16
+# The driver combines a round's rows in up to this many threads, each a run of at least
+# MIN_RUN_ROWS rows (fewer are not worth a thread): the combine is bound by memory,
+# which a few cores saturate.
+MAX_COMBINE_THREADS = 4
+MIN_RUN_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -191,10 +198,8 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
                 and all(part.values.dtype == np.int8 for part in parts)):
             mask = np.bitwise_or.reduce(np.stack([part.mask for part in parts]), axis=0)
             union = np.flatnonzero(np.unpackbits(mask, count=len(array)))
-            codes, scales = _exchange.combine_rows(
-                array, residual[name], union, [part.rows() for part in parts],
-                [part.values for part in parts], [part.scale for part in parts],
-                float(n_workers), float(gain))
+            codes, scales = _combine_compiled(array, residual[name], union, parts,
+                                              float(n_workers), float(gain))
             update[name] = Packed(len(array), mask, codes, scales)
             continue
         rows, mean = mean_deltas(messages, name, n_workers)
@@ -207,6 +212,34 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
         residual[name][rows] = total - sent
         update[name] = packed
     return update
+
+
+def _combine_compiled(synced: np.ndarray, residual: np.ndarray, union: np.ndarray,
+                      parts: List[Packed], n_workers: float,
+                      gain: float) -> Tuple[np.ndarray, np.ndarray]:
+    """_exchange.combine_rows over `union`, cut into one run of rows per core: each run
+    touches its own rows and its own stretch of every message (found by binary
+    search), and the compiled code releases the GIL, so the runs go in parallel
+    threads. The rows are independent, so the result is the same bits however the
+    union is cut."""
+    rows_of = [part.rows() for part in parts]
+    pieces = min(available_cores(), MAX_COMBINE_THREADS, max(1, len(union) // MIN_RUN_ROWS))
+    bounds = [len(union) * i // pieces for i in range(pieces + 1)]
+
+    def run(lo: int, hi: int) -> Tuple[np.ndarray, np.ndarray]:
+        first, end = (union[lo], union[hi - 1] + 1) if hi > lo else (0, 0)
+        spans = [(np.searchsorted(rows, first), np.searchsorted(rows, end)) for rows in rows_of]
+        return _exchange.combine_rows(
+            synced, residual, union[lo:hi], [rows[a:b] for rows, (a, b) in zip(rows_of, spans)],
+            [part.values[a:b] for part, (a, b) in zip(parts, spans)],
+            [part.scale[a:b] for part, (a, b) in zip(parts, spans)], n_workers, gain)
+
+    if pieces == 1:
+        return run(0, len(union))
+    with ThreadPoolExecutor(pieces) as pool:
+        results = list(pool.map(run, bounds[:-1], bounds[1:]))
+    return (np.concatenate([codes for codes, _ in results]),
+            np.concatenate([scales for _, scales in results]))
 
 
 def apply_update(arrays: Dict[str, np.ndarray], update: Message) -> None:

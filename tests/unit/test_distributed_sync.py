@@ -284,8 +284,14 @@ def _as_numpy(monkeypatch):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("threshold", [0.0, 0.005])
 @pytest.mark.parametrize("gain", [1.0, 1.7])
+@pytest.mark.parametrize("threads", [1, 3])
 def test_the_compiled_one_byte_exchange_repeats_the_numpy_one_bit_for_bit(
-        monkeypatch, seed, threshold, gain):
+        monkeypatch, seed, threshold, gain, threads):
+    from fastw2v.distributed import exchange
+    # The driver's combine cut into runs of rows, one a thread, as for a large model.
+    monkeypatch.setattr(exchange, "available_cores", lambda: threads)
+    monkeypatch.setattr(exchange, "MIN_RUN_ROWS", 7)
+
     def run():
         synced, workings = _exchange_case(seed)
         messages = [worker_message({"w": working}, {"w": synced}, threshold, bits=8)
@@ -298,7 +304,6 @@ def test_the_compiled_one_byte_exchange_repeats_the_numpy_one_bit_for_bit(
         apply_update({"w": applied}, update)
         return messages, workings, driver["w"], residual["w"], update, applied
 
-    from fastw2v.distributed import exchange
     assert exchange._compiled(8, np.zeros((2, 17), dtype=np.float32))  # not numpy twice
     compiled = run()
     with monkeypatch.context() as patch:
