@@ -31,9 +31,9 @@ import fastw2v  # noqa: E402
 DATA = os.path.join(bench_train.REPO_ROOT, "..", "shared", "data")
 
 
-def settings(arch: str, epochs: int) -> dict:
+def settings(arch: str, epochs: int, seed: int = 1) -> dict:
     return dict(architecture=arch, dim=100, window=5, negative=5, sample=1e-4, min_count=5,
-                epochs=epochs, seed=1)
+                epochs=epochs, seed=seed)
 
 
 def evaluate(model, args) -> dict:
@@ -72,6 +72,9 @@ def main() -> None:
     parser.add_argument("--sync-every", type=int, default=None)
     parser.add_argument("--max-worker-rate", type=float, default=None,
                         help="the largest rate a worker trains with (default: fastw2v's)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="a run of workers of one thread each is deterministic for "
+                             "its seed: repeat with other seeds to see the spread")
     parser.add_argument("--no-single", action="store_true", help="skip the one-process run")
     parser.add_argument("--analogies", default=os.path.join(DATA, "questions-words.txt"))
     parser.add_argument("--wordsim", default=os.path.join(DATA, "wordsim353.txt"))
@@ -79,12 +82,12 @@ def main() -> None:
     parser.add_argument("--restrict-vocab", type=int, default=30_000)
     args = parser.parse_args()
     workers = args.workers or [2]
-    options = settings(args.arch, args.epochs)
+    options = settings(args.arch, args.epochs, args.seed)
     if not args.no_single:
         began = time.perf_counter()
         model = fastw2v.train(args.corpus, threads=2, **options)
         print(json.dumps({"run": "one process, 2 threads", "arch": args.arch,
-                          "epochs": args.epochs, **machine(),
+                          "epochs": args.epochs, "seed": args.seed, **machine(),
                           "seconds": round(time.perf_counter() - began, 1),
                           "words_per_second": round(model.stats.words_per_second),
                           "words_per_second_sgd": round(model.stats.n_words_trained
@@ -105,7 +108,7 @@ def main() -> None:
             ray.shutdown()
         run = model.state.provenance["distributed"]
         print(json.dumps({"run": f"ray, {n} workers x 1 thread", "arch": args.arch,
-                          "epochs": args.epochs, **machine(),
+                          "epochs": args.epochs, "seed": args.seed, **machine(),
                           "sync_rule": run["sync_rule"],
                           "seconds": round(time.perf_counter() - began, 1),
                           "words_per_second": round(model.stats.words_per_second),
