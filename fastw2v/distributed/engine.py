@@ -44,7 +44,7 @@ from ..text.corpus import EncodedCorpus
 from ..training.checkpoint import TrainingPosition
 from ..training.kernel import KernelTables
 from ..training.progress import ProgressPrinter
-from .exchange import LAST_BITS, SKIP_BELOW, SYNC_BITS, combine, wire_bytes
+from .exchange import FULL_ROUND_PARTS, SKIP_BELOW, SYNC_BITS, combine, wire_bytes
 from .reading import READ_MODES, ShardedCorpus, ShippedShards, WorkerReading
 from .session import RaySession
 from .worker import _arrays
@@ -289,9 +289,8 @@ class RayEngine:
                 checkpoint = not last and self._checkpoint_due(r, n_rounds)
                 full = last or checkpoint
                 threshold = 0.0 if full else SKIP_BELOW * self._worker_rate((r + 1) / n_rounds)
-                bits = LAST_BITS if full else SYNC_BITS
                 pending = [actor.train_round.remote(round(n * (r + 1) / n_rounds), threshold,
-                                                    bits)
+                                                    full)
                            for actor, n in zip(self.session.actors, self.n_jobs)]
                 try:
                     results = ray.get(pending)
@@ -302,10 +301,13 @@ class RayEngine:
                 # Until the round is added in, the synchronised model and the positions
                 # still describe the end of the round before.
                 self.positions, self.rounds_done = [], None
-                update = combine(synced, residual, [m for m, _ in results], settings.workers,
-                                 bits, gain=self.block_rate)
+                # Every message of every worker (two a worker in a full round); the mean
+                # is still over the workers.
+                messages = [m for parts, _ in results for m in parts]
+                update = combine(synced, residual, messages, settings.workers, SYNC_BITS,
+                                 gain=self.block_rate)
                 self.positions, self.rounds_done = [p for _, p in results], r + 1
-                self.traffic.count_rows([m for m, _ in results], update)
+                self.traffic.count_rows([parts[0] for parts, _ in results], update)
                 if not last:
                     self.traffic.from_driver += wire_bytes(update) * settings.workers
                     ref = ray.put(update)
@@ -443,8 +445,9 @@ class RayEngine:
                 "max_worker_rate": _finite(self.settings.max_worker_rate),
                 "worker_rate_factor": round(self.rate_factor, 4),
                 "block_learning_rate": round(self.block_rate, 4),
-                "sync_encoding": f"deltas in {SYNC_BITS} bits ({LAST_BITS} in the last "
-                                 f"round), rows below {SKIP_BELOW:g} x rate wait",
+                "sync_encoding": f"deltas in {SYNC_BITS} bits ({FULL_ROUND_PARTS} x "
+                                 f"{SYNC_BITS} in the last round and before a checkpoint), "
+                                 f"rows below {SKIP_BELOW:g} x rate wait",
                 "bytes_to_driver_per_word": round(traffic.to_driver / words, 2),
                 "bytes_from_driver_per_word": round(traffic.from_driver / words, 2),
                 # Per worker and round: what the traffic grows with (the vocabulary

@@ -2,16 +2,18 @@
 
 A message holds, for each array, which rows travel as a bit mask over the array's rows
 (one bit a row, however many rows travel) and the rows' *deltas* in one byte a number
-(int8 times a float32 scale a row: `SYNC_BITS`), or in float16 in the last round
-(`LAST_BITS`), where the first version sent 8 bytes of row number and 4 bytes a number.
-No rounding is lost for good: what one side could not send waits and goes into its
-next message (error feedback). Float16 alone was measured first and left more than the
-issue's 50 bytes per trained word (docs/distributed.md, "What travels").
+(int8 times a float32 scale a row: `SYNC_BITS`), where the first version sent 8 bytes
+of row number and 4 bytes a number. A full round (the last, or before a checkpoint)
+sends every moved row, each delta in two such messages, the second coding what the
+first left (`full_message`). No rounding is lost for good: what one side could not
+send waits and goes into its next message (error feedback). Float16 was measured
+first and left more than the issue's 50 bytes per trained word (docs/distributed.md,
+"What travels"); `pack` still codes it, for the tests' comparisons.
 
 Every worker and the driver hold the same *synchronised model*, bit for bit:
 - A worker trains its working copy; at a synchronisation it sends, for each row, the
   working copy minus the synchronised model, rounded, leaving out rows whose
-  difference is still negligible (`significant`; the last round sends every row). What
+  difference is still negligible (`significant`; a full round sends every row). What
   it did not send (those rows, and the rounding of the others) simply stays in its
   working copy, so it keeps training on its own progress and sends it later.
 - The driver adds up the workers' rounded deltas in float32, divides by W, adds its
@@ -41,10 +43,14 @@ from ..config import available_cores
 # rate x F, engine.py); smaller differences wait on the worker. docs/distributed.md,
 # "What travels".
 SKIP_BELOW = 0.05
-# Bits a number in every synchronisation but the last, and in the last (which nothing
-# follows to carry a rounding error on, so it is finer).
+# Bits a number in a message: int8 times a float32 scale a row.
 SYNC_BITS = 8
-LAST_BITS = 16
+# A full round (the last, which nothing follows to carry a rounding error on, and the
+# one before a checkpoint) sends each delta in this many messages of one byte a number,
+# each coding what the ones before left: two bytes leave at most 1/64,516 of a row's
+# largest delta (float16 leaves up to 1/2,048 of a value), and the compiled code does
+# both.
+FULL_ROUND_PARTS = 2
 # The driver combines a round's rows in up to this many threads, each a run of at least
 # MIN_RUN_ROWS rows (fewer are not worth a thread): the combine is bound by memory,
 # which a few cores saturate.
@@ -132,9 +138,9 @@ def significant(deltas: np.ndarray, threshold: float) -> np.ndarray:
 
 def _compiled(bits: int, array: np.ndarray) -> bool:
     """Whether the one-pass compiled code (src/_exchange.pyx) does this exchange: the
-    one-byte rounds of float32 C-contiguous arrays of rows it can hold. It repeats the
+    one-byte messages of float32 C-contiguous arrays of rows it can hold. It repeats the
     numpy statement below exactly (tests/unit/test_distributed_sync.py holds them to
-    the same bits); the float16 last round stays in numpy."""
+    the same bits); float16 stays in numpy."""
     return (bits == 8 and array.dtype == np.float32 and array.flags.c_contiguous
             and array.shape[1] <= _exchange.MAX_DIM)
 
@@ -158,6 +164,14 @@ def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray]
         array[rows[chosen]] -= packed.deltas()
         message[name] = packed
     return message
+
+
+def full_message(working: Dict[str, np.ndarray],
+                 synced: Dict[str, np.ndarray]) -> List[Message]:
+    """A full round's messages: every row of the working copy that differs from the
+    synchronised model, in FULL_ROUND_PARTS one-byte messages, each of what the ones
+    before left in the working copy (which keeps the last one's rounding)."""
+    return [worker_message(working, synced, 0.0, SYNC_BITS) for _ in range(FULL_ROUND_PARTS)]
 
 
 def mean_deltas(messages: List[Message], name: str,

@@ -26,7 +26,7 @@ from ..text.sources import CorpusShare
 from ..training.checkpoint import TrainingPosition
 from ..training.kernel import KernelTables
 from ..training.trainer import Trainer
-from .exchange import Message, apply_update, worker_message
+from .exchange import SYNC_BITS, Message, apply_update, full_message, worker_message
 from .reading import (
     ShardSummary,
     ShareCounts,
@@ -92,15 +92,18 @@ class ShardWorker:
         return self.trainer.n_jobs
 
     def train_round(self, until_job: int, threshold: float,
-                    bits: int) -> Tuple[Message, TrainingPosition]:
-        """Train up to job `until_job`; return the deltas, in `bits` bits a number, of
-        the rows that moved by at least `threshold` since the last synchronisation
-        (exchange.worker_message) and the position (whose sums are this worker's since
+                    full: bool) -> Tuple[List[Message], TrainingPosition]:
+        """Train up to job `until_job`; return the deltas of the rows that moved by at
+        least `threshold` since the last synchronisation (exchange.worker_message), in
+        one message, or of every row that moved, in the messages of a full round
+        (exchange.full_message), and the position (whose sums are this worker's since
         the run began)."""
         self.trainer.run(self.at, until_job=until_job)
         self.at = self.trainer.position()
-        message = worker_message(_arrays(self.state), self.synced, threshold, bits)
-        return message, self.at
+        arrays = _arrays(self.state)
+        if full:
+            return full_message(arrays, self.synced), self.at
+        return [worker_message(arrays, self.synced, threshold, SYNC_BITS)], self.at
 
     def apply(self, update: Message) -> None:
         """Add the driver's update to the synchronised model and the working copy."""
