@@ -44,7 +44,7 @@ from ..text.corpus import EncodedCorpus
 from ..training.checkpoint import TrainingPosition
 from ..training.kernel import KernelTables
 from ..training.progress import ProgressPrinter
-from .exchange import FULL_ROUND_PARTS, SKIP_BELOW, SYNC_BITS, combine, wire_bytes
+from .exchange import FULL_ROUND_PARTS, SKIP_BELOW, combine, wire_bytes
 from .reading import READ_MODES, ShardedCorpus, ShippedShards, WorkerReading
 from .session import RaySession
 from .worker import _arrays
@@ -304,7 +304,7 @@ class RayEngine:
                 # Every message of every worker (two a worker in a full round); the mean
                 # is still over the workers.
                 messages = [m for parts, _ in results for m in parts]
-                update = combine(synced, residual, messages, settings.workers, SYNC_BITS,
+                update = combine(synced, residual, messages, settings.workers,
                                  gain=self.block_rate)
                 self.positions, self.rounds_done = [p for _, p in results], r + 1
                 self.traffic.count_rows([parts[0] for parts, _ in results], update)
@@ -445,9 +445,9 @@ class RayEngine:
                 "max_worker_rate": _finite(self.settings.max_worker_rate),
                 "worker_rate_factor": round(self.rate_factor, 4),
                 "block_learning_rate": round(self.block_rate, 4),
-                "sync_encoding": f"deltas in {SYNC_BITS} bits ({FULL_ROUND_PARTS} x "
-                                 f"{SYNC_BITS} in the last round and before a checkpoint), "
-                                 f"rows below {SKIP_BELOW:g} x rate wait",
+                "sync_encoding": f"deltas in 8 bits ({FULL_ROUND_PARTS} x 8 in the last "
+                                 f"round and before a checkpoint), rows below "
+                                 f"{SKIP_BELOW:g} x rate wait",
                 "bytes_to_driver_per_word": round(traffic.to_driver / words, 2),
                 "bytes_from_driver_per_word": round(traffic.from_driver / words, 2),
                 # Per worker and round: what the traffic grows with (the vocabulary

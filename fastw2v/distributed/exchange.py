@@ -2,13 +2,13 @@
 
 A message holds, for each array, which rows travel as a bit mask over the array's rows
 (one bit a row, however many rows travel) and the rows' *deltas* in one byte a number
-(int8 times a float32 scale a row: `SYNC_BITS`), where the first version sent 8 bytes
-of row number and 4 bytes a number. A full round (the last, or before a checkpoint)
-sends every moved row, each delta in two such messages, the second coding what the
-first left (`full_message`). No rounding is lost for good: what one side could not
-send waits and goes into its next message (error feedback). Float16 was measured
-first and left more than the issue's 50 bytes per trained word (docs/distributed.md,
-"What travels"); `pack` still codes it, for the tests' comparisons.
+(int8 times a float32 scale a row), where the first version sent 8 bytes of row
+number and 4 bytes a number. A full round (the last, or before a checkpoint) sends
+every moved row, each delta in two such messages, the second coding what the first
+left (`full_message`). No rounding is lost for good: what one side could not send
+waits and goes into its next message (error feedback). Float16 was measured first
+and left more than the issue's 50 bytes per trained word (docs/distributed.md, "What
+travels").
 
 Every worker and the driver hold the same *synchronised model*, bit for bit:
 - A worker trains its working copy; at a synchronisation it sends, for each row, the
@@ -43,8 +43,6 @@ from ..config import available_cores
 # rate x F, engine.py); smaller differences wait on the worker. docs/distributed.md,
 # "What travels".
 SKIP_BELOW = 0.05
-# Bits a number in a message: int8 times a float32 scale a row.
-SYNC_BITS = 8
 # A full round (the last, which nothing follows to carry a rounding error on, and the
 # one before a checkpoint) sends each delta in this many messages of one byte a number,
 # each coding what the ones before left: two bytes leave at most 1/64,516 of a row's
@@ -61,8 +59,7 @@ MIN_RUN_ROWS = 4096
 @dataclass(frozen=True)
 class Packed:
     """Some rows of an array of `n_rows` rows: `mask` (np.packbits of which rows) and
-    their `values`, one row each, in row order: float16, or int8 with a float32 `scale`
-    per row (empty for float16)."""
+    their `values`, int8, one row each, in row order, with a float32 `scale` a row."""
 
     n_rows: int
     mask: np.ndarray
@@ -79,37 +76,24 @@ class Packed:
         return np.flatnonzero(np.unpackbits(self.mask, count=self.n_rows))
 
     def deltas(self) -> np.ndarray:
-        """The values as float32: exactly the float16 numbers, or each int8 times its
-        row's scale (one float32 product: the same bits on every machine)."""
-        if self.values.dtype == np.int8:
-            return self.values.astype(np.float32) * self.scale[:, None]
-        return self.values.astype(np.float32)
+        """The values as float32: each int8 times its row's scale (one float32
+        product: the same bits on every machine)."""
+        return self.values.astype(np.float32) * self.scale[:, None]
 
 
 Message = Dict[str, Packed]
 
 
-def pack(n_rows: int, rows: np.ndarray, values: np.ndarray, bits: int = 16) -> Packed:
-    """`values` (float32, one row for each of `rows`, ascending and distinct) in `bits`
-    bits a number: 16 (float16) or 8 (int8 from -127 to 127 times the row's largest
-    absolute value / 127)."""
-    if bits == 8:
-        peak = np.max(np.abs(values), axis=1) if len(values) else np.zeros(0, np.float32)
-        finite = bool(np.all(np.isfinite(peak)))
-        if finite:
-            scale = (peak / np.float32(127)).astype(np.float32)
-            scale[scale == 0] = 1
-            coded = np.clip(np.rint(values / scale[:, None]), -127, 127).astype(np.int8)
-    elif bits == 16:
-        with np.errstate(over="ignore"):
-            coded = values.astype(np.float16)
-        scale = np.zeros(0, dtype=np.float32)
-        finite = bool(np.all(np.isfinite(coded)))
-    else:
-        raise ValueError(f"bits must be 8 or 16, not {bits}")
-    if not finite:
-        raise FloatingPointError(f"a synchronised delta does not fit in {bits} bits "
-                                 "(the training diverged)")
+def pack(n_rows: int, rows: np.ndarray, values: np.ndarray) -> Packed:
+    """`values` (float32, one row for each of `rows`, ascending and distinct) in one
+    byte a number: int8 from -127 to 127 times the row's largest absolute value / 127."""
+    peak = np.max(np.abs(values), axis=1) if len(values) else np.zeros(0, np.float32)
+    if not np.all(np.isfinite(peak)):
+        raise FloatingPointError("a synchronised delta does not fit in 8 bits (the "
+                                 "training diverged)")
+    scale = (peak / np.float32(127)).astype(np.float32)
+    scale[scale == 0] = 1
+    coded = np.clip(np.rint(values / scale[:, None]), -127, 127).astype(np.int8)
     return Packed(n_rows, row_mask(n_rows, rows), coded, scale)
 
 
@@ -136,31 +120,31 @@ def significant(deltas: np.ndarray, threshold: float) -> np.ndarray:
     return np.max(np.abs(deltas), axis=1) >= threshold
 
 
-def _compiled(bits: int, array: np.ndarray) -> bool:
+def _compiled(array: np.ndarray) -> bool:
     """Whether the one-pass compiled code (src/_exchange.pyx) does this exchange: the
-    one-byte messages of float32 C-contiguous arrays of rows it can hold. It repeats the
-    numpy statement below exactly (tests/unit/test_distributed_sync.py holds them to
-    the same bits); float16 stays in numpy."""
-    return (bits == 8 and array.dtype == np.float32 and array.flags.c_contiguous
+    messages of float32 C-contiguous arrays of rows it can hold. It repeats the numpy
+    statement below exactly (tests/unit/test_distributed_sync.py holds them to the same
+    bits)."""
+    return (array.dtype == np.float32 and array.flags.c_contiguous
             and array.shape[1] <= _exchange.MAX_DIM)
 
 
 def worker_message(working: Dict[str, np.ndarray], synced: Dict[str, np.ndarray],
-                   threshold: float, bits: int = 16) -> Message:
+                   threshold: float) -> Message:
     """A worker's message: for each array, the rows of the working copy that differ from
-    the synchronised model by at least `threshold`, as deltas in `bits` bits, which are taken
-    off the working copy (in place): what stays is the unsent part."""
+    the synchronised model by at least `threshold`, as deltas in one byte a number,
+    which are taken off the working copy (in place): what stays is the unsent part."""
     message: Message = {}
     for name, array in working.items():
         base = synced[name]
-        if _compiled(bits, array) and _compiled(bits, base):
+        if _compiled(array) and _compiled(base):
             rows, codes, scales = _exchange.take_rows(array, base, threshold)
             message[name] = Packed(len(array), row_mask(len(array), rows), codes, scales)
             continue
         rows = np.flatnonzero(np.any(array != base, axis=1))
         deltas = array[rows] - base[rows]
         chosen = significant(deltas, threshold)
-        packed = pack(len(array), rows[chosen], deltas[chosen], bits)
+        packed = pack(len(array), rows[chosen], deltas[chosen])
         array[rows[chosen]] -= packed.deltas()
         message[name] = packed
     return message
@@ -171,7 +155,7 @@ def full_message(working: Dict[str, np.ndarray],
     """A full round's messages: every row of the working copy that differs from the
     synchronised model, in FULL_ROUND_PARTS one-byte messages, each of what the ones
     before left in the working copy (which keeps the last one's rounding)."""
-    return [worker_message(working, synced, 0.0, SYNC_BITS) for _ in range(FULL_ROUND_PARTS)]
+    return [worker_message(working, synced, 0.0) for _ in range(FULL_ROUND_PARTS)]
 
 
 def mean_deltas(messages: List[Message], name: str,
@@ -197,19 +181,17 @@ def mean_deltas(messages: List[Message], name: str,
 
 
 def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
-            messages: List[Message], n_workers: int, bits: int = 16,
-            gain: float = 1.0) -> Message:
+            messages: List[Message], n_workers: int, gain: float = 1.0) -> Message:
     """The driver's side: the synchronised model moves by the mean of the workers'
     deltas times `gain` (the block learning rate; 1: the average of the workers'
     models, which is the synchronised model plus the sum of their deltas divided by
     W). Returns that update for the rows some worker sent, with the driver's residual
-    of those rows added, in `bits` bits; adds exactly it to `synced` and leaves its
+    of those rows added, in one byte a number; adds exactly it to `synced` and leaves its
     rounding error in `residual` (both in place)."""
     update: Message = {}
     for name, array in synced.items():
         parts = [m[name] for m in messages]
-        if (_compiled(bits, array) and _compiled(bits, residual[name])
-                and all(part.values.dtype == np.int8 for part in parts)):
+        if _compiled(array) and _compiled(residual[name]):
             mask = np.bitwise_or.reduce(np.stack([part.mask for part in parts]), axis=0)
             union = np.flatnonzero(np.unpackbits(mask, count=len(array)))
             codes, scales = _combine_compiled(array, residual[name], union, parts,
@@ -220,7 +202,7 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
         total = residual[name][rows]
         if len(rows):
             total += mean if gain == 1 else mean * np.float32(gain)
-        packed = pack(len(array), rows, total, bits)
+        packed = pack(len(array), rows, total)
         sent = packed.deltas()
         array[rows] += sent
         residual[name][rows] = total - sent
@@ -259,7 +241,7 @@ def _combine_compiled(synced: np.ndarray, residual: np.ndarray, union: np.ndarra
 def apply_update(arrays: Dict[str, np.ndarray], update: Message) -> None:
     """Add the driver's rounded update to `arrays` (float32, in place)."""
     for name, packed in update.items():
-        if packed.values.dtype == np.int8 and _compiled(8, arrays[name]):
+        if _compiled(arrays[name]):
             _exchange.add_rows(arrays[name], packed.rows(), packed.values, packed.scale)
         else:
             arrays[name][packed.rows()] += packed.deltas()

@@ -26,7 +26,7 @@ from ..text.sources import CorpusShare
 from ..training.checkpoint import TrainingPosition
 from ..training.kernel import KernelTables
 from ..training.trainer import Trainer
-from .exchange import SYNC_BITS, Message, apply_update, full_message, worker_message
+from .exchange import Message, apply_update, full_message, worker_message
 from .reading import (
     ShardSummary,
     ShareCounts,
@@ -103,7 +103,7 @@ class ShardWorker:
         arrays = _arrays(self.state)
         if full:
             return full_message(arrays, self.synced), self.at
-        return [worker_message(arrays, self.synced, threshold, SYNC_BITS)], self.at
+        return [worker_message(arrays, self.synced, threshold)], self.at
 
     def apply(self, update: Message) -> None:
         """Add the driver's update to the synchronised model and the working copy."""
