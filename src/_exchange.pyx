@@ -203,6 +203,7 @@ def combine_rows(float[:, ::1] synced, float[:, ::1] residual, const int64_t[::1
     cdef float *model
     cdef float *left
     cdef const int8_t *coded
+    cdef int8_t *out
     cdef float scale, q
     cdef bint finite = True, covered = True
     try:
@@ -240,10 +241,10 @@ def combine_rows(float[:, ::1] synced, float[:, ::1] residual, const int64_t[::1
                 if not _scale_of(_peak(total, dim), &scale):
                     finite = False
                     break
-                coded = &code_view[i, 0]
+                out = &code_view[i, 0]
                 for k in range(dim):
                     q = _code(total[k], scale)
-                    (<int8_t *>coded)[k] = <int8_t>q
+                    out[k] = <int8_t>q
                     model[k] = model[k] + q * scale
                     left[k] = total[k] - q * scale
                 scale_view[i] = scale
