@@ -16,11 +16,13 @@ docs/distributed.md): the synchronised model moves by the mean of the workers' d
 times a block learning rate B, and the workers train with the learning rate times F,
 where F x B = W. Averaging W models divides each worker's step by W; F and B give it
 back between them. F is as large as it can be without a worker's rate passing
-`max_worker_rate` (0.1 by default: F = 4 for skip-gram's 0.025, 2 for CBOW's 0.05), so
-up to that the rule is the plain average of the workers' models with the rate x W (B =
-1), and beyond it the driver's B does the rest: a worker training at a rate of 0.2
-lost quality at 8 workers and for CBOW, and summing the deltas of workers at the
-ordinary rate (B = W) overshoots on frequent words. The update is computed from
+`max_worker_rate` (0.0667 by default: F = 2.67 for skip-gram's 0.025, 1.33 for CBOW's
+0.05), so up to that the rule is the plain average of the workers' models with the
+rate x W (B = 1), and beyond it the driver's B does the rest, but B never passes
+MAX_BLOCK_RATE (2), where F goes above the limit instead: the larger a worker's rate,
+the further its steps are from one process's small ones (4 skip-gram workers at 0.1
+lost 1.3 analogy points, at 0.0667 none), and a B of more than 2 overshoots on the
+rows every worker settles within a round (it diverged). The update is computed from
 changed rows only: a row no worker changed is the same in every model, so only changed
 rows travel, both ways, as one-byte deltas; rows that moved by less than a small
 fraction of the learning rate wait on their worker until they have moved enough
@@ -69,8 +71,14 @@ def default_sync_every(workers: int) -> int:
 
 # The largest learning rate a worker trains with by default: beyond it the driver's block
 # learning rate multiplies the mean delta instead (benchmarks/RESULTS.md, "the combining
-# rule for 8 workers and CBOW").
-DEFAULT_MAX_WORKER_RATE = 0.1
+# rule for 8 workers and CBOW" and "Ray's rule, fifth session": 4 skip-gram workers lost
+# 1.3 analogy points at 0.1 and none at 0.0667, with the similarity sets held).
+DEFAULT_MAX_WORKER_RATE = 0.0667
+# The largest block learning rate, which takes precedence over the largest worker rate:
+# rows that every worker settles within a round come back from B mean deltas B - 1 of
+# their distance on the other side, so that from B = 2 on nothing damps them (B = 2.5
+# and 4 diverged, for skip-gram and CBOW).
+MAX_BLOCK_RATE = 2.0
 # Worker failures a run recovers from before it gives up (a node that keeps dying is
 # better reported than retried for ever).
 MAX_RESTARTS = 3
@@ -88,11 +96,17 @@ class RaySettings:
     sync_every: int
     max_worker_rate: float = DEFAULT_MAX_WORKER_RATE
     read: str = "auto"
+    # A run resumed from a checkpoint written before the block rate had a limit keeps
+    # none (the rule it was trained with).
+    max_block_rate: float = MAX_BLOCK_RATE
 
     def rate_factor(self, alpha: float) -> float:
         """F: what every worker's learning rate is multiplied by, for the rate `alpha`;
-        as close to W as `max_worker_rate` allows, and at least 1."""
-        return min(float(self.workers), max(1.0, self.max_worker_rate / alpha))
+        as close to W as `max_worker_rate` allows, and at least 1, but never so small
+        that B = W / F passes `max_block_rate` (a worker's rate above the largest
+        costs quality; a block rate above its largest diverges)."""
+        capped = min(float(self.workers), max(1.0, self.max_worker_rate / alpha))
+        return max(capped, self.workers / self.max_block_rate)
 
     def block_rate(self, alpha: float) -> float:
         """B = W / F: what the driver multiplies the workers' mean delta by."""
@@ -161,7 +175,8 @@ class RaySettings:
                 raise ConfigError(f"{what} {name} ({saved:,}; got {value:,})",
                                   f"{what} {option} ({saved:,}; got {value:,})")
         return cls(address, int(resumed["workers"]), int(resumed["sync_every"]),
-                   float(saved_values["ray_max_worker_rate"]), read)
+                   float(saved_values["ray_max_worker_rate"]), read,
+                   max_block_rate=float(resumed.get("max_block_rate") or math.inf))
 
 
 @dataclass
@@ -371,6 +386,7 @@ class RayEngine:
             train_seconds=max(p.train_seconds for p in positions))
         ray_part = {"workers": self.settings.workers, "sync_every": self.settings.sync_every,
                     "max_worker_rate": _finite(self.settings.max_worker_rate),
+                    "max_block_rate": _finite(self.settings.max_block_rate),
                     "rounds_done": self.rounds_done,
                     # Where each shard ends in the corpus's id stream: a resumed run cuts
                     # it there, however this run read it.
@@ -445,6 +461,7 @@ class RayEngine:
                 "max_worker_rate": _finite(self.settings.max_worker_rate),
                 "worker_rate_factor": round(self.rate_factor, 4),
                 "block_learning_rate": round(self.block_rate, 4),
+                "max_block_rate": _finite(self.settings.max_block_rate),
                 "sync_encoding": f"deltas in 8 bits ({FULL_ROUND_PARTS} x 8 in the last "
                                  f"round and before a checkpoint), rows below "
                                  f"{SKIP_BELOW:g} x rate wait",

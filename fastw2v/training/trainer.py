@@ -118,7 +118,8 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     `pip install "fastw2v[ray]"`): `ray_workers` workers of `threads` threads each,
     synchronised every `sync_every` words per worker (fastw2v/distributed/engine.py)
     with workers that train at most at the learning rate `ray_max_worker_rate` (default
-    0.1; the driver multiplies their mean change by what the rate could not give).
+    0.0667; the driver multiplies their mean change by what the rate could not give, up
+    to 2 times, above which the workers' rate goes past it).
     `ray_read` says where the corpus is read: "workers" (each worker counts and encodes
     its share of the files: they must be on a file system every node reads), "driver"
     (the driver encodes it and ships each worker its ids), or "auto" (the default:

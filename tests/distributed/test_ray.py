@@ -86,7 +86,7 @@ def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
     assert (run["worker_rate_factor"], run["block_learning_rate"]) == (1, 2)
     assert "x 2, learning rate x 1" in run["sync_rule"]
     assert saved.ray["workers"] == 2 and saved.ray["sync_every"] == 40_000
-    assert saved.ray["max_worker_rate"] == 0.0125
+    assert saved.ray["max_worker_rate"] == 0.0125 and saved.ray["max_block_rate"] == 2
     # Written after the round that reached two thirds of the run (the third epoch).
     assert saved.ray["rounds_done"] == int(np.ceil(n_rounds * 2 / 3))
     total = whole.stats.n_words_trained

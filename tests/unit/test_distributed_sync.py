@@ -181,20 +181,28 @@ def test_a_resumed_run_on_ray_keeps_its_workers_and_interval():
     assert [default_sync_every(n) for n in (1, 2, 3, 4, 8)] == [
         1_600_000, 800_000, 533_333, 400_000, 400_000]
     assert RaySettings.of("local", 8, None).sync_every == 400_000
-    assert fresh.max_worker_rate == 0.1
+    assert fresh.max_worker_rate == 0.0667 and fresh.max_block_rate == 2
     assert RaySettings.of("local", None, None, max_worker_rate=0.2).max_worker_rate == 0.2
     with pytest.raises(ConfigError, match="ray_max_worker_rate must be a positive number"):
         RaySettings.of("local", None, None, max_worker_rate=0)
 
 
 def test_a_resumed_run_on_ray_keeps_its_largest_worker_rate():
+    def factors(saved, workers):
+        """F and B for skip-gram's rate, resuming `saved` written by `workers` workers."""
+        settings = RaySettings.of("local", None, None, resumed={**saved, "workers": workers},
+                                  resuming="c.ckpt")
+        return settings.rate_factor(0.025), settings.block_rate(0.025)
+
     # Written before the largest rate was recorded: the plain average, rate x W.
     saved = {"workers": 8, "sync_every": 1000, "rounds_done": 3, "shards": []}
-    old = RaySettings.of("local", None, None, resumed=saved, resuming="c.ckpt")
-    assert old.rate_factor(0.025) == 8 and old.block_rate(0.025) == 1
+    assert factors(saved, 8) == (8, 1)
+    # With it recorded but no limit on B (the rule before): 16 workers have B = 4; with
+    # the limit recorded, B stops at 2 and the workers' rate goes past 0.1.
     saved["max_worker_rate"] = 0.1
-    new = RaySettings.of("local", None, None, resumed=saved, resuming="c.ckpt")
-    assert new.rate_factor(0.025) == 4 and new.block_rate(0.025) == 2
+    assert factors(saved, 8) == (4, 2) and factors(saved, 16) == (4, 4)
+    saved["max_block_rate"] = 2.0
+    assert factors(saved, 16) == (8, 2)
     with pytest.raises(ConfigError, match=r"keeps its ray_max_worker_rate \(0.1; got 0.2\)"):
         RaySettings.of("local", None, None, resumed=saved, resuming="c.ckpt",
                        max_worker_rate=0.2)
@@ -237,17 +245,18 @@ def test_a_block_rate_moves_the_model_by_that_many_mean_deltas():
 
 
 @pytest.mark.parametrize("workers, alpha, factor, block", [
-    (2, 0.025, 2, 1),  # skip-gram: the plain average with the rate x W up to 4 workers
-    (4, 0.025, 4, 1),
-    (8, 0.025, 4, 2),  # beyond, the driver doubles the mean delta
-    (16, 0.025, 4, 4),
-    (4, 0.05, 2, 2),  # CBOW's rate reaches 0.1 at 2 workers
+    (2, 0.025, 2, 1),  # skip-gram: the plain average with the rate x W up to 2.67 workers
+    (4, 0.025, 2.668, 4 / 2.668),  # beyond, the driver multiplies the mean delta
+    (8, 0.025, 4, 2),  # ... up to 2 times; the workers' rate passes 0.0667 instead
+    (16, 0.025, 8, 2),
+    (2, 0.05, 1.334, 2 / 1.334),  # CBOW's rate reaches the largest at 1.33 workers
+    (4, 0.05, 2, 2),
     (1, 0.05, 1, 1),
-    (3, 0.2, 1, 3),  # a rate above the largest: the sum of the deltas
+    (3, 0.2, 1.5, 2),  # a rate above the largest: as near the sum of the deltas as B allows
 ])
 def test_the_rate_factor_and_the_block_rate_share_the_workers(workers, alpha, factor, block):
     settings = RaySettings("local", workers, 400_000)
-    assert settings.max_worker_rate == 0.1
+    assert settings.max_worker_rate == 0.0667 and settings.max_block_rate == 2
     assert settings.rate_factor(alpha) == pytest.approx(factor)
     assert settings.block_rate(alpha) == pytest.approx(block)
     assert settings.rate_factor(alpha) * settings.block_rate(alpha) == pytest.approx(workers)
