@@ -479,12 +479,18 @@ class RayEngine:
 
 
     def _rule_text(self) -> str:
-        factor, block = self.rate_factor, self.block_rate
+        factor, block, settings = self.rate_factor, self.block_rate, self.settings
+        assert self.config.alpha is not None
         if block == 1:
             return (f"average of the workers' models (changed rows only), learning rate x "
                     f"{factor:g}")
+        if factor * self.config.alpha <= settings.max_worker_rate * (1 + 1e-9):
+            limit = f"at most {settings.max_worker_rate:g}"
+        else:  # B reached its largest first (RaySettings.rate_factor)
+            limit = (f"above the largest worker rate, {settings.max_worker_rate:g}, as the "
+                     f"mean delta is multiplied by at most {settings.max_block_rate:g}")
         return (f"mean of the workers' deltas (changed rows only) x {block:g}, learning rate "
-                f"x {factor:g} (at most {self.settings.max_worker_rate:g})")
+                f"x {factor:g} ({limit})")
 
 
 def _finite(value: float) -> Optional[float]:

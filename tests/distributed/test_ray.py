@@ -84,7 +84,7 @@ def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
     run = whole.state.provenance["distributed"]
     n_rounds = run["rounds"]
     assert (run["worker_rate_factor"], run["block_learning_rate"]) == (1, 2)
-    assert "x 2, learning rate x 1" in run["sync_rule"]
+    assert "x 2, learning rate x 1 (above the largest worker rate, 0.0125," in run["sync_rule"]
     assert saved.ray["workers"] == 2 and saved.ray["sync_every"] == 40_000
     assert saved.ray["max_worker_rate"] == 0.0125 and saved.ray["max_block_rate"] == 2
     # Written after the round that reached two thirds of the run (the third epoch).
