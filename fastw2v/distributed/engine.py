@@ -21,7 +21,7 @@ back between them. F is as large as it can be without a worker's rate passing
 rate x W (B = 1), and beyond it the driver's B does the rest, but B never passes
 MAX_BLOCK_RATE (2), where F goes above the limit instead: the larger a worker's rate,
 the further its steps are from one process's small ones (4 skip-gram workers at 0.1
-lost 1.3 analogy points, at 0.0667 none), and a B of more than 2 overshoots on the
+lost 1.3 analogy points, at 0.0667 0.3), and a B of more than 2 overshoots on the
 rows every worker settles within a round (it diverged). The update is computed from
 changed rows only: a row no worker changed is the same in every model, so only changed
 rows travel, both ways, as one-byte deltas; rows that moved by less than a small
@@ -72,12 +72,12 @@ def default_sync_every(workers: int) -> int:
 # The largest learning rate a worker trains with by default: beyond it the driver's block
 # learning rate multiplies the mean delta instead (benchmarks/RESULTS.md, "the combining
 # rule for 8 workers and CBOW" and "Ray's rule, fifth session": 4 skip-gram workers lost
-# 1.3 analogy points at 0.1 and none at 0.0667, with the similarity sets held).
+# 1.3 analogy points to one process at 0.1 and 0.3 at 0.0667, the similarity sets held).
 DEFAULT_MAX_WORKER_RATE = 0.0667
 # The largest block learning rate, which takes precedence over the largest worker rate:
-# rows that every worker settles within a round come back from B mean deltas B - 1 of
-# their distance on the other side, so that from B = 2 on nothing damps them (B = 2.5
-# and 4 diverged, for skip-gram and CBOW).
+# a row that every worker settles within a round is moved B times the way to where they
+# settled it, B - 1 of that distance past it, and from B = 2 on nothing damps that (B =
+# 2.5 and 4 diverged, for skip-gram and CBOW).
 MAX_BLOCK_RATE = 2.0
 # Worker failures a run recovers from before it gives up (a node that keeps dying is
 # better reported than retried for ever).
