@@ -13,5 +13,6 @@ def add_rows(array: np.ndarray, rows: np.ndarray, codes: np.ndarray,
              scales: np.ndarray) -> None: ...
 def combine_rows(
     synced: np.ndarray, residual: np.ndarray, union: np.ndarray, rows: List[np.ndarray],
-    codes: List[np.ndarray], scales: List[np.ndarray], n_workers: float, gain: float
+    codes: List[np.ndarray], scales: List[np.ndarray], n_workers: float, gain: float,
+    carry: float = ...
 ) -> Tuple[np.ndarray, np.ndarray]: ...  # int8 codes, float32 scales

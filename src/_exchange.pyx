@@ -165,13 +165,15 @@ def add_rows(float[:, ::1] array, const int64_t[::1] rows, const int8_t[:, ::1] 
 
 
 def combine_rows(float[:, ::1] synced, float[:, ::1] residual, const int64_t[::1] union,
-                 list rows, list codes, list scales, float n_workers, float gain):
+                 list rows, list codes, list scales, float n_workers, float gain,
+                 float carry=0):
     """The driver's update for the rows `union` (ascending: every row some worker
     sent), from the workers' messages in message order (worker w sent the rows
     `rows[w]`, ascending, as `codes[w]` times `scales[w]`): a row's deltas summed in
-    float32 in message order, the sum / n_workers times `gain`, plus the residual,
-    coded in int8 and a scale a row; what is sent is added to `synced` and the rounding
-    left in `residual` (both in place). Returns the codes and scales.
+    float32 in message order, the sum / n_workers (the mean) times `gain`, plus the
+    residual, coded in int8 and a scale a row; what is sent is added to `synced`, and
+    the rounding, plus the mean times `carry` when that is not 0, left in `residual`
+    (both in place). Returns the codes and scales.
 
     One pass over the union: each worker's next row is a cursor into its message, so
     no matrix of sums is ever made."""
@@ -200,6 +202,7 @@ def combine_rows(float[:, ::1] synced, float[:, ::1] residual, const int64_t[::1
     cdef const float **scale_at = <const float **>(pointers + 2 * n_parts)
     cdef Py_ssize_t *cursor = length + n_parts
     cdef float total[4096]
+    cdef float mean[4096]
     cdef float *model
     cdef float *left
     cdef const int8_t *coded
@@ -230,14 +233,16 @@ def combine_rows(float[:, ::1] synced, float[:, ::1] residual, const int64_t[::1
                             total[k] = total[k] + <float>coded[k] * scale
                         cursor[w] = at + 1
                 model, left = &synced[r, 0], &residual[r, 0]
+                for k in range(dim):
+                    mean[k] = total[k] / n_workers
                 # Two loops rather than a test a value: the mean alone when gain is 1, as
                 # numpy (exchange.combine) adds it.
                 if gain == 1:
                     for k in range(dim):
-                        total[k] = left[k] + total[k] / n_workers
+                        total[k] = left[k] + mean[k]
                 else:
                     for k in range(dim):
-                        total[k] = left[k] + (total[k] / n_workers) * gain
+                        total[k] = left[k] + mean[k] * gain
                 if not _scale_of(_peak(total, dim), &scale):
                     finite = False
                     break
@@ -247,6 +252,9 @@ def combine_rows(float[:, ::1] synced, float[:, ::1] residual, const int64_t[::1
                     out[k] = <int8_t>q
                     model[k] = model[k] + q * scale
                     left[k] = total[k] - q * scale
+                if carry != 0:
+                    for k in range(dim):
+                        left[k] = left[k] + mean[k] * carry
                 scale_view[i] = scale
             for w in range(n_parts):
                 if finite and cursor[w] != length[w]:

@@ -241,8 +241,9 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
               default=None,
               help="The largest learning rate a Ray worker trains with: the workers train "
                    "at --alpha x workers up to it, and the driver multiplies the mean of "
-                   "their changes by the rest of the factor, up to 2 (beyond, the workers' "
-                   "rate passes the limit; docs/distributed.md)  [default: 0.0667]")
+                   "their changes by the rest of the factor, up to 2, over two rounds "
+                   "(beyond, the workers' rate passes the limit; docs/distributed.md)  "
+                   "[default: 0.0667]")
 @click.option("--ray-read", type=click.Choice(READ_MODES), default=None,
               help="Where the corpus is read on Ray: workers (each counts and encodes its "
                    "share of the files, which every node must be able to open: a shared "

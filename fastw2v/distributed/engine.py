@@ -21,12 +21,14 @@ back between them. F is as large as it can be without a worker's rate passing
 rate x W (B = 1), and beyond it the driver's B does the rest, but B never passes
 MAX_BLOCK_RATE (2), where F goes above the limit instead: the larger a worker's rate,
 the further its steps are from one process's small ones (4 skip-gram workers at 0.1
-lost 1.3 analogy points, at 0.0667 0.3), and a B of more than 2 overshoots on the
-rows every worker settles within a round (it diverged). The update is computed from
-changed rows only: a row no worker changed is the same in every model, so only changed
-rows travel, both ways, as one-byte deltas; rows that moved by less than a small
-fraction of the learning rate wait on their worker until they have moved enough
-(exchange.py).
+lost 1.3 analogy points, at 0.0667 0.3). B is spread over two rounds (`block_split`):
+applied at once, a B of 2 overshoots for ever on the rows every worker settles within
+a round (they rang at 2 and diverged above); split, such rows settle, while rows that
+move the same way every round still move B mean deltas a round. The update is
+computed from changed rows only: a row no worker changed is the same in every model,
+so only changed rows travel, both ways, as one-byte deltas; rows that moved by less
+than a small fraction of the learning rate wait on their worker until they have moved
+enough (exchange.py).
 """
 
 from __future__ import annotations
@@ -74,14 +76,33 @@ def default_sync_every(workers: int) -> int:
 # rule for 8 workers and CBOW" and "Ray's rule, fifth session": 4 skip-gram workers lost
 # 1.3 analogy points to one process at 0.1 and 0.3 at 0.0667, the similarity sets held).
 DEFAULT_MAX_WORKER_RATE = 0.0667
-# The largest block learning rate, which takes precedence over the largest worker rate:
-# a row that every worker settles within a round is moved B times the way to where they
-# settled it, B - 1 of that distance past it, and from B = 2 on nothing damps that (B =
-# 2.5 and 4 diverged, for skip-gram and CBOW).
+# The largest block learning rate, which takes precedence over the largest worker rate.
+# Applied at once, a B of 2 rings and above it diverges (block_split); spread over two
+# rounds, B = 2 damps a settled row's error by 0.41 a round and B = 3 by only 0.73: 8
+# skip-gram workers at F = 2.67 with B = 3 lost more than at F = 4 with B = 2, on
+# SimLex most (benchmarks/RESULTS.md, "Ray's rule, sixth session").
 MAX_BLOCK_RATE = 2.0
 # Worker failures a run recovers from before it gives up (a node that keeps dying is
 # better reported than retried for ever).
 MAX_RESTARTS = 3
+
+
+def block_split(block: float) -> Tuple[float, float]:
+    """The block learning rate B as the multiples of a round's mean delta that the
+    driver adds at once, a = 2 sqrt(B) - 1, and with the row's next update, b = (sqrt(B)
+    - 1)^2 (a + b = B; (B, 0) for B of 1 or less: the plain average, or less).
+
+    Why (docs/distributed.md, "The synchronisation rule"): a row that moves the same way
+    in every round moves B mean deltas a round either way. A row every worker settles
+    within a round at the same place has a mean delta of minus its error e; applied at
+    once, e becomes (1 - B) e, which never shrinks from B = 2 on. Split, e_next = (1 - a)
+    e - b e_before, whose roots are both 1 - sqrt(B) for this a and b, the smallest
+    that B allows: 0.41 at B = 2, 0.73 at B = 3, and below 1 in size for every row
+    between settled and moving as long as B < 4."""
+    if block <= 1:
+        return block, 0.0
+    root = math.sqrt(block)
+    return 2 * root - 1, (root - 1) ** 2
 
 
 @dataclass(frozen=True)
@@ -97,20 +118,29 @@ class RaySettings:
     max_worker_rate: float = DEFAULT_MAX_WORKER_RATE
     read: str = "auto"
     # A run resumed from a checkpoint written before the block rate had a limit keeps
-    # none (the rule it was trained with).
+    # none, and one written before it was spread over two rounds applies it at once (the
+    # rule it was trained with).
     max_block_rate: float = MAX_BLOCK_RATE
+    split_block: bool = True
 
     def rate_factor(self, alpha: float) -> float:
         """F: what every worker's learning rate is multiplied by, for the rate `alpha`;
         as close to W as `max_worker_rate` allows, and at least 1, but never so small
         that B = W / F passes `max_block_rate` (a worker's rate above the largest
-        costs quality; a block rate above its largest diverges)."""
+        costs quality; a block rate above its largest damps settled rows too little, or
+        not at all)."""
         capped = min(float(self.workers), max(1.0, self.max_worker_rate / alpha))
         return max(capped, self.workers / self.max_block_rate)
 
     def block_rate(self, alpha: float) -> float:
         """B = W / F: what the driver multiplies the workers' mean delta by."""
         return self.workers / self.rate_factor(alpha)
+
+    def block_split(self, alpha: float) -> Tuple[float, float]:
+        """B as (at once, later): block_split's, or (B, 0) for a run resumed from a
+        checkpoint of the rule that applied B at once."""
+        block = self.block_rate(alpha)
+        return block_split(block) if self.split_block else (block, 0.0)
 
     @classmethod
     def of(cls, address: Optional[str], workers: Optional[int],
@@ -176,7 +206,8 @@ class RaySettings:
                                   f"{what} {option} ({saved:,}; got {value:,})")
         return cls(address, int(resumed["workers"]), int(resumed["sync_every"]),
                    float(saved_values["ray_max_worker_rate"]), read,
-                   max_block_rate=float(resumed.get("max_block_rate") or math.inf))
+                   max_block_rate=float(resumed.get("max_block_rate") or math.inf),
+                   split_block=bool(resumed.get("split_block", False)))
 
 
 @dataclass
@@ -238,6 +269,7 @@ class RayEngine:
         # delta x B.
         self.rate_factor = settings.rate_factor(state.config.alpha)
         self.block_rate = settings.block_rate(state.config.alpha)
+        self.block_now, self.block_later = settings.block_split(state.config.alpha)
 
     def run(self, at: TrainingPosition) -> None:
         assert not at.words_done or self.rounds_done, "a run on Ray resumes only its own"
@@ -320,7 +352,7 @@ class RayEngine:
                 # is still over the workers.
                 messages = [m for parts, _ in results for m in parts]
                 update = combine(synced, residual, messages, settings.workers,
-                                 gain=self.block_rate)
+                                 gain=self.block_now, carry=self.block_later)
                 self.positions, self.rounds_done = [p for _, p in results], r + 1
                 self.traffic.count_rows([parts[0] for parts, _ in results], update)
                 if not last:
@@ -387,6 +419,7 @@ class RayEngine:
         ray_part = {"workers": self.settings.workers, "sync_every": self.settings.sync_every,
                     "max_worker_rate": _finite(self.settings.max_worker_rate),
                     "max_block_rate": _finite(self.settings.max_block_rate),
+                    "split_block": self.settings.split_block,
                     "rounds_done": self.rounds_done,
                     # Where each shard ends in the corpus's id stream: a resumed run cuts
                     # it there, however this run read it.
@@ -461,6 +494,8 @@ class RayEngine:
                 "max_worker_rate": _finite(self.settings.max_worker_rate),
                 "worker_rate_factor": round(self.rate_factor, 4),
                 "block_learning_rate": round(self.block_rate, 4),
+                # B's parts added at once and with the row's next update (block_split).
+                "block_split": [round(self.block_now, 4), round(self.block_later, 4)],
                 "max_block_rate": _finite(self.settings.max_block_rate),
                 "sync_encoding": f"deltas in 8 bits ({FULL_ROUND_PARTS} x 8 in the last "
                                  f"round and before a checkpoint), rows below "
@@ -486,11 +521,16 @@ class RayEngine:
                     f"{factor:g}")
         if factor * self.config.alpha <= settings.max_worker_rate * (1 + 1e-9):
             limit = f"at most {settings.max_worker_rate:g}"
+        elif factor == 1:  # never below the rate asked for
+            limit = (f"the rate asked for, above the largest worker rate, "
+                     f"{settings.max_worker_rate:g}")
         else:  # B reached its largest first (RaySettings.rate_factor)
             limit = (f"above the largest worker rate, {settings.max_worker_rate:g}, as the "
                      f"mean delta is multiplied by at most {settings.max_block_rate:g}")
-        return (f"mean of the workers' deltas (changed rows only) x {block:g}, learning rate "
-                f"x {factor:g} ({limit})")
+        split = (f" ({self.block_now:.3g} at once, {self.block_later:.3g} with the row's "
+                 f"next update)" if self.block_later else "")
+        return (f"mean of the workers' deltas (changed rows only) x {block:g}{split}, "
+                f"learning rate x {factor:g} ({limit})")
 
 
 def _finite(value: float) -> Optional[float]:

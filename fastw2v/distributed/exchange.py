@@ -18,7 +18,8 @@ Every worker and the driver hold the same *synchronised model*, bit for bit:
   working copy, so it keeps training on its own progress and sends it later.
 - The driver adds up the workers' rounded deltas in float32, divides by W, adds its
   own residual, rounds that update and sends it; it adds exactly the rounded numbers,
-  in float32, to its synchronised model, and keeps the rounding error in its residual.
+  in float32, to its synchronised model, and keeps the rounding error in its residual
+  (with the part of the block learning rate that waits for the row's next update).
   Every worker adds the same numbers to the same float32 rows of its synchronised
   model and of its working copy. So the driver's and every worker's synchronised
   models stay identical, and each working copy differs from it only by that worker's
@@ -181,13 +182,16 @@ def mean_deltas(messages: List[Message], name: str,
 
 
 def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
-            messages: List[Message], n_workers: int, gain: float = 1.0) -> Message:
+            messages: List[Message], n_workers: int, gain: float = 1.0,
+            carry: float = 0.0) -> Message:
     """The driver's side: the synchronised model moves by the mean of the workers'
-    deltas times `gain` (the block learning rate; 1: the average of the workers'
-    models, which is the synchronised model plus the sum of their deltas divided by
-    W). Returns that update for the rows some worker sent, with the driver's residual
-    of those rows added, in one byte a number; adds exactly it to `synced` and leaves its
-    rounding error in `residual` (both in place)."""
+    deltas times `gain` (1: the average of the workers' models, which is the
+    synchronised model plus the sum of their deltas divided by W), and the mean times
+    `carry` waits in `residual` for the row's next update (the block learning rate is
+    gain + carry, spread over two rounds: engine.block_split). Returns that update for
+    the rows some worker sent, with the driver's residual of those rows added, in one
+    byte a number; adds exactly it to `synced` and leaves its rounding error, and the
+    carried part, in `residual` (both in place)."""
     update: Message = {}
     for name, array in synced.items():
         parts = [m[name] for m in messages]
@@ -195,7 +199,7 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
             mask = np.bitwise_or.reduce(np.stack([part.mask for part in parts]), axis=0)
             union = np.flatnonzero(np.unpackbits(mask, count=len(array)))
             codes, scales = _combine_compiled(array, residual[name], union, parts,
-                                              float(n_workers), float(gain))
+                                              float(n_workers), float(gain), float(carry))
             update[name] = Packed(len(array), mask, codes, scales)
             continue
         rows, mean = mean_deltas(messages, name, n_workers)
@@ -206,13 +210,15 @@ def combine(synced: Dict[str, np.ndarray], residual: Dict[str, np.ndarray],
         sent = packed.deltas()
         array[rows] += sent
         residual[name][rows] = total - sent
+        if carry and len(rows):
+            residual[name][rows] += mean * np.float32(carry)
         update[name] = packed
     return update
 
 
 def _combine_compiled(synced: np.ndarray, residual: np.ndarray, union: np.ndarray,
-                      parts: List[Packed], n_workers: float,
-                      gain: float) -> Tuple[np.ndarray, np.ndarray]:
+                      parts: List[Packed], n_workers: float, gain: float,
+                      carry: float) -> Tuple[np.ndarray, np.ndarray]:
     """_exchange.combine_rows over `union`, cut into one run of rows per core: each run
     touches its own rows and its own stretch of every message (found by binary
     search), and the compiled code releases the GIL, so the runs go in parallel
@@ -228,7 +234,8 @@ def _combine_compiled(synced: np.ndarray, residual: np.ndarray, union: np.ndarra
         return _exchange.combine_rows(
             synced, residual, union[lo:hi], [rows[a:b] for rows, (a, b) in zip(rows_of, spans)],
             [part.values[a:b] for part, (a, b) in zip(parts, spans)],
-            [part.scale[a:b] for part, (a, b) in zip(parts, spans)], n_workers, gain)
+            [part.scale[a:b] for part, (a, b) in zip(parts, spans)], n_workers, gain,
+            carry)
 
     if pieces == 1:
         return run(0, len(union))

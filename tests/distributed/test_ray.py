@@ -84,9 +84,12 @@ def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
     run = whole.state.provenance["distributed"]
     n_rounds = run["rounds"]
     assert (run["worker_rate_factor"], run["block_learning_rate"]) == (1, 2)
-    assert "x 2, learning rate x 1 (above the largest worker rate, 0.0125," in run["sync_rule"]
+    assert run["block_split"] == [1.8284, 0.1716]
+    assert ("x 2 (1.83 at once, 0.172 with the row's next update), learning rate x 1 (the "
+            "rate asked for, above the largest worker rate, 0.0125)") in run["sync_rule"]
     assert saved.ray["workers"] == 2 and saved.ray["sync_every"] == 40_000
     assert saved.ray["max_worker_rate"] == 0.0125 and saved.ray["max_block_rate"] == 2
+    assert saved.ray["split_block"] is True
     # Written after the round that reached two thirds of the run (the third epoch).
     assert saved.ray["rounds_done"] == int(np.ceil(n_rounds * 2 / 3))
     total = whole.stats.n_words_trained
@@ -100,6 +103,7 @@ def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
     assert resumed.stats.resumed_epoch == 3
     again = resumed.state.provenance["distributed"]
     assert (again["worker_rate_factor"], again["block_learning_rate"]) == (1, 2)
+    assert again["block_split"] == run["block_split"]
     assert resumed.stats.n_words_trained == total
     assert resumed.state.provenance["distributed"]["rounds"] == n_rounds
     assert topic_precision(resumed, planted) >= topic_precision(whole, planted) - 0.05

@@ -5,7 +5,7 @@ shards."""
 import numpy as np
 import pytest
 
-from fastw2v.distributed.engine import RaySettings, default_sync_every
+from fastw2v.distributed.engine import RaySettings, block_split, default_sync_every
 from fastw2v.distributed.exchange import (
     apply_update,
     combine,
@@ -181,7 +181,7 @@ def test_a_resumed_run_on_ray_keeps_its_workers_and_interval():
     assert [default_sync_every(n) for n in (1, 2, 3, 4, 8)] == [
         1_600_000, 800_000, 533_333, 400_000, 400_000]
     assert RaySettings.of("local", 8, None).sync_every == 400_000
-    assert fresh.max_worker_rate == 0.0667 and fresh.max_block_rate == 2
+    assert fresh.max_worker_rate == 0.0667 and fresh.max_block_rate == 2 and fresh.split_block
     assert RaySettings.of("local", None, None, max_worker_rate=0.2).max_worker_rate == 0.2
     with pytest.raises(ConfigError, match="ray_max_worker_rate must be a positive number"):
         RaySettings.of("local", None, None, max_worker_rate=0)
@@ -203,18 +203,26 @@ def test_a_resumed_run_on_ray_keeps_its_largest_worker_rate():
     assert factors(saved, 8) == (4, 2) and factors(saved, 16) == (4, 4)
     saved["max_block_rate"] = 2.0
     assert factors(saved, 16) == (8, 2)
+    # Written before B was spread over two rounds: applied at once, as it was trained.
+    settings = RaySettings.of("local", None, None, resumed=saved, resuming="c.ckpt")
+    assert settings.block_split(0.025) == (2, 0)
+    saved["split_block"] = True
+    settings = RaySettings.of("local", None, None, resumed=saved, resuming="c.ckpt")
+    assert settings.block_split(0.025) == pytest.approx((2 * 2 ** 0.5 - 1, (2 ** 0.5 - 1) ** 2))
     with pytest.raises(ConfigError, match=r"keeps its ray_max_worker_rate \(0.1; got 0.2\)"):
         RaySettings.of("local", None, None, resumed=saved, resuming="c.ckpt",
                        max_worker_rate=0.2)
 
 
-def test_a_block_rate_moves_the_model_by_that_many_mean_deltas():
-    """The driver's step with block learning rate B against a float64 statement of it:
-    the synchronised model (plus the driver's residual) becomes start + B x the mean of
-    the workers' deltas, over several rounds, and every worker's synchronised model
-    stays bit-identical to the driver's."""
+@pytest.mark.parametrize("gain, carry", [(2.0, 0.0), block_split(2.0)])
+def test_a_block_rate_moves_the_model_by_that_many_mean_deltas(gain, carry):
+    """The driver's step with block learning rate B, at once or split over two rounds,
+    against a float64 statement of it: the synchronised model (plus the driver's
+    residual, which holds the part that waits) becomes start + B x the mean of the
+    workers' deltas, over several rounds, and every worker's synchronised model stays
+    bit-identical to the driver's."""
     rng = np.random.default_rng(5)
-    n_workers, gain = 4, 2.0
+    n_workers = 4
     start = rng.standard_normal((30, 5)).astype(np.float32)
     driver, residual = {"w": start.copy()}, {"w": np.zeros_like(start)}
     synced = [{"w": start.copy()} for _ in range(n_workers)]
@@ -233,15 +241,50 @@ def test_a_block_rate_moves_the_model_by_that_many_mean_deltas():
             for part in parts:
                 step[part["w"].rows()] += part["w"].deltas()
             deltas.append(step)
-        update = combine(driver, residual, messages, n_workers, gain=gain)
-        expected += gain * np.mean(deltas, axis=0)
+        update = combine(driver, residual, messages, n_workers, gain=gain, carry=carry)
+        expected += (gain + carry) * np.mean(deltas, axis=0)
         assert np.allclose(driver["w"] + residual["w"], expected, rtol=0, atol=1e-6)
         for w in range(n_workers):
             apply_update(synced[w], update)
             assert np.array_equal(synced[w]["w"], driver["w"])
     # Not the plain average: twice as far from the start.
-    plain = start + (expected - start) / gain
+    plain = start + (expected - start) / (gain + carry)
     assert np.abs(driver["w"] + residual["w"] - plain).max() > 0.01
+
+
+def test_a_split_block_rate_adds_its_second_part_with_the_rows_next_update():
+    """One row, two workers, B = 2 split: the first round moves the row by 2 sqrt(2) - 1
+    mean deltas and keeps (sqrt(2) - 1)^2 of it, which the row's next update carries
+    with that round's own part; a row settled within each round (its mean delta minus
+    its error) comes to rest, where B = 2 at once swings for ever."""
+    now, later = block_split(2.0)
+    assert now + later == pytest.approx(2) and now == pytest.approx(2 * 2 ** 0.5 - 1)
+    start = np.zeros((3, 4), dtype=np.float32)
+    driver, residual = {"w": start.copy()}, {"w": np.zeros_like(start)}
+
+    def round_of(delta):
+        working = [start.copy(), start.copy()]
+        for w in working:
+            w[1] = delta
+        messages = [worker_message({"w": w}, {"w": start}, 0.0) for w in working]
+        return combine(driver, residual, messages, 2, gain=now, carry=later)
+
+    first = round_of(np.full(4, 0.1, dtype=np.float32))
+    assert np.allclose(first["w"].deltas(), now * 0.1, rtol=1e-2)
+    assert np.allclose(residual["w"][1], later * 0.1, rtol=1e-2, atol=1e-4)
+    second = round_of(np.full(4, 0.2, dtype=np.float32))
+    assert np.allclose(second["w"].deltas(), now * 0.2 + later * 0.1, rtol=1e-2)
+    assert np.allclose(driver["w"][1] + residual["w"][1], 2 * 0.3, rtol=1e-4)
+
+    def settle(now, later, rounds=40):
+        """The error of a row that every worker brings to 0 within each round."""
+        error, waiting = 1.0, 0.0
+        for _ in range(rounds):
+            mean = -error
+            error, waiting = error + now * mean + waiting, later * mean
+        return abs(error + waiting)
+
+    assert settle(now, later) < 1e-12 and settle(2.0, 0.0) == 1.0
 
 
 @pytest.mark.parametrize("workers, alpha, factor, block", [
@@ -252,7 +295,8 @@ def test_a_block_rate_moves_the_model_by_that_many_mean_deltas():
     (2, 0.05, 1.334, 2 / 1.334),  # CBOW's rate reaches the largest at 1.33 workers
     (4, 0.05, 2, 2),
     (1, 0.05, 1, 1),
-    (3, 0.2, 1.5, 2),  # a rate above the largest: as near the sum of the deltas as B allows
+    (2, 0.2, 1, 2),  # a rate above the largest: the sum of the deltas, as far as B allows
+    (3, 0.2, 1.5, 2),
 ])
 def test_the_rate_factor_and_the_block_rate_share_the_workers(workers, alpha, factor, block):
     settings = RaySettings("local", workers, 400_000)
@@ -260,6 +304,9 @@ def test_the_rate_factor_and_the_block_rate_share_the_workers(workers, alpha, fa
     assert settings.rate_factor(alpha) == pytest.approx(factor)
     assert settings.block_rate(alpha) == pytest.approx(block)
     assert settings.rate_factor(alpha) * settings.block_rate(alpha) == pytest.approx(workers)
+    # B spread over two rounds, all of it in the end; the plain average needs no wait.
+    now, later = settings.block_split(alpha)
+    assert now + later == pytest.approx(block) and (later == 0) == (block == 1)
     # No largest rate is the first rule, the plain average with the rate x W.
     unlimited = RaySettings("local", workers, 400_000, max_worker_rate=float("inf"))
     assert unlimited.rate_factor(alpha) == workers and unlimited.block_rate(alpha) == 1
@@ -290,10 +337,10 @@ def _as_numpy(monkeypatch):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("threshold", [0.0, 0.005])
-@pytest.mark.parametrize("gain", [1.0, 1.7])
+@pytest.mark.parametrize("gain, carry", [(1.0, 0.0), (1.7, 0.0), (2.46, 0.54)])
 @pytest.mark.parametrize("threads", [1, 3])
 def test_the_compiled_one_byte_exchange_repeats_the_numpy_one_bit_for_bit(
-        monkeypatch, seed, threshold, gain, threads):
+        monkeypatch, seed, threshold, gain, carry, threads):
     from fastw2v.distributed import exchange
     # The driver's combine cut into runs of rows, one a thread, as for a large model.
     monkeypatch.setattr(exchange, "available_cores", lambda: threads)
@@ -305,7 +352,8 @@ def test_the_compiled_one_byte_exchange_repeats_the_numpy_one_bit_for_bit(
                     for working in workings]
         driver = {"w": synced.copy()}
         residual = {"w": np.full_like(synced, 1e-3)}
-        update = combine(driver, residual, messages, n_workers=len(workings), gain=gain)
+        update = combine(driver, residual, messages, n_workers=len(workings), gain=gain,
+                         carry=carry)
         applied = synced.copy()
         apply_update({"w": applied}, update)
         return messages, workings, driver["w"], residual["w"], update, applied
