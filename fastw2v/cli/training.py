@@ -236,12 +236,13 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
               help="Ray workers, each running --threads threads  [default: 2]")
 @click.option("--sync-every", type=click.IntRange(min=1), default=None,
               help="Words each Ray worker trains between two synchronisations  "
-                   "[default: 1,600,000 / workers, at least 400,000]")
+                   "[default: 1,600,000 / workers, at least 400,000; for CBOW "
+                   "1,000,000 / workers, at least 250,000]")
 @click.option("--ray-max-worker-rate", type=click.FloatRange(min=0, min_open=True),
               default=None,
               help="The largest learning rate a Ray worker trains with: the workers train "
                    "at --alpha x workers up to it, and the driver multiplies the mean of "
-                   "their changes by the rest of the factor, up to 2, over two rounds "
+                   "their changes by the rest of the factor, up to 2 (3 for CBOW), over two rounds "
                    "(beyond, the workers' rate passes the limit; docs/distributed.md)  "
                    "[default: 0.0667]")
 @click.option("--ray-read", type=click.Choice(READ_MODES), default=None,

@@ -19,16 +19,16 @@ back between them. F is as large as it can be without a worker's rate passing
 `max_worker_rate` (0.0667 by default: F = 2.67 for skip-gram's 0.025, 1.33 for CBOW's
 0.05), so up to that the rule is the plain average of the workers' models with the
 rate x W (B = 1), and beyond it the driver's B does the rest, but B never passes
-MAX_BLOCK_RATE (2), where F goes above the limit instead: the larger a worker's rate,
-the further its steps are from one process's small ones (4 skip-gram workers at 0.1
-lost 1.3 analogy points, at 0.0667 0.3). B is spread over two rounds (`block_split`):
-applied at once, a B of 2 overshoots for ever on the rows every worker settles within
-a round (they rang at 2 and diverged above); split, such rows settle, while rows that
-move the same way every round still move B mean deltas a round. The update is
-computed from changed rows only: a row no worker changed is the same in every model,
-so only changed rows travel, both ways, as one-byte deltas; rows that moved by less
-than a small fraction of the learning rate wait on their worker until they have moved
-enough (exchange.py).
+MAX_BLOCK_RATE (2 for skip-gram, 3 for CBOW), where F goes above the limit instead:
+the larger a worker's rate, the further its steps are from one process's small ones
+(4 skip-gram workers at 0.1 lost 1.3 analogy points, at 0.0667 0.3). B is spread over
+two rounds (`block_split`): applied at once, a B of 2 overshoots for ever on the rows
+every worker settles within a round (they rang at 2 and diverged above); split, such
+rows settle, while rows that move the same way every round still move B mean deltas a
+round. The update is computed from changed rows only: a row no worker changed is the
+same in every model, so only changed rows travel, both ways, as one-byte deltas; rows
+that moved by less than a small fraction of the learning rate wait on their worker
+until they have moved enough (exchange.py).
 """
 
 from __future__ import annotations
@@ -57,31 +57,38 @@ if TYPE_CHECKING:
     from ..training.trainer import CheckpointWriter
 
 # When --sync-every is not given, the workers together train DEFAULT_ROUND_WORDS words
-# between two synchronisations, each at least MIN_DEFAULT_SYNC_EVERY
-# (benchmarks/RESULTS.md, "Ray", and docs/distributed.md, "The interval"): 4 workers at
-# 400,000 words each match one process's quality (about 50 rounds in 5 epochs of
-# wiki8); fewer workers keep the length of a round in words, so as many rounds, and
-# synchronise less often; more workers keep 400,000 words each, below which the bytes
-# per trained word pass the issue's 50.
-DEFAULT_ROUND_WORDS = 1_600_000
-MIN_DEFAULT_SYNC_EVERY = 400_000
+# between two synchronisations, each at least MIN_DEFAULT_SYNC_EVERY, by architecture
+# (benchmarks/RESULTS.md, "Ray", and docs/distributed.md, "The interval"). Skip-gram: 4
+# workers at 400,000 words each match one process's quality (about 50 rounds in 5
+# epochs of wiki8), and shorter rounds gain nothing; fewer workers keep the length of a
+# round in words, so as many rounds, and synchronise less often; more workers keep
+# 400,000 words each, below which the bytes per trained word pass the issue's 50. CBOW:
+# 4 workers at 250,000 words each (with B up to 3, below) came 0.68 analogy points
+# nearer one process than at 400,000 with B = 2 ("Ray's rule, sixth session").
+DEFAULT_ROUND_WORDS = {"skipgram": 1_600_000, "cbow": 1_000_000}
+MIN_DEFAULT_SYNC_EVERY = {"skipgram": 400_000, "cbow": 250_000}
 
 
-def default_sync_every(workers: int) -> int:
+def default_sync_every(workers: int, architecture: str = "skipgram") -> int:
     """Words each of `workers` workers trains between two synchronisations by default."""
-    return max(MIN_DEFAULT_SYNC_EVERY, DEFAULT_ROUND_WORDS // workers)
+    return max(MIN_DEFAULT_SYNC_EVERY[architecture],
+               DEFAULT_ROUND_WORDS[architecture] // workers)
 
 # The largest learning rate a worker trains with by default: beyond it the driver's block
 # learning rate multiplies the mean delta instead (benchmarks/RESULTS.md, "the combining
 # rule for 8 workers and CBOW" and "Ray's rule, fifth session": 4 skip-gram workers lost
 # 1.3 analogy points to one process at 0.1 and 0.3 at 0.0667, the similarity sets held).
 DEFAULT_MAX_WORKER_RATE = 0.0667
-# The largest block learning rate, which takes precedence over the largest worker rate.
-# Applied at once, a B of 2 rings and above it diverges (block_split); spread over two
-# rounds, B = 2 damps a settled row's error by 0.41 a round and B = 3 by only 0.73: 8
-# skip-gram workers at F = 2.67 with B = 3 lost more than at F = 4 with B = 2, on
-# SimLex most (benchmarks/RESULTS.md, "Ray's rule, sixth session").
-MAX_BLOCK_RATE = 2.0
+# The largest block learning rate, which takes precedence over the largest worker rate,
+# by architecture. Applied at once, a B of 2 rings and above it diverges (block_split);
+# spread over two rounds, B = 2 damps a settled row's error by 0.41 a round and B = 3
+# by only 0.73. 8 skip-gram workers at F = 2.67 with B = 3 lost more than at F = 4 with
+# B = 2, on SimLex most; 4 CBOW workers at F = 1.33 with B = 3, in rounds of 250,000
+# words, gained 0.68 analogy points on F = 2 with B = 2 over five seeds (RESULTS.md,
+# "Ray's rule, sixth session"). A CBOW row takes one update a position where a
+# skip-gram row takes one a context word, so fewer CBOW rows settle within a round,
+# where the slower damping costs.
+MAX_BLOCK_RATE = {"skipgram": 2.0, "cbow": 3.0}
 # Worker failures a run recovers from before it gives up (a node that keeps dying is
 # better reported than retried for ever).
 MAX_RESTARTS = 3
@@ -120,7 +127,7 @@ class RaySettings:
     # A run resumed from a checkpoint written before the block rate had a limit keeps
     # none, and one written before it was spread over two rounds applies it at once (the
     # rule it was trained with).
-    max_block_rate: float = MAX_BLOCK_RATE
+    max_block_rate: float = MAX_BLOCK_RATE["skipgram"]
     split_block: bool = True
 
     def rate_factor(self, alpha: float) -> float:
@@ -147,12 +154,14 @@ class RaySettings:
            sync_every: Optional[int], resumed: Optional[Dict] = None,
            resuming: Optional[str] = None,
            max_worker_rate: Optional[float] = None,
-           read: Optional[str] = None) -> Optional[RaySettings]:
+           read: Optional[str] = None,
+           architecture: str = "skipgram") -> Optional[RaySettings]:
         """The settings, or None for a run on this machine alone; ConfigError for
-        worker options without an address or values out of range. Resuming the
-        checkpoint `resuming` (whose Ray part, Checkpoint.ray, is `resumed`), the
-        workers, the interval and the largest worker rate are the checkpoint's, and only
-        a run on Ray resumes a run on Ray."""
+        worker options without an address or values out of range. The default interval
+        and the largest block rate are the `architecture`'s. Resuming the checkpoint
+        `resuming` (whose Ray part, Checkpoint.ray, is `resumed`), the workers, the
+        interval and both largest rates are the checkpoint's, and only a run on Ray
+        resumes a run on Ray."""
         options = (("ray_workers", workers), ("sync_every", sync_every),
                    ("ray_max_worker_rate", max_worker_rate), ("ray_read", read))
         if read is not None and read not in READ_MODES:
@@ -187,8 +196,10 @@ class RaySettings:
                               f"--ray-max-worker-rate must be positive (got {max_worker_rate})")
         if resuming is None:
             workers = workers or 2
-            return cls(address, workers, sync_every or default_sync_every(workers),
-                       float(max_worker_rate or DEFAULT_MAX_WORKER_RATE), read)
+            return cls(address, workers,
+                       sync_every or default_sync_every(workers, architecture),
+                       float(max_worker_rate or DEFAULT_MAX_WORKER_RATE), read,
+                       max_block_rate=MAX_BLOCK_RATE[architecture])
         if resumed is None:
             what = f"the checkpoint {resuming} was written by a run on one machine"
             raise ConfigError(f"{what}: resume it without ray=", f"{what}: resume it "

@@ -119,7 +119,7 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     synchronised every `sync_every` words per worker (fastw2v/distributed/engine.py)
     with workers that train at most at the learning rate `ray_max_worker_rate` (default
     0.0667; the driver multiplies their mean change by what the rate could not give, up
-    to 2 times, above which the workers' rate goes past it).
+    to 2 times for skip-gram and 3 for CBOW, above which the workers' rate goes past it).
     `ray_read` says where the corpus is read: "workers" (each worker counts and encodes
     its share of the files: they must be on a file system every node reads), "driver"
     (the driver encodes it and ships each worker its ids), or "auto" (the default:
@@ -130,9 +130,11 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
 
     start = choose_start(read_vocab, resume, init_from, grow_vocab)
     saved_ray = start.saved.ray if isinstance(start, ResumedStart) else None
+    config = start.configure(options)
+    # Ray's defaults depend on the architecture (a resumed run's is the checkpoint's).
     cluster = RaySettings.of(ray, ray_workers, sync_every, resumed=saved_ray,
                              resuming=resume, max_worker_rate=ray_max_worker_rate,
-                             read=ray_read)
+                             read=ray_read, architecture=config.architecture)
     if checkpoint is None and resume is not None:
         checkpoint = resume
     if checkpoint_every is not None and checkpoint is None:
@@ -140,7 +142,6 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
                           CHECKPOINT_EVERY_ALONE)
     if not isinstance(checkpoint_every, CheckpointInterval):
         checkpoint_every = CheckpointInterval.parse(checkpoint_every or DEFAULT_INTERVAL)
-    config = start.configure(options)
     corpus = check_corpus_path(corpus)  # its files, in reading order
     warn = warn or python_warning
     cores = available_cores()

@@ -69,6 +69,25 @@ def test_local_cluster_trains_the_planted_structure(corpus):
     assert plural_analogy_accuracy(model) >= 0.8
 
 
+def test_cbow_on_four_workers_takes_its_own_block_rate(corpus):
+    """CBOW's rule: B up to 3 (its workers at the largest rate, 0.0667, x 1.33; B = 3
+    split over two rounds) trains the planted structure as well as one process."""
+    path, planted = corpus
+    options = dict(SMALL, architecture="cbow")
+    ray.init(num_cpus=4, include_dashboard=False, logging_level=logging.ERROR,
+             log_to_driver=False)
+    try:
+        model = fastw2v.train(path, ray="auto", ray_workers=4, sync_every=20_000, **options)
+    finally:
+        ray.shutdown()
+    alone = fastw2v.train(path, **options)
+    run = model.state.provenance["distributed"]
+    assert (run["worker_rate_factor"], run["block_learning_rate"]) == (1.334, 2.9985)
+    assert run["max_block_rate"] == 3 and run["block_split"] == [2.4632, 0.5353]
+    assert topic_precision(model, planted) >= topic_precision(alone, planted) - 0.05
+    assert plural_analogy_accuracy(model) >= plural_analogy_accuracy(alone) - 0.1
+
+
 def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
     """A run with checkpoints every epoch leaves the one written at the start of its last
     epoch; resuming it on Ray trains only that epoch and ends where the whole run did,

@@ -182,6 +182,13 @@ def test_a_resumed_run_on_ray_keeps_its_workers_and_interval():
         1_600_000, 800_000, 533_333, 400_000, 400_000]
     assert RaySettings.of("local", 8, None).sync_every == 400_000
     assert fresh.max_worker_rate == 0.0667 and fresh.max_block_rate == 2 and fresh.split_block
+    # CBOW: 1M words a round in all, at least 250,000 a worker, and B up to 3.
+    assert [default_sync_every(n, "cbow") for n in (1, 2, 4, 8)] == [
+        1_000_000, 500_000, 250_000, 250_000]
+    cbow = RaySettings.of("local", 4, None, architecture="cbow")
+    assert (cbow.sync_every, cbow.max_block_rate) == (250_000, 3)
+    assert cbow.rate_factor(0.05) == pytest.approx(1.334)
+    assert cbow.block_rate(0.05) == pytest.approx(4 / 1.334)
     assert RaySettings.of("local", None, None, max_worker_rate=0.2).max_worker_rate == 0.2
     with pytest.raises(ConfigError, match="ray_max_worker_rate must be a positive number"):
         RaySettings.of("local", None, None, max_worker_rate=0)
