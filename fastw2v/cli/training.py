@@ -197,7 +197,8 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
               show_default=True,
               help="Most distinct words held while counting; the rarest are pruned beyond it.")
 @click.option("--threads", "--workers", type=click.IntRange(min=1), default=None,
-              help=f"Training threads  [default: all cores, here {available_cores()}]")
+              help=f"Training threads (on Ray: each worker's)  [default: all cores, here "
+                   f"{available_cores()}; on Ray, the cluster's CPUs / --ray-workers]")
 @click.option("--seed", type=click.IntRange(min=0), default=DEFAULTS.seed, show_default=True,
               help="Random seed; with --threads 1 the result is bit-identical across runs.")
 @click.option("--save-vocab", type=click.Path(dir_okay=False, path_type=str),
@@ -233,7 +234,8 @@ def _given_options(ctx: click.Context, options: dict) -> dict:
                    "cluster this machine belongs to) or HOST:PORT of a head node. Needs "
                    "pip install \"fastw2v[ray]\"; see docs/distributed.md.")
 @click.option("--ray-workers", type=click.IntRange(min=1), default=None,
-              help="Ray workers, each running --threads threads  [default: 2]")
+              help="Ray workers, each running --threads threads and reserving that many "
+                   "CPUs  [default: 2]")
 @click.option("--sync-every", type=click.IntRange(min=1), default=None,
               help="Words each Ray worker trains between two synchronisations  "
                    "[default: 1,600,000 / workers, at least 400,000; for CBOW "

@@ -27,11 +27,15 @@ START_SECONDS = 120.0
 
 class RaySession:
     """`with RaySession(settings, threads, tmp_dir) as session:` Ray connected, the
-    workers started (`actors`, `nodes`), and all stopped at the end."""
+    workers started (`actors`, `nodes`), and all stopped at the end. Each worker
+    reserves and runs `threads` threads; None shares the cluster's CPUs among the
+    workers (at least one each), which `threads` then holds."""
 
-    def __init__(self, settings: RaySettings, threads: int, tmp_dir: Optional[str]):
+    def __init__(self, settings: RaySettings, threads: Optional[int],
+                 tmp_dir: Optional[str]):
         self.settings = settings
-        self.threads = threads
+        self.asked_threads = threads
+        self.threads = threads or 1
         self.tmp_dir = tmp_dir
         self.actors: list = []
         self.nodes: List[str] = []
@@ -41,10 +45,14 @@ class RaySession:
     def __enter__(self) -> RaySession:
         began = time.perf_counter()
         settings = self.settings
-        what = f"{settings.workers:,} workers x {self.threads:,} threads"
+        what = (f"{settings.workers:,} workers x {self.threads:,} threads"
+                if self.asked_threads else f"{settings.workers:,} workers")
         with contextlib.ExitStack() as stack:
             self.ray = stack.enter_context(
                 connected(settings.address, settings.workers * self.threads, what))
+            if not self.asked_threads:
+                cpus = int(self.ray.cluster_resources().get("CPU", 0))
+                self.threads = max(1, cpus // settings.workers)
             stack.callback(self._stop_actors)
             self._start_actors()
             self._stack = stack.pop_all()

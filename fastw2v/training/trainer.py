@@ -25,7 +25,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, List, Optional, Union
 
-from ..config import TrainConfig, available_cores, check_vocabulary
+from ..config import available_cores, check_vocabulary
 from ..errors import (
     ConfigError,
     CorpusError,
@@ -149,11 +149,16 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
         warn(f"{config.threads} threads on {cores} cores: the threads beyond {cores} only "
              f"take turns, so training is no faster (and may be slower)")
     stats = TrainStats()
-    with _session(cluster, config, tmp_dir) as session:
+    # On Ray, threads not asked for are the cluster's CPUs shared among the workers (all
+    # of this machine's cores each would ask Ray for workers x cores CPUs).
+    threads = options.get("threads")
+    with _session(cluster, tmp_dir, threads) as session:
         began = time.perf_counter()
         reading = None
         if session is not None:
             from ..distributed.reading import choose_reading
+
+            config = dataclasses.replace(config, threads=session.threads)
 
             reading = choose_reading(session, corpus, session.settings.read,
                                      _driver_option(read_vocab, resume, init_from), warn)
@@ -204,15 +209,15 @@ def train(corpus: CorpusArgument, *, progress: bool = False, read_vocab: Optiona
     return Model(state, stats, tables)
 
 
-def _session(cluster, config: TrainConfig, tmp_dir: Optional[str]):
+def _session(cluster, tmp_dir: Optional[str], threads: Optional[int]):
     """The Ray session of a run on Ray (its workers started before the corpus is read,
-    since they may read it), or no session."""
+    since they may read it), or no session. Each worker runs `threads` threads, or, if
+    None, the cluster's CPUs divided among the workers."""
     if cluster is None:
         return contextlib.nullcontext()
     from ..distributed.session import RaySession
 
-    assert config.threads is not None
-    return RaySession(cluster, config.threads, tmp_dir)
+    return RaySession(cluster, threads, tmp_dir)
 
 
 def _driver_option(read_vocab, resume, init_from) -> Optional[str]:

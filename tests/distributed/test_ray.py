@@ -88,6 +88,24 @@ def test_cbow_on_four_workers_takes_its_own_block_rate(corpus):
     assert plural_analogy_accuracy(model) >= plural_analogy_accuracy(alone) - 0.1
 
 
+def test_workers_share_the_clusters_cpus_when_no_thread_count_is_given(tmp_path):
+    """Without --threads a run on this machine uses all its cores; on Ray each worker
+    takes its share of the cluster's CPUs instead (all cores each would need workers x
+    cores CPUs, more than the cluster has)."""
+    path = str(tmp_path / "small.txt")
+    synthetic.write_corpus(path, n_sentences=2_000, seed=1)
+    # A cluster that declares 7 CPUs (not this machine's core count): 3 threads a worker.
+    ray.init(num_cpus=7, include_dashboard=False, logging_level=logging.ERROR,
+             log_to_driver=False)
+    try:
+        model = fastw2v.train(path, ray="auto", ray_workers=2, dim=16, epochs=1, seed=3)
+    finally:
+        ray.shutdown()
+    run = model.state.provenance["distributed"]
+    assert run["workers"] == 2 and run["threads_per_worker"] == 3
+    assert model.state.config.threads == 3
+
+
 def test_a_checkpoint_at_a_synchronisation_resumes_on_ray(corpus, tmp_path):
     """A run with checkpoints every epoch leaves the one written at the start of its last
     epoch; resuming it on Ray trains only that epoch and ends where the whole run did,
@@ -464,18 +482,23 @@ def test_interrupted_run_on_ray_saves_its_last_synchronisation_and_resumes(
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc")
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
 def test_interrupting_the_driver_stops_every_worker(long_run_args, tmp_path, signal_name):
-    out = tmp_path / "v.fw2v"
+    """Ctrl-C or SIGTERM: the checkpoint asked for is written, the previous output is
+    untouched, and no worker is left behind."""
+    out, checkpoint = tmp_path / "v.fw2v", tmp_path / "run.ckpt"
     out.write_bytes(b"the previous output")
     others = set(_shard_workers())  # another Ray run's, if any: not this test's business
-    process = _start_cli([*long_run_args, "-o", out], tmp_path)
+    args = [*long_run_args[:-4], "--epochs", "60", *long_run_args[-2:]]  # still training
+    process = _start_cli([*args, "-o", out, "--checkpoint", checkpoint], tmp_path)
     try:
         _wait_for_training(process)
+        time.sleep(1)  # past the first synchronisation, so that there is a state to save
         process.send_signal(getattr(signal, signal_name))
         _, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
     assert process.returncode == 130, stderr
-    assert "Error: interrupted" in stderr and "Traceback" not in stderr
+    assert "training state saved in" in stderr and "Traceback" not in stderr
+    assert load_checkpoint(str(checkpoint)).ray["rounds_done"] >= 1
     assert out.read_bytes() == b"the previous output"
     deadline = time.monotonic() + 20  # Ray's own shutdown reaps its workers
     while set(_shard_workers()) - others and time.monotonic() < deadline:
