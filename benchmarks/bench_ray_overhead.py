@@ -10,7 +10,8 @@ JSON line a run and a summary line at the end.
     python benchmarks/bench_ray_overhead.py --rounds 3 --epochs 5
 
 (5 epochs is the benchmark setting; 1 epoch is quicker, but the first and the last
-round, which sends every row in float16, weigh five times as much in it.)
+round, in which every worker sends all it moved in two one-byte parts, weigh five
+times as much in it.)
 
 Two training speeds are compared: the one `fastw2v train` prints (trained words over
 the training time, which for Ray includes starting the workers and shipping their
