@@ -8,6 +8,7 @@ they use 2 workers of 1 thread, the most CI's 2 cores host.
 import gzip
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -309,6 +310,13 @@ def test_two_node_cluster_through_the_cli(corpus, tmp_path):
             "train", path, "-o", str(out), "--ray", cluster.address, "--ray-workers", "2",
             "--threads", "1", "--dim", "32", "--epochs", "2", "--sync-every", "60000"])
         assert result.exit_code == 0, result.output
+        # One progress line for the whole run (off a terminal, one a tenth of the way):
+        # both workers' words, so it reaches 100%, their words/s and the time left.
+        progress = [line for line in result.output.splitlines()
+                    if re.match(r"training +[0-9.]+% \| epoch ", line)]
+        done = [float(line.split()[1].rstrip("%")) for line in progress]
+        assert len(done) >= 3 and done == sorted(set(done)) and done[-1] == 100, progress
+        assert all(re.search(r"\| [0-9,]+ words/s \|.*\| ETA ", line) for line in progress)
         model = fastw2v.load(str(out))
         assert topic_precision(model, planted) >= 0.85
         # The workers recorded in the model's metadata, shown by `info`.
