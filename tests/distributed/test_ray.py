@@ -453,6 +453,58 @@ def test_a_killed_worker_is_replaced_and_the_run_finishes_from_the_last_sync(
     assert set(_shard_workers()) <= others
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc")
+def test_a_lost_node_is_replaced_and_the_run_finishes_from_the_last_sync(corpus):
+    """A node of a three-node cluster taken out mid-run, its raylet and the worker on it
+    gone as when a machine dies: the worker starts again on the node with room, and
+    the run ends with every word trained."""
+    import threading
+
+    from ray.cluster_utils import Cluster
+
+    path, planted = corpus
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    try:
+        nodes = [cluster.add_node(num_cpus=1) for _ in range(3)]
+        cluster.wait_for_nodes()
+        ray.init(address=cluster.address, logging_level=logging.ERROR, log_to_driver=False)
+        warnings, result = [], {}
+
+        def train():
+            try:
+                result["model"] = fastw2v.train(
+                    path, ray="auto", ray_workers=2, sync_every=20_000, warn=warnings.append,
+                    **dict(SMALL, epochs=40))
+            except BaseException as error:  # for the test's thread to report
+                result["error"] = error
+
+        def raylet(node):
+            return node.all_processes["raylet"][0].process.pid
+
+        thread = threading.Thread(target=train)
+        thread.start()
+        # A node whose raylet started a worker (Ray's workers are its children).
+        deadline, lost = time.monotonic() + 120, None
+        while lost is None and time.monotonic() < deadline and thread.is_alive():
+            lost = next((n for n in nodes if _shard_workers(under=raylet(n))), None)
+            time.sleep(0.2)
+        assert lost is not None, result
+        time.sleep(1)  # a few synchronisations in
+        cluster.remove_node(lost)
+        thread.join(timeout=300)
+        assert not thread.is_alive() and "error" not in result, result
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        cluster.shutdown()
+    model = result["model"]
+    assert model.state.provenance["distributed"]["restarts"] == 1, warnings
+    assert any("died in synchronisation round" in w for w in warnings), warnings
+    alone = fastw2v.train(path, **dict(SMALL, epochs=1))
+    assert model.stats.n_words_trained == alone.stats.n_words_trained * 40
+    assert topic_precision(model, planted) >= 0.85
+
+
 def test_interrupted_run_on_ray_saves_its_last_synchronisation_and_resumes(
         long_run_args, corpus, tmp_path):
     out, checkpoint = tmp_path / "v.fw2v", tmp_path / "run.ckpt"
