@@ -489,7 +489,7 @@ def test_a_lost_node_is_replaced_and_the_run_finishes_from_the_last_sync(corpus)
             lost = next((n for n in nodes if _shard_workers(under=raylet(n))), None)
             time.sleep(0.2)
         assert lost is not None, result
-        time.sleep(1)  # a few synchronisations in
+        time.sleep(3)  # the shares read and a few synchronisations in (training ~10 s)
         cluster.remove_node(lost)
         thread.join(timeout=300)
         assert not thread.is_alive() and "error" not in result, result
