@@ -6,8 +6,10 @@ numPartitions=2, vectorSize 100, windowSize 5, minCount 5, maxIter = --epochs an
 default stepSize 0.025, and in the same run fastw2v with the closest settings (skip-gram,
 --loss hs, dim 100, window 5, min-count 5, sample 0, the same epochs, 2 threads) and,
 for reference, with bench_train.py's defaults (negative sampling: negative 5, sample
-1e-4). Every model is scored by bench_train.py's evaluation (3CosAdd analogies over the
-30,000 most frequent words, Spearman's rho on WordSim-353 and SimLex-999).
+1e-4), and the HS settings again on a local Ray of 2 workers x 1 thread (the
+distributed counterpart of MLlib's 2 partitions; needs fastw2v[ray]). Every model is
+scored by bench_train.py's evaluation (3CosAdd analogies over the 30,000 most frequent
+words, Spearman's rho on WordSim-353 and SimLex-999).
 
 pyspark is not a dependency of fastw2v nor of any of its extras (a CI that installs
 the test extra should not fetch Spark); install it beside the package, with Java 17 or
@@ -69,7 +71,7 @@ import bench_train  # noqa: E402  (corpus cutting and the evaluation code)
 DEFAULT_CORPUS = "/tmp/wiki8.txt"
 COMPRESSED_WIKI8 = os.path.join(bench_train.DATA_DIR, "wiki8.txt.xz")
 ROW_TOKENS = 1_000  # MLlib's default maxSentenceLength
-TOOLS = ("spark", "fastw2v-hs", "fastw2v-ns")
+TOOLS = ("spark", "fastw2v-hs", "fastw2v-ns", "fastw2v-hs-ray")
 RESULT_MARKER = "@@BENCH_SPARK_RESULT@@ "
 
 # fastw2v's settings per tool name: HS without subsampling is what MLlib trains; the
@@ -77,7 +79,11 @@ RESULT_MARKER = "@@BENCH_SPARK_RESULT@@ "
 FASTW2V_OPTIONS = {
     "fastw2v-hs": dict(loss="hs", sample=0.0),
     "fastw2v-ns": dict(loss="ns", negative=5, sample=1e-4),
+    "fastw2v-hs-ray": dict(loss="hs", sample=0.0),
 }
+# The Ray row: MLlib's 2 partitions against 2 Ray workers of 1 thread on a local Ray of
+# 2 CPUs (needs fastw2v[ray]).
+RAY_WORKERS = 2
 
 
 def log(message: str) -> None:
@@ -254,16 +260,21 @@ def child_fastw2v(spec: dict, began: float) -> dict:
     import fastw2v
 
     seconds = {"imports": time.perf_counter() - began}
+    on_ray = spec["tool"].endswith("-ray")
+    where = (dict(ray="local", ray_workers=RAY_WORKERS, threads=1) if on_ray
+             else dict(threads=2))
     mark = time.perf_counter()
     model = fastw2v.train(spec["corpus"], architecture="skipgram", dim=spec["dim"],
                           window=spec["window"], min_count=spec["min_count"],
-                          epochs=spec["epochs"], threads=2, seed=spec["seed"],
-                          tmp_dir=spec["tmp_dir"], **FASTW2V_OPTIONS[spec["tool"]])
+                          epochs=spec["epochs"], seed=spec["seed"],
+                          tmp_dir=spec["tmp_dir"], **where, **FASTW2V_OPTIONS[spec["tool"]])
     seconds["fit"] = time.perf_counter() - mark
     seconds["train_phase"] = model.stats.seconds["train"]
     model.save(spec["out"], fmt="bin")
     whole = time.perf_counter() - began
-    cpu = cpu_seconds("self")
+    # On Ray the workers are Ray's processes, ended with the run and not reaped by this
+    # one, so their CPU time is not counted: none is reported rather than a part.
+    cpu = None if on_ray else cpu_seconds("self")
     stats = model.stats
     return {"seconds": dict(seconds, whole=whole), "tokens": int(stats.n_tokens_read),
             "vocab_size": len(model.words), "peak_rss_mib": vm_hwm_mib("self"),
@@ -336,7 +347,7 @@ def quality(path: str, args) -> dict:
 
 
 def print_table(results) -> None:
-    print(f"{'tool':<12} {'round':>5} {'tokens':>11} {'vocab':>7} {'fit s':>8} "
+    print(f"{'tool':<14} {'round':>5} {'tokens':>11} {'vocab':>7} {'fit s':>8} "
           f"{'words/s fit':>12} {'whole s':>8} {'words/s whole':>14} {'CPU s':>7} "
           f"{'load':>10} {'analogies':>9} {'WS-353':>7} {'SimLex':>7}")
     for r in results:
@@ -344,7 +355,7 @@ def print_table(results) -> None:
         load = f"{r['load']['mean']:.1f}/{r['load']['max']:.1f}"
         cpu = r.get("cpu_seconds_total")
         cpu_text = f"{cpu:>7.1f}" if cpu is not None else f"{'-':>7}"
-        print(f"{r['tool']:<12} {r['round']:>5} {r['tokens']:>11,} {r['vocab_size']:>7,} "
+        print(f"{r['tool']:<14} {r['round']:>5} {r['tokens']:>11,} {r['vocab_size']:>7,} "
               f"{s['fit']:>8.1f} {r['words_per_second_fit']:>12,.0f} {s['process']:>8.1f} "
               f"{r['words_per_second_whole']:>14,.0f} {cpu_text} {load:>10} "
               f"{r['quality']['analogies_pct']:>8.2f}% {r['quality']['wordsim353']:>7.3f} "
@@ -365,7 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=bench_train.positive_int, default=1,
                    help="rounds; each round runs every tool, in a rotated order")
     p.add_argument("--tools", type=bench_train.comma_list("--tools", TOOLS),
-                   default=list(TOOLS), help="[default: spark,fastw2v-hs,fastw2v-ns]")
+                   default=list(TOOLS),
+                   help="[default: spark,fastw2v-hs,fastw2v-ns,fastw2v-hs-ray]")
     p.add_argument("--dim", type=int, default=100)
     p.add_argument("--window", type=int, default=5)
     p.add_argument("--min-count", type=int, default=5)
