@@ -412,6 +412,12 @@ def _wait_for_training(process):
     raise AssertionError("training did not start")
 
 
+def _with_epochs(args, epochs):
+    """The command line `args` with --epochs set to `epochs`."""
+    at = args.index("--epochs")
+    return [*args[:at + 1], str(epochs), *args[at + 2:]]
+
+
 @pytest.fixture
 def long_run_args(corpus, tmp_path):
     path, _ = corpus
@@ -511,8 +517,7 @@ def test_interrupted_run_on_ray_saves_its_last_synchronisation_and_resumes(
     # Longer than the other runs (12 epochs take a few seconds): still training when
     # the signal comes, after the rounds of 20,000 words per worker that the progress
     # line shows.
-    args = [*long_run_args[:-4], "--epochs", "60", *long_run_args[-2:]]
-    assert long_run_args[-4] == "--epochs"
+    args = _with_epochs(long_run_args, 60)
     process = _start_cli([*args, "-o", out, "--checkpoint", checkpoint], tmp_path)
     try:
         _wait_for_training(process)
@@ -547,7 +552,7 @@ def test_interrupting_the_driver_stops_every_worker(long_run_args, tmp_path, sig
     out, checkpoint = tmp_path / "v.fw2v", tmp_path / "run.ckpt"
     out.write_bytes(b"the previous output")
     others = set(_shard_workers())  # another Ray run's, if any: not this test's business
-    args = [*long_run_args[:-4], "--epochs", "60", *long_run_args[-2:]]  # still training
+    args = _with_epochs(long_run_args, 60)  # still training when the signal comes
     process = _start_cli([*args, "-o", out, "--checkpoint", checkpoint], tmp_path)
     try:
         _wait_for_training(process)
